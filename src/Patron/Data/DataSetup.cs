@@ -1,0 +1,103 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+using Patron.Catalog;
+
+namespace Patron.Data;
+
+/// <summary>Where Patron keeps its data: <c>--storage sqlite|postgres</c> and <c>--connection</c>.</summary>
+public sealed class StorageOptions
+{
+    public const string DefaultSqlite = "Data Source=data/patron.db";
+
+    public string Storage { get; set; } = "sqlite";
+    public string? Connection { get; set; }
+
+    /// <summary>A catalog file (SPEC §6) to apply at start-up.</summary>
+    public string? Catalog { get; set; }
+}
+
+public static class DataSetup
+{
+    public static WebApplicationBuilder AddPatronData(this WebApplicationBuilder builder)
+    {
+        var options = new StorageOptions();
+        builder.Configuration.Bind(options);
+        builder.Services.AddSingleton(options);
+        switch (options.Storage)
+        {
+            case "sqlite":
+                var sqlite = new SqliteConnectionStringBuilder(options.Connection ?? StorageOptions.DefaultSqlite);
+                if (Path.GetDirectoryName(Path.GetFullPath(sqlite.DataSource)) is { } folder)
+                    Directory.CreateDirectory(folder);
+                builder.Services.AddDbContext<PatronDb, SqlitePatronDb>(o => o.UseSqlite(sqlite.ToString()).AddInterceptors(new SqlitePragmas()));
+                break;
+            case "postgres":
+                var connection = options.Connection
+                    ?? throw new InvalidOperationException("--storage postgres needs --connection \"Host=…;Database=…;Username=…\"");
+                builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connection));
+                builder.Services.AddDbContext<PatronDb, PostgresPatronDb>((sp, o) => o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
+                break;
+            default:
+                throw new InvalidOperationException($"--storage must be sqlite or postgres, not '{options.Storage}'");
+        }
+        builder.Services.AddScoped<CatalogApplier>();
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        return builder;
+    }
+
+    /// <summary>Migrates the schema, then applies the catalog, before the service takes requests.</summary>
+    public static async Task PreparePatronAsync(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<StorageOptions>();
+        var catalog = options.Catalog is { } path ? CatalogFile.Load(path) : null;
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
+        if (db is SqlitePatronDb)
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;");
+        await db.Database.MigrateAsync();
+        if (catalog is not null)
+            await scope.ServiceProvider.GetRequiredService<CatalogApplier>().ApplyAsync(catalog, app.Lifetime.ApplicationStopping);
+    }
+
+    public static IEndpointConventionBuilder MapHealth(this IEndpointRouteBuilder routes) =>
+        routes.MapHealthChecks("/health").WithTags("Operations");
+
+    /// <summary>Each SQLite connection waits for the write lock instead of failing at once.</summary>
+    private sealed class SqlitePragmas : DbConnectionInterceptor
+    {
+        public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken ct = default)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = FULL;";
+            await command.ExecuteNonQueryAsync(ct);
+        }
+
+        public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = FULL;";
+            command.ExecuteNonQuery();
+        }
+    }
+}
+
+/// <summary>Healthy when the database answers a query against the migrated schema.</summary>
+public sealed class DatabaseHealthCheck(PatronDb db) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        try
+        {
+            await db.Settings.AnyAsync(ct);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException or TimeoutException)
+        {
+            return HealthCheckResult.Unhealthy("database unavailable");
+        }
+    }
+}

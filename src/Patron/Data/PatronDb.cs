@@ -1,0 +1,128 @@
+using Microsoft.EntityFrameworkCore;
+using Patron.Cards;
+using Patron.Channels;
+using Patron.Console;
+using Patron.Levels;
+using Patron.Members;
+using Patron.Points;
+
+namespace Patron.Data;
+
+/// <summary>
+/// The one EF Core model. Each provider has a subclass only so that it can own its own
+/// migrations set (Data/Migrations/Sqlite, Data/Migrations/Postgres); handlers take PatronDb.
+/// </summary>
+public abstract class PatronDb(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<Setting> Settings => Set<Setting>();
+    public DbSet<Level> Levels => Set<Level>();
+    public DbSet<Member> Members => Set<Member>();
+    public DbSet<MemberLog> MemberLogs => Set<MemberLog>();
+    public DbSet<PointEntry> PointEntries => Set<PointEntry>();
+    public DbSet<Channel> Channels => Set<Channel>();
+    public DbSet<Card> Cards => Set<Card>();
+    public DbSet<CardProduct> CardProducts => Set<CardProduct>();
+    public DbSet<Operator> Operators => Set<Operator>();
+
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        model.Entity<Setting>(e =>
+        {
+            e.ToTable("settings");
+            e.HasKey(s => s.Key);
+            e.Property(s => s.Key).HasMaxLength(64);
+            e.Property(s => s.Value).HasMaxLength(256);
+        });
+        model.Entity<Level>(e =>
+        {
+            e.ToTable("levels");
+            e.Property(l => l.Id).ValueGeneratedNever();
+            e.Property(l => l.Name).HasMaxLength(64);
+        });
+        model.Entity<Member>(e =>
+        {
+            e.ToTable("members");
+            e.Property(m => m.Id).ValueGeneratedNever();
+            e.Property(m => m.Code).HasMaxLength(32);
+            e.HasIndex(m => m.Code).IsUnique();
+            e.Property(m => m.Name).HasMaxLength(100);
+            e.Property(m => m.Phone).HasMaxLength(32);
+            e.HasIndex(m => m.Phone);
+        });
+        model.Entity<MemberLog>(e =>
+        {
+            e.ToTable("member_log");
+            e.Property(l => l.Kind).HasMaxLength(32);
+            e.Property(l => l.FromValue).HasMaxLength(64);
+            e.Property(l => l.ToValue).HasMaxLength(64);
+            e.Property(l => l.Actor).HasMaxLength(100);
+            e.HasIndex(l => new { l.MemberId, l.Id });
+        });
+        model.Entity<PointEntry>(e =>
+        {
+            e.ToTable("point_ledger");
+            e.HasKey(p => p.AutoId);
+            e.Property(p => p.BusiType).HasMaxLength(1);
+            e.Property(p => p.BusiBillNum).HasMaxLength(20);
+            e.Property(p => p.Actor).HasMaxLength(100);
+            e.Property(p => p.IdempotencyKey).HasMaxLength(PointRules.MaxIdempotencyKeyLength);
+            e.Property(p => p.RequestHash).HasMaxLength(64);
+            e.HasIndex(p => new { p.MemberId, p.AutoId });
+            // Exactly-once lives here: one ledger row per (channel, key). NULL keys never collide.
+            e.HasIndex(p => new { p.ChannelId, p.IdempotencyKey }).IsUnique();
+        });
+        model.Entity<Channel>(e =>
+        {
+            e.ToTable("channels");
+            e.Property(c => c.Name).HasMaxLength(64);
+            e.HasIndex(c => c.Name).IsUnique();
+            e.Property(c => c.ApiKeyHash).HasMaxLength(64);
+            e.HasIndex(c => c.ApiKeyHash).IsUnique();
+            e.Property(c => c.DesKey).HasMaxLength(256);
+            e.Property(c => c.Cipher).HasMaxLength(16);
+            e.Property(c => c.Scopes).HasMaxLength(512);
+        });
+        model.Entity<Card>(e =>
+        {
+            e.ToTable("cards");
+            e.Property(c => c.Id).HasMaxLength(32);
+            e.Property(c => c.Name).HasMaxLength(100);
+            e.Property(c => c.Price).HasPrecision(18, 2);
+            e.HasMany(c => c.Products).WithOne().HasForeignKey(p => p.CardId);
+        });
+        model.Entity<CardProduct>(e =>
+        {
+            e.ToTable("card_products");
+            e.HasKey(p => new { p.CardId, p.Id });
+            e.Property(p => p.CardId).HasMaxLength(32);
+            e.Property(p => p.Id).HasMaxLength(32);
+            e.Property(p => p.Name).HasMaxLength(100);
+        });
+        model.Entity<Operator>(e =>
+        {
+            e.ToTable("operators");
+            e.HasKey(o => o.UserName);
+            e.Property(o => o.UserName).HasMaxLength(64);
+            e.Property(o => o.PasswordHash).HasMaxLength(256);
+            e.Property(o => o.Role).HasMaxLength(16);
+        });
+
+        // snake_case columns, so that hand-written SQL reads the same on both providers.
+        foreach (var entity in model.Model.GetEntityTypes())
+            foreach (var property in entity.GetProperties())
+                property.SetColumnName(SnakeCase(property.Name));
+    }
+
+    private static string SnakeCase(string name) =>
+        string.Concat(name.Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+}
+
+public sealed class SqlitePatronDb(DbContextOptions<SqlitePatronDb> options) : PatronDb(options);
+
+public sealed class PostgresPatronDb(DbContextOptions<PostgresPatronDb> options) : PatronDb(options);
+
+public sealed class Setting
+{
+    public required string Key { get; set; }
+    public required string Value { get; set; }
+}

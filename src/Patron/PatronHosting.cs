@@ -1,0 +1,48 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Patron.Compat;
+using Patron.Points;
+
+namespace Patron;
+
+public static class PatronHosting
+{
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    public static WebApplicationBuilder AddPatronHosting(this WebApplicationBuilder builder)
+    {
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+            builder.WebHost.UseUrls(DefaultUrl);
+        // EF's per-command log lines would drown the service's own; failures are still logged.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Migrations", LogLevel.Warning);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<PatronExceptionHandler>();
+        builder.Services.AddScoped<PointsLedger>();
+        return builder;
+    }
+}
+
+/// <summary>
+/// The last line: an exception that escapes a handler is a bug. It is logged with a trace id and
+/// answered with code 5000 in the API's own envelope, never with a stack trace.
+/// </summary>
+public sealed class PatronExceptionHandler(ILogger<PatronExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    {
+        if (exception is OperationCanceledException && http.RequestAborted.IsCancellationRequested)
+            return true; // the caller went away; nobody is listening for an answer
+
+        var traceId = System.Diagnostics.Activity.Current?.Id ?? http.TraceIdentifier;
+        logger.LogError(exception, "Unhandled error on {Method} {Path}, trace id {TraceId}", http.Request.Method, http.Request.Path, traceId);
+        var path = http.Request.Path.Value ?? "";
+        if (path.StartsWith("/api/Setting/", StringComparison.OrdinalIgnoreCase))
+        {
+            var failure = new Failure(ErrorCode.Internal, $"internal error, trace id {traceId}");
+            await PointsEnvelope.Failed(failure, pointShape: path.EndsWith("/Point/Add", StringComparison.OrdinalIgnoreCase)).ExecuteAsync(http);
+            return true;
+        }
+        return false; // the ProblemDetails service writes a 500 with the trace id
+    }
+}

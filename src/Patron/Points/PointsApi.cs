@@ -1,0 +1,55 @@
+using Patron.Channels;
+using Patron.Compat;
+using Patron.Data;
+
+namespace Patron.Points;
+
+/// <summary>The seed's points API: POST api/Setting/KH_GRHY/Point/Add.</summary>
+public static class PointsApi
+{
+    public const string IdempotencyHeader = "Idempotency-Key";
+
+    public static RouteHandlerBuilder MapPointAdd(this IEndpointRouteBuilder routes) =>
+        routes.MapPost("/api/Setting/KH_GRHY/Point/Add", AddAsync).WithTags("Points API (seed)").DisableAntiforgery();
+
+    public static async Task<PointsEnvelope> AddAsync(HttpRequest request, PatronDb db, PointsLedger ledger, CancellationToken ct)
+    {
+        var channel = await ChannelAuth.BearerAsync(request, db, Scopes.PointsAdd, ct);
+        if (channel.Failure is { } denied)
+            return PointsEnvelope.Failed(denied, pointShape: true);
+
+        var body = await WireBody.ReadAsync(request, "MemberValuePointAddParm", ct);
+        if (body.Failure is { } malformed)
+            return PointsEnvelope.Failed(malformed, pointShape: true);
+        var fields = new WireFields(body.Value!);
+        var memberId = fields.Long("MemberId");
+        var busiType = fields.String("BusiType", maxLength: 16);
+        var busiBillNum = fields.String("BusiBillNum", maxLength: PointRules.MaxBillNumLength);
+        var changeValue = fields.Long("ChangeValue");
+        var key = ReadIdempotencyKey(request, out var badKey);
+        if ((fields.Error ?? badKey) is { } invalid)
+            return PointsEnvelope.Failed(invalid, pointShape: true);
+
+        var change = new PointChange(memberId, busiType, busiBillNum, changeValue, channel.Value!.Id, channel.Value.Name, key);
+        var outcome = await ledger.AddAsync(change, ct);
+        return outcome.Failure is { } failure
+            ? PointsEnvelope.Failed(failure, pointShape: true)
+            : PointsEnvelope.PointAdded(outcome.Value!.ToTag());
+    }
+
+    public static PointAddTag ToTag(this PointEntry e) =>
+        new(e.MemberId, e.AutoId, e.BalanceBefore, e.BalanceAfter, e.LevelBefore, e.LevelAfter);
+
+    /// <summary>Visible ASCII, at most 128 characters: anything else is refused, not truncated.</summary>
+    public static string? ReadIdempotencyKey(HttpRequest request, out Failure? error)
+    {
+        error = null;
+        var values = request.Headers[IdempotencyHeader];
+        if (values.Count == 0)
+            return null;
+        var key = values.Count == 1 ? values[0] ?? "" : "";
+        if (key.Length is 0 or > PointRules.MaxIdempotencyKeyLength || key.Any(c => c is < '!' or > '~'))
+            error = Failure.Invalid(IdempotencyHeader, $"one value of 1 to {PointRules.MaxIdempotencyKeyLength} visible ASCII characters");
+        return error is null ? key : null;
+    }
+}

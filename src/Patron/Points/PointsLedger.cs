@@ -1,0 +1,94 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Patron.Data;
+using Patron.Levels;
+using Patron.Members;
+
+namespace Patron.Points;
+
+/// <summary>A request to change a member's points, from a channel or an operator.</summary>
+public sealed record PointChange(long MemberId, string BusiType, string BusiBillNum, long ChangeValue,
+    int? ChannelId, string Actor, string? IdempotencyKey)
+{
+    /// <summary>The same request in any wire format hashes the same.</summary>
+    public string RequestHash() => Convert.ToHexString(SHA256.HashData(
+        Encoding.UTF8.GetBytes($"{MemberId}\n{BusiType}\n{BusiBillNum}\n{ChangeValue}")));
+}
+
+/// <summary>
+/// The points transaction script shared by Point/Add and operator adjustments: lock the member,
+/// apply the rules, append one ledger row, all in one database transaction.
+/// </summary>
+public sealed class PointsLedger(PatronDb db, TimeProvider clock)
+{
+    public async Task<Outcome<PointEntry>> AddAsync(PointChange change, CancellationToken ct)
+    {
+        if (PointRules.Validate(change.BusiType, change.BusiBillNum, change.ChangeValue) is { } invalid)
+            return invalid;
+        var hash = change.IdempotencyKey is null ? null : change.RequestHash();
+        try
+        {
+            return await AddOnceAsync(change, hash, ct);
+        }
+        catch (DbUpdateException e) when (db.IsUniqueViolation(e))
+        {
+            // The same key raced in for another member and won: answer as a replay would.
+            db.ChangeTracker.Clear();
+            return await ReplayAsync(change, hash!, ct)
+                ?? throw new InvalidOperationException("unique violation without an earlier idempotent request", e);
+        }
+    }
+
+    private async Task<Outcome<PointEntry>> AddOnceAsync(PointChange change, string? hash, CancellationToken ct)
+    {
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var member = await db.LockMemberAsync(change.MemberId, ct);
+
+        // Looked up under the member's lock, so a concurrent twin for the same member sees the winner.
+        if (hash is not null && await ReplayAsync(change, hash, ct) is { } replay)
+            return replay;
+        if (member is null)
+            return new Failure(ErrorCode.MemberNotFound, $"member {change.MemberId} not found");
+
+        var levels = await LevelTable.LoadAsync(db, ct);
+        var before = new PointsState(member.Balance, member.LifetimeEarned, member.LevelId);
+        var outcome = PointRules.Apply(before, change.BusiType[0], change.ChangeValue, levels);
+        if (outcome.Failure is { } failure)
+            return failure;
+
+        var after = outcome.Value;
+        var entry = new PointEntry
+        {
+            MemberId = member.Id,
+            BusiType = change.BusiType,
+            BusiBillNum = change.BusiBillNum,
+            ChangeValue = after.Balance - before.Balance,
+            BalanceBefore = before.Balance,
+            BalanceAfter = after.Balance,
+            LevelBefore = before.LevelId,
+            LevelAfter = after.LevelId,
+            ChannelId = change.ChannelId,
+            Actor = change.Actor,
+            CreatedAt = clock.GetUtcNow(),
+            IdempotencyKey = change.IdempotencyKey,
+            RequestHash = hash,
+        };
+        (member.Balance, member.LifetimeEarned, member.LevelId) = (after.Balance, after.LifetimeEarned, after.LevelId);
+        db.PointEntries.Add(entry);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return entry;
+    }
+
+    private async Task<Outcome<PointEntry>?> ReplayAsync(PointChange change, string hash, CancellationToken ct)
+    {
+        var earlier = await db.PointEntries.AsNoTracking()
+            .FirstOrDefaultAsync(p => p.ChannelId == change.ChannelId && p.IdempotencyKey == change.IdempotencyKey, ct);
+        if (earlier is null)
+            return null;
+        return earlier.RequestHash == hash
+            ? earlier
+            : new Failure(ErrorCode.IdempotencyKeyReused, "Idempotency-Key was already used with a different request");
+    }
+}
