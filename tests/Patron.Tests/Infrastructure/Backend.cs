@@ -1,0 +1,31 @@
+namespace Patron.Tests.Infrastructure;
+
+/// <summary>A storage backend that can hand each test a fresh, empty database.</summary>
+public abstract class Backend
+{
+    public abstract string Storage { get; }
+
+    public abstract Task<string> NewDatabaseAsync();
+
+    public static readonly Backend Sqlite = new SqliteBackend();
+    public static readonly Backend Postgres = new PostgresBackend();
+
+    private sealed class SqliteBackend : Backend
+    {
+        public override string Storage => "sqlite";
+
+        public override Task<string> NewDatabaseAsync()
+        {
+            var folder = Path.Combine(Path.GetTempPath(), "patron-tests");
+            Directory.CreateDirectory(folder);
+            return Task.FromResult($"Data Source={Path.Combine(folder, Guid.NewGuid().ToString("N") + ".db")}");
+        }
+    }
+
+    private sealed class PostgresBackend : Backend
+    {
+        public override string Storage => "postgres";
+
+        public override async Task<string> NewDatabaseAsync() => await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+using Patron.Data;
+
+namespace Patron.Tests.Infrastructure;
+
+/// <summary>One Patron host over a real database, exactly as Program.cs builds it.</summary>
+public sealed class PatronApp(string storage, string connection, string? catalogPath, TimeProvider? clock = null)
+    : WebApplicationFactory<Program>
+{
+    public string Storage => storage;
+    public string Connection => connection;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("storage", storage);
+        builder.UseSetting("connection", connection);
+        if (catalogPath is not null)
+            builder.UseSetting("catalog", catalogPath);
+        if (clock is not null)
+            builder.ConfigureServices(s => s.Replace(ServiceDescriptor.Singleton(clock)));
+    }
+
+    /// <summary>A scope onto the app's own DbContext, for checking what was stored.</summary>
+    public async Task<T> QueryAsync<T>(Func<PatronDb, Task<T>> query)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await query(scope.ServiceProvider.GetRequiredService<PatronDb>());
+    }
+}

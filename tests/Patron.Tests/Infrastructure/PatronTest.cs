@@ -1,0 +1,58 @@
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Patron.Data;
+
+namespace Patron.Tests.Infrastructure;
+
+/// <summary>
+/// Base of the black-box tests: each test gets its own empty database on the given backend,
+/// migrated and loaded with the test catalog by the app's own start-up.
+/// </summary>
+public abstract class PatronTest(Backend backend) : IAsyncLifetime
+{
+    private readonly List<PatronApp> _apps = [];
+
+    protected Backend Backend => backend;
+    protected string Connection { get; private set; } = "";
+    protected PatronApp App { get; private set; } = null!;
+
+    /// <summary>A partner client holding the hkl-test channel's API key.</summary>
+    protected HttpClient Partner { get; private set; } = null!;
+
+    protected virtual JsonObject Catalog() => TestCatalog.Build();
+
+    public async Task InitializeAsync()
+    {
+        Connection = await backend.NewDatabaseAsync();
+        App = StartApp();
+        Partner = PartnerClient(App, TestCatalog.ApiKey);
+    }
+
+    /// <summary>Starts another host on the same database: a second instance, or a restart.</summary>
+    protected PatronApp StartApp(TimeProvider? clock = null)
+    {
+        var app = new PatronApp(backend.Storage, Connection, TestCatalog.Write(Catalog()), clock);
+        _ = app.Server; // start now: migrations and catalog run here
+        _apps.Add(app);
+        return app;
+    }
+
+    protected static HttpClient PartnerClient(PatronApp app, string apiKey)
+    {
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        return client;
+    }
+
+    protected Task<long> BalanceAsync(long memberId) =>
+        App.QueryAsync(db => db.Members.Where(m => m.Id == memberId).Select(m => m.Balance).SingleAsync());
+
+    protected Task<int> LedgerCountAsync() => App.QueryAsync(db => db.PointEntries.CountAsync());
+
+    public async Task DisposeAsync()
+    {
+        foreach (var app in _apps)
+            await app.DisposeAsync();
+    }
+}

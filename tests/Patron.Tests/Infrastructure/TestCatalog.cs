@@ -1,0 +1,59 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Patron.Tests.Infrastructure;
+
+/// <summary>The test chain: the SPEC's example, with more members and a second channel.</summary>
+public static class TestCatalog
+{
+    public const string ApiKey = "pk_test_123";
+    public const string OtherApiKey = "pk_other_456";
+    public const string NoPointsApiKey = "pk_cards_only_789";
+    public const string AdminUser = "admin";
+    public const string AdminPassword = "change-me";
+    public const int MemberCount = 40;
+
+    public static JsonObject Build(string levelBasis = "lifetime")
+    {
+        var members = new JsonArray();
+        for (var id = 1; id <= MemberCount; id++)
+            members.Add(new JsonObject { ["id"] = id, ["code"] = $"M{id:D4}", ["name"] = $"会员{id}", ["phone"] = $"1380000{id:D4}" });
+        return new JsonObject
+        {
+            ["timeZone"] = "Asia/Shanghai",
+            ["levelBasis"] = levelBasis,
+            ["levels"] = new JsonArray(
+                new JsonObject { ["id"] = 1, ["name"] = "普通会员", ["threshold"] = 0 },
+                new JsonObject { ["id"] = 64, ["name"] = "金卡会员", ["threshold"] = 1000 }),
+            ["channels"] = new JsonArray(
+                Channel("hkl-test", ApiKey, "card.sale", "card.use", "card.refund", "card.query", "points.add"),
+                Channel("other", OtherApiKey, "points.add"),
+                Channel("cards-only", NoPointsApiKey, "card.sale")),
+            ["members"] = members,
+            ["cards"] = new JsonArray(new JsonObject
+            {
+                ["id"] = "L68F353AD0019", ["name"] = "名牛卡·月卡", ["price"] = 11.22m, ["validDays"] = 30, ["onSale"] = true,
+                ["products"] = new JsonArray(new JsonObject
+                {
+                    ["id"] = "P-NOODLE", ["name"] = "招牌牛肉面", ["totalUsedNum"] = 8, ["cycleDays"] = 7, ["cycleNum"] = 2,
+                }),
+            }),
+            ["admins"] = new JsonArray(new JsonObject { ["user"] = AdminUser, ["password"] = AdminPassword }),
+        };
+    }
+
+    public static string Write(JsonObject catalog)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "patron-tests");
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, $"catalog-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, catalog.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return path;
+    }
+
+    private static JsonObject Channel(string name, string apiKey, params string[] scopes) => new()
+    {
+        ["name"] = name, ["apiKey"] = apiKey, ["desKey"] = "k3y-8byt", ["cipher"] = "des-ecb",
+        ["scopes"] = new JsonArray([.. scopes.Select(s => (JsonNode)s)]),
+    };
+}
