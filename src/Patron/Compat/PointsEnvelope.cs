@@ -47,6 +47,9 @@ public sealed class PointsEnvelope : IResult
 
     public static PointsEnvelope PointAdded(PointAddTag tag) => new(200, 0, Success, tag, null, pointShape: true);
 
+    /// <summary>Any errcode with a tag, as the seed's samples show; for documentation and tests.</summary>
+    public static PointsEnvelope Sample(int errcode, string errmsg, PointAddTag tag) => new(200, errcode, errmsg, tag, null, pointShape: true);
+
     public static PointsEnvelope LevelSet(string tag) => new(200, 0, Success, null, tag, pointShape: false);
 
     /// <summary>A failure in the shape of the endpoint that failed (Point/Add or Level/Set).</summary>

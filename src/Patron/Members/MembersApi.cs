@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Patron.Console;
 using Patron.Data;
@@ -19,7 +18,7 @@ public static class MembersApi
         return group;
     }
 
-    public static async Task<Results<Ok<MemberResponse>, NotFound<ProblemDetails>>> GetMemberAsync(long id, PatronDb db, CancellationToken ct)
+    public static async Task<Results<Ok<MemberResponse>, ProblemHttpResult>> GetMemberAsync(long id, PatronDb db, CancellationToken ct)
     {
         var found = await db.Members.AsNoTracking()
             .Where(m => m.Id == id)
@@ -31,7 +30,7 @@ public static class MembersApi
         return TypedResults.Ok(new MemberResponse(m.Id, m.Code, m.Name, m.Phone, m.Balance, m.LifetimeEarned, new LevelRef(m.LevelId, found.LevelName)));
     }
 
-    public static async Task<Results<Ok<LedgerPage>, NotFound<ProblemDetails>, ValidationProblem>> GetLedgerAsync(
+    public static async Task<Results<Ok<LedgerPage>, ProblemHttpResult, ValidationProblem>> GetLedgerAsync(
         long id, long? before, int? limit, PatronDb db, CancellationToken ct)
     {
         var size = limit ?? 50;
@@ -49,8 +48,8 @@ public static class MembersApi
         return TypedResults.Ok(new LedgerPage(page, rows.Count > size ? page[^1].AutoId : null));
     }
 
-    private static NotFound<ProblemDetails> MemberNotFound(long id) =>
-        TypedResults.NotFound(new ProblemDetails { Title = "Member not found", Detail = $"There is no member {id}.", Status = 404 });
+    private static ProblemHttpResult MemberNotFound(long id) =>
+        TypedResults.Problem(title: "Member not found", detail: $"There is no member {id}.", statusCode: StatusCodes.Status404NotFound);
 
     public static LedgerRow ToRow(this PointEntry p) =>
         new(p.AutoId, p.BusiType, p.BusiBillNum, p.ChangeValue, p.BalanceBefore, p.BalanceAfter,
