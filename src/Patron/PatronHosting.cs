@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Patron.Cards;
 using Patron.Compat;
 using Patron.Points;
 
@@ -19,6 +20,10 @@ public static class PatronHosting
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<PatronExceptionHandler>();
         builder.Services.AddScoped<PointsLedger>();
+        builder.Services.AddScoped<CardSales>();
+        builder.Services.AddScoped<CardUsage>();
+        builder.Services.AddOptions<OpenApiOptions>().BindConfiguration("OpenApi")
+            .Validate(o => o.TimestampWindowSeconds > 0, "OpenApi:TimestampWindowSeconds must be positive").ValidateOnStart();
         return builder;
     }
 }
@@ -41,6 +46,11 @@ public sealed class PatronExceptionHandler(ILogger<PatronExceptionHandler> logge
         {
             var failure = new Failure(ErrorCode.Internal, $"internal error, trace id {traceId}");
             await PointsEnvelope.Failed(failure, pointShape: path.EndsWith("/Point/Add", StringComparison.OrdinalIgnoreCase)).ExecuteAsync(http);
+            return true;
+        }
+        if (path.Contains("/openapi/", StringComparison.OrdinalIgnoreCase))
+        {
+            await OpenApiResult.Fail(new Failure(ErrorCode.Internal, $"internal error, trace id {traceId}")).ExecuteAsync(http);
             return true;
         }
         return false; // the ProblemDetails service writes a 500 with the trace id

@@ -1,4 +1,5 @@
 using Patron;
+using Patron.Cards;
 using Patron.Catalog;
 using Patron.Console;
 using Patron.Data;
@@ -21,6 +22,8 @@ app.MapHealth();
 app.MapPointAdd();
 app.MapLevelSet();
 app.MapMembers();
+app.MapOpenApi();
+app.MapCards();
 
 try
 {

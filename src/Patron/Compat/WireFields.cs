@@ -12,8 +12,10 @@ public sealed class WireFields(JsonObject obj)
 {
     public Failure? Error { get; private set; }
 
-    public long Long(string name, long min = long.MinValue, long max = long.MaxValue)
+    public long Long(string name, long min = long.MinValue, long max = long.MaxValue, long? whenMissing = null)
     {
+        if (obj[name] is null && whenMissing is { } fallback)
+            return fallback;
         if (!TryGetLong(obj[name], out var value, out var problem))
             return Fail(name, problem, 0L);
         return value < min || value > max ? Fail(name, $"must be between {min} and {max}", 0L) : value;
@@ -30,6 +32,25 @@ public sealed class WireFields(JsonObject obj)
         if (required && text.Length == 0)
             return Fail(name, "required", "");
         return text.Length > maxLength ? Fail(name, $"at most {maxLength} characters", "") : text;
+    }
+
+    /// <summary>Money: parsed from the JSON text as a decimal, never through a binary float.</summary>
+    public decimal? Decimal(string name, int maxScale, bool required = true)
+    {
+        var node = obj[name];
+        if (node is null)
+            return required ? Fail<decimal?>(name, "required", null) : null;
+        var text = node is JsonValue v ? v.GetValueKind() switch
+        {
+            JsonValueKind.Number => v.ToJsonString(),
+            JsonValueKind.String => v.GetValue<string>().Trim(),
+            _ => null,
+        } : null;
+        if (text is null || !decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value))
+            return Fail<decimal?>(name, "must be a non-negative decimal number", null);
+        return value.Scale > maxScale && value != decimal.Round(value, maxScale)
+            ? Fail<decimal?>(name, $"at most {maxScale} decimals", null)
+            : value;
     }
 
     public long[] LongList(string name, int maxCount)

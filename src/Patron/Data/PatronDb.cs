@@ -23,6 +23,11 @@ public abstract class PatronDb(DbContextOptions options) : DbContext(options)
     public DbSet<Card> Cards => Set<Card>();
     public DbSet<CardProduct> CardProducts => Set<CardProduct>();
     public DbSet<Operator> Operators => Set<Operator>();
+    public DbSet<CardSale> CardSales => Set<CardSale>();
+    public DbSet<MemberCard> MemberCards => Set<MemberCard>();
+    public DbSet<UsageEntry> UsageEntries => Set<UsageEntry>();
+    public DbSet<CardUse> CardUses => Set<CardUse>();
+    public DbSet<CardUseLog> CardUseLogs => Set<CardUseLog>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -97,6 +102,64 @@ public abstract class PatronDb(DbContextOptions options) : DbContext(options)
             e.Property(p => p.CardId).HasMaxLength(32);
             e.Property(p => p.Id).HasMaxLength(32);
             e.Property(p => p.Name).HasMaxLength(100);
+        });
+        model.Entity<CardSale>(e =>
+        {
+            e.ToTable("card_sales");
+            e.Property(x => x.ChannelName).HasMaxLength(64);
+            e.Property(x => x.SaleNo).HasMaxLength(64);
+            e.HasIndex(x => new { x.ChannelId, x.SaleNo }).IsUnique(); // one sale per saleNo, across instances
+            e.Property(x => x.CardInfoId).HasMaxLength(32);
+            e.Property(x => x.MemberCode).HasMaxLength(32);
+            e.Property(x => x.PayAmt).HasPrecision(18, 2);
+            e.Property(x => x.RefundAmt).HasPrecision(18, 2);
+            e.Property(x => x.SaleUser).HasMaxLength(64);
+            e.Property(x => x.SaleOrgCode).HasMaxLength(64);
+            e.Property(x => x.RequestHash).HasMaxLength(64);
+            e.HasIndex(x => x.SaleTime);
+        });
+        model.Entity<MemberCard>(e =>
+        {
+            e.ToTable("member_cards");
+            e.Property(x => x.Id).HasMaxLength(16);
+            e.Property(x => x.CardInfoId).HasMaxLength(32);
+            e.Property(x => x.MemberCode).HasMaxLength(32);
+            e.HasIndex(x => x.MemberId);
+            e.HasIndex(x => x.SaleId);
+            e.HasMany(x => x.Entries).WithOne().HasForeignKey(x => x.MemberCardId);
+        });
+        model.Entity<UsageEntry>(e =>
+        {
+            e.ToTable("usage_entries");
+            e.Property(x => x.Id).HasMaxLength(16);
+            e.Property(x => x.MemberCardId).HasMaxLength(16);
+            e.Property(x => x.CardProductId).HasMaxLength(32);
+            e.Property(x => x.CardProductName).HasMaxLength(100);
+            e.Property(x => x.Posid).HasMaxLength(64);
+            // Compare-and-set: every update says WHERE lock_version = <the version read>.
+            e.Property(x => x.LockVersion).IsConcurrencyToken();
+            e.HasIndex(x => new { x.MemberCardId, x.CardProductId }).IsUnique();
+        });
+        model.Entity<CardUse>(e =>
+        {
+            e.ToTable("card_uses");
+            e.Property(x => x.UseNo).HasMaxLength(64);
+            e.HasIndex(x => new { x.ChannelId, x.UseNo }).IsUnique(); // a useNo counts once
+            e.Property(x => x.UsageEntryId).HasMaxLength(16);
+            e.Property(x => x.MemberCardId).HasMaxLength(16);
+            e.Property(x => x.Posid).HasMaxLength(64);
+            e.Property(x => x.RequestHash).HasMaxLength(64);
+            e.HasIndex(x => new { x.UsageEntryId, x.Cycle });
+            e.HasIndex(x => x.UseTime);
+        });
+        model.Entity<CardUseLog>(e =>
+        {
+            e.ToTable("card_use_log");
+            e.Property(x => x.UsageEntryId).HasMaxLength(16);
+            e.Property(x => x.Kind).HasMaxLength(16);
+            e.Property(x => x.UseNo).HasMaxLength(64);
+            e.Property(x => x.Posid).HasMaxLength(64);
+            e.HasIndex(x => x.UsageEntryId);
         });
         model.Entity<Operator>(e =>
         {

@@ -12,6 +12,10 @@ public static class TestCatalog
     public const string AdminUser = "admin";
     public const string AdminPassword = "change-me";
     public const int MemberCount = 40;
+    public const string DesKey = "k3y-8byt";
+    public const string AesKey = "an-aes-key-of-any-length";
+    public const string Card = "L68F353AD0019";
+    public const string OffSaleCard = "L68F353AD0099";
 
     public static JsonObject Build(string levelBasis = "lifetime")
     {
@@ -28,9 +32,14 @@ public static class TestCatalog
             ["channels"] = new JsonArray(
                 Channel("hkl-test", ApiKey, "card.sale", "card.use", "card.refund", "card.query", "points.add"),
                 Channel("other", OtherApiKey, "points.add"),
-                Channel("cards-only", NoPointsApiKey, "card.sale")),
+                Channel("cards-only", NoPointsApiKey, "card.sale"),
+                WithCipher(Channel("aes-partner", "pk_aes_partner_1", "card.sale", "card.use", "card.refund", "card.query"), "aes-gcm", AesKey)),
             ["members"] = members,
             ["cards"] = new JsonArray(new JsonObject
+            {
+                ["id"] = OffSaleCard, ["name"] = "停售卡", ["price"] = 5m, ["validDays"] = 30, ["onSale"] = false,
+                ["products"] = new JsonArray(new JsonObject { ["id"] = "P-X", ["name"] = "x", ["totalUsedNum"] = 1, ["cycleDays"] = 1, ["cycleNum"] = 1 }),
+            }, new JsonObject
             {
                 ["id"] = "L68F353AD0019", ["name"] = "名牛卡·月卡", ["price"] = 11.22m, ["validDays"] = 30, ["onSale"] = true,
                 ["products"] = new JsonArray(new JsonObject
@@ -49,6 +58,13 @@ public static class TestCatalog
         var path = Path.Combine(folder, $"catalog-{Guid.NewGuid():N}.json");
         File.WriteAllText(path, catalog.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return path;
+    }
+
+    private static JsonObject WithCipher(JsonObject channel, string cipher, string key)
+    {
+        channel["cipher"] = cipher;
+        channel["desKey"] = key;
+        return channel;
     }
 
     private static JsonObject Channel(string name, string apiKey, params string[] scopes) => new()

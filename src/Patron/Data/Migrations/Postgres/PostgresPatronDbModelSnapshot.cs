@@ -88,6 +88,373 @@ namespace Patron.Data.Migrations.Postgres
                     b.ToTable("card_products", (string)null);
                 });
 
+            modelBuilder.Entity("Patron.Cards.CardSale", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("CardInfoId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("card_info_id");
+
+                    b.Property<int>("ChannelId")
+                        .HasColumnType("integer")
+                        .HasColumnName("channel_id");
+
+                    b.Property<string>("ChannelName")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("channel_name");
+
+                    b.Property<long>("CreateTime")
+                        .HasColumnType("bigint")
+                        .HasColumnName("create_time");
+
+                    b.Property<string>("MemberCode")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("member_code");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("member_id");
+
+                    b.Property<int>("Num")
+                        .HasColumnType("integer")
+                        .HasColumnName("num");
+
+                    b.Property<decimal>("PayAmt")
+                        .HasPrecision(18, 2)
+                        .HasColumnType("numeric(18,2)")
+                        .HasColumnName("pay_amt");
+
+                    b.Property<decimal?>("RefundAmt")
+                        .HasPrecision(18, 2)
+                        .HasColumnType("numeric(18,2)")
+                        .HasColumnName("refund_amt");
+
+                    b.Property<long?>("RefundTime")
+                        .HasColumnType("bigint")
+                        .HasColumnName("refund_time");
+
+                    b.Property<string>("RequestHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("request_hash");
+
+                    b.Property<string>("ResultJson")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("result_json");
+
+                    b.Property<string>("SaleNo")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("sale_no");
+
+                    b.Property<string>("SaleOrgCode")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("sale_org_code");
+
+                    b.Property<long>("SaleTime")
+                        .HasColumnType("bigint")
+                        .HasColumnName("sale_time");
+
+                    b.Property<string>("SaleUser")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("sale_user");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("integer")
+                        .HasColumnName("status");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SaleTime");
+
+                    b.HasIndex("ChannelId", "SaleNo")
+                        .IsUnique();
+
+                    b.ToTable("card_sales", (string)null);
+                });
+
+            modelBuilder.Entity("Patron.Cards.CardUse", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long?>("CancelledAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("cancelled_at");
+
+                    b.Property<int>("ChannelId")
+                        .HasColumnType("integer")
+                        .HasColumnName("channel_id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("created_at");
+
+                    b.Property<int>("Cycle")
+                        .HasColumnType("integer")
+                        .HasColumnName("cycle");
+
+                    b.Property<string>("MemberCardId")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("member_card_id");
+
+                    b.Property<string>("Posid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("posid");
+
+                    b.Property<string>("RequestHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("request_hash");
+
+                    b.Property<string>("ResultJson")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("result_json");
+
+                    b.Property<string>("UsageEntryId")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("usage_entry_id");
+
+                    b.Property<string>("UseNo")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("use_no");
+
+                    b.Property<long>("UseTime")
+                        .HasColumnType("bigint")
+                        .HasColumnName("use_time");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UseTime");
+
+                    b.HasIndex("ChannelId", "UseNo")
+                        .IsUnique();
+
+                    b.HasIndex("UsageEntryId", "Cycle");
+
+                    b.ToTable("card_uses", (string)null);
+                });
+
+            modelBuilder.Entity("Patron.Cards.CardUseLog", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("At")
+                        .HasColumnType("bigint")
+                        .HasColumnName("at");
+
+                    b.Property<int>("ChannelId")
+                        .HasColumnType("integer")
+                        .HasColumnName("channel_id");
+
+                    b.Property<int>("HasUsedNumAfter")
+                        .HasColumnType("integer")
+                        .HasColumnName("has_used_num_after");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Posid")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("posid");
+
+                    b.Property<string>("UsageEntryId")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("usage_entry_id");
+
+                    b.Property<string>("UseNo")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("use_no");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UsageEntryId");
+
+                    b.ToTable("card_use_log", (string)null);
+                });
+
+            modelBuilder.Entity("Patron.Cards.MemberCard", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("id");
+
+                    b.Property<long>("BeginTime")
+                        .HasColumnType("bigint")
+                        .HasColumnName("begin_time");
+
+                    b.Property<string>("CardInfoId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("card_info_id");
+
+                    b.Property<long>("CreateTime")
+                        .HasColumnType("bigint")
+                        .HasColumnName("create_time");
+
+                    b.Property<long>("EndTime")
+                        .HasColumnType("bigint")
+                        .HasColumnName("end_time");
+
+                    b.Property<int>("LockVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("lock_version");
+
+                    b.Property<string>("MemberCode")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("member_code");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("member_id");
+
+                    b.Property<long>("SaleId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("sale_id");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("integer")
+                        .HasColumnName("status");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MemberId");
+
+                    b.HasIndex("SaleId");
+
+                    b.ToTable("member_cards", (string)null);
+                });
+
+            modelBuilder.Entity("Patron.Cards.UsageEntry", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("id");
+
+                    b.Property<long>("BeginTime")
+                        .HasColumnType("bigint")
+                        .HasColumnName("begin_time");
+
+                    b.Property<string>("CardProductId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("card_product_id");
+
+                    b.Property<string>("CardProductName")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("card_product_name");
+
+                    b.Property<long>("CreateTime")
+                        .HasColumnType("bigint")
+                        .HasColumnName("create_time");
+
+                    b.Property<int>("CycleDays")
+                        .HasColumnType("integer")
+                        .HasColumnName("cycle_days");
+
+                    b.Property<int>("CycleNum")
+                        .HasColumnType("integer")
+                        .HasColumnName("cycle_num");
+
+                    b.Property<long>("EndTime")
+                        .HasColumnType("bigint")
+                        .HasColumnName("end_time");
+
+                    b.Property<int>("HasUsedNum")
+                        .HasColumnType("integer")
+                        .HasColumnName("has_used_num");
+
+                    b.Property<int>("LastCycle")
+                        .HasColumnType("integer")
+                        .HasColumnName("last_cycle");
+
+                    b.Property<int>("LastCycleUsed")
+                        .HasColumnType("integer")
+                        .HasColumnName("last_cycle_used");
+
+                    b.Property<int>("LockVersion")
+                        .IsConcurrencyToken()
+                        .HasColumnType("integer")
+                        .HasColumnName("lock_version");
+
+                    b.Property<string>("MemberCardId")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("member_card_id");
+
+                    b.Property<string>("Posid")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("posid");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("integer")
+                        .HasColumnName("status");
+
+                    b.Property<int>("TotalUsedNum")
+                        .HasColumnType("integer")
+                        .HasColumnName("total_used_num");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MemberCardId", "CardProductId")
+                        .IsUnique();
+
+                    b.ToTable("usage_entries", (string)null);
+                });
+
             modelBuilder.Entity("Patron.Channels.Channel", b =>
                 {
                     b.Property<int>("Id")
@@ -391,9 +758,23 @@ namespace Patron.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Patron.Cards.UsageEntry", b =>
+                {
+                    b.HasOne("Patron.Cards.MemberCard", null)
+                        .WithMany("Entries")
+                        .HasForeignKey("MemberCardId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Patron.Cards.Card", b =>
                 {
                     b.Navigation("Products");
+                });
+
+            modelBuilder.Entity("Patron.Cards.MemberCard", b =>
+                {
+                    b.Navigation("Entries");
                 });
 #pragma warning restore 612, 618
         }

@@ -83,6 +83,367 @@ namespace Patron.Data.Migrations.Sqlite
                     b.ToTable("card_products", (string)null);
                 });
 
+            modelBuilder.Entity("Patron.Cards.CardSale", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("CardInfoId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("card_info_id");
+
+                    b.Property<int>("ChannelId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("channel_id");
+
+                    b.Property<string>("ChannelName")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("channel_name");
+
+                    b.Property<long>("CreateTime")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("create_time");
+
+                    b.Property<string>("MemberCode")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("member_code");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("member_id");
+
+                    b.Property<int>("Num")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("num");
+
+                    b.Property<decimal>("PayAmt")
+                        .HasPrecision(18, 2)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("pay_amt");
+
+                    b.Property<decimal?>("RefundAmt")
+                        .HasPrecision(18, 2)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("refund_amt");
+
+                    b.Property<long?>("RefundTime")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("refund_time");
+
+                    b.Property<string>("RequestHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("request_hash");
+
+                    b.Property<string>("ResultJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("result_json");
+
+                    b.Property<string>("SaleNo")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sale_no");
+
+                    b.Property<string>("SaleOrgCode")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sale_org_code");
+
+                    b.Property<long>("SaleTime")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sale_time");
+
+                    b.Property<string>("SaleUser")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sale_user");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("status");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SaleTime");
+
+                    b.HasIndex("ChannelId", "SaleNo")
+                        .IsUnique();
+
+                    b.ToTable("card_sales", (string)null);
+                });
+
+            modelBuilder.Entity("Patron.Cards.CardUse", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long?>("CancelledAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("cancelled_at");
+
+                    b.Property<int>("ChannelId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("channel_id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<int>("Cycle")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("cycle");
+
+                    b.Property<string>("MemberCardId")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("member_card_id");
+
+                    b.Property<string>("Posid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("posid");
+
+                    b.Property<string>("RequestHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("request_hash");
+
+                    b.Property<string>("ResultJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("result_json");
+
+                    b.Property<string>("UsageEntryId")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("usage_entry_id");
+
+                    b.Property<string>("UseNo")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("use_no");
+
+                    b.Property<long>("UseTime")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("use_time");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UseTime");
+
+                    b.HasIndex("ChannelId", "UseNo")
+                        .IsUnique();
+
+                    b.HasIndex("UsageEntryId", "Cycle");
+
+                    b.ToTable("card_uses", (string)null);
+                });
+
+            modelBuilder.Entity("Patron.Cards.CardUseLog", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("at");
+
+                    b.Property<int>("ChannelId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("channel_id");
+
+                    b.Property<int>("HasUsedNumAfter")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("has_used_num_after");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Posid")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("posid");
+
+                    b.Property<string>("UsageEntryId")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("usage_entry_id");
+
+                    b.Property<string>("UseNo")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("use_no");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UsageEntryId");
+
+                    b.ToTable("card_use_log", (string)null);
+                });
+
+            modelBuilder.Entity("Patron.Cards.MemberCard", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("BeginTime")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("begin_time");
+
+                    b.Property<string>("CardInfoId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("card_info_id");
+
+                    b.Property<long>("CreateTime")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("create_time");
+
+                    b.Property<long>("EndTime")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("end_time");
+
+                    b.Property<int>("LockVersion")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("lock_version");
+
+                    b.Property<string>("MemberCode")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("member_code");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("member_id");
+
+                    b.Property<long>("SaleId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sale_id");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("status");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MemberId");
+
+                    b.HasIndex("SaleId");
+
+                    b.ToTable("member_cards", (string)null);
+                });
+
+            modelBuilder.Entity("Patron.Cards.UsageEntry", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("BeginTime")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("begin_time");
+
+                    b.Property<string>("CardProductId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("card_product_id");
+
+                    b.Property<string>("CardProductName")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("card_product_name");
+
+                    b.Property<long>("CreateTime")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("create_time");
+
+                    b.Property<int>("CycleDays")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("cycle_days");
+
+                    b.Property<int>("CycleNum")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("cycle_num");
+
+                    b.Property<long>("EndTime")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("end_time");
+
+                    b.Property<int>("HasUsedNum")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("has_used_num");
+
+                    b.Property<int>("LastCycle")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_cycle");
+
+                    b.Property<int>("LastCycleUsed")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_cycle_used");
+
+                    b.Property<int>("LockVersion")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("lock_version");
+
+                    b.Property<string>("MemberCardId")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("member_card_id");
+
+                    b.Property<string>("Posid")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("posid");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("status");
+
+                    b.Property<int>("TotalUsedNum")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("total_used_num");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MemberCardId", "CardProductId")
+                        .IsUnique();
+
+                    b.ToTable("usage_entries", (string)null);
+                });
+
             modelBuilder.Entity("Patron.Channels.Channel", b =>
                 {
                     b.Property<int>("Id")
@@ -380,9 +741,23 @@ namespace Patron.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Patron.Cards.UsageEntry", b =>
+                {
+                    b.HasOne("Patron.Cards.MemberCard", null)
+                        .WithMany("Entries")
+                        .HasForeignKey("MemberCardId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Patron.Cards.Card", b =>
                 {
                     b.Navigation("Products");
+                });
+
+            modelBuilder.Entity("Patron.Cards.MemberCard", b =>
+                {
+                    b.Navigation("Entries");
                 });
 #pragma warning restore 612, 618
         }

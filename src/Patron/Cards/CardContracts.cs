@@ -1,0 +1,60 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Patron.Cards;
+
+/// <summary>A memberUsedList entry, every field of the seed's response table. Times are epoch ms.</summary>
+public sealed record UsageEntryView(
+    int LastCycle, string SaleOrgCode, int TotalUsedNum, int LastCycleUsed, string Posid, int CycleDays, string SaleUser,
+    string CardProductName, long CreateTime, string MemberCardId, int CycleNum, int HasUsedNum, int LockVersion,
+    string CardProductId, string CreateUser, long BeginTime, long EndTime, string Id, string MemberId, string Status);
+
+/// <summary>A member card, every field of the seed's response table, plus its code and the card's name.</summary>
+public sealed record MemberCardView(
+    string CardInfoId, IReadOnlyList<UsageEntryView> MemberUsedList, string SaleOrgCode, decimal PayAmt, string SaleNo,
+    long SaleTime, string SaleUser, long CreateTime, string SaleChannel, int LockVersion, string CreateUser,
+    long BeginTime, long EndTime, string Id, string MemberId, string Status, string CardCode, string CardName);
+
+/// <summary>The seed's <c>list</c>: the codes issued for one card.</summary>
+public sealed record CouponList(string CpnId, IReadOnlyList<string> CpnCodes);
+
+public sealed record RefundView(string SaleNo, string Status, decimal? RefundAmt, long? RefundTime, IReadOnlyList<MemberCardView> Cards);
+
+public sealed record CardProductView(string Id, string Name, int TotalUsedNum, int CycleDays, int CycleNum);
+
+public sealed record CardView(string Id, string Name, decimal Price, int ValidDays, bool OnSale, IReadOnlyList<CardProductView> Products);
+
+public sealed record SaleView(
+    string SaleNo, string Channel, string CardInfoId, string MemberId, int Num, decimal PayAmt, long SaleTime,
+    string? SaleUser, string? SaleOrgCode, string Status, decimal? RefundAmt, long? RefundTime, IReadOnlyList<MemberCardView> Cards);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(MemberCardView))]
+[JsonSerializable(typeof(List<MemberCardView>))]
+[JsonSerializable(typeof(UsageEntryView))]
+[JsonSerializable(typeof(List<CouponList>))]
+[JsonSerializable(typeof(RefundView))]
+public sealed partial class CardJson : JsonSerializerContext;
+
+public static class CardViews
+{
+    public static MemberCardView ToView(this MemberCard card, CardSale sale, string cardName) => new(
+        card.CardInfoId, [.. card.Entries.OrderBy(e => e.CardProductId, StringComparer.Ordinal).Select(e => e.ToView(card, sale))],
+        sale.SaleOrgCode ?? "", sale.PayAmt, sale.SaleNo, sale.SaleTime, sale.SaleUser ?? "", card.CreateTime, sale.ChannelName,
+        card.LockVersion, sale.ChannelName, card.BeginTime, card.EndTime, card.Id, card.MemberCode, Status(card.Status), card.Id, cardName);
+
+    public static UsageEntryView ToView(this UsageEntry e, MemberCard card, CardSale sale) => new(
+        e.LastCycle, sale.SaleOrgCode ?? "", e.TotalUsedNum, e.LastCycleUsed, e.Posid ?? "", e.CycleDays, sale.SaleUser ?? "",
+        e.CardProductName, e.CreateTime, e.MemberCardId, e.CycleNum, e.HasUsedNum, e.LockVersion, e.CardProductId,
+        sale.ChannelName, e.BeginTime, e.EndTime, e.Id, card.MemberCode, Status(e.Status));
+
+    public static SaleView ToView(this CardSale s, IEnumerable<MemberCardView> cards) => new(
+        s.SaleNo, s.ChannelName, s.CardInfoId, s.MemberCode, s.Num, s.PayAmt, s.SaleTime, s.SaleUser, s.SaleOrgCode,
+        Status(s.Status), s.RefundAmt, s.RefundTime, [.. cards]);
+
+    public static CardView ToView(this Card c) => new(c.Id, c.Name, c.Price, c.ValidDays, c.OnSale,
+        [.. c.Products.OrderBy(p => p.Id, StringComparer.Ordinal).Select(p => new CardProductView(p.Id, p.Name, p.TotalUsedNum, p.CycleDays, p.CycleNum))]);
+
+    /// <summary>The seed writes statuses as strings: "1" effective, "2" void.</summary>
+    public static string Status(int status) => status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,86 @@
+using System.Globalization;
+
+namespace Patron.Cards;
+
+/// <summary>
+/// Card validity and cycles in the business time zone (SPEC §3). Instants are epoch milliseconds;
+/// days are calendar days of the zone, so a cycle always turns at local midnight.
+/// </summary>
+public static class CardCalendar
+{
+    public const string LocalFormat = "yyyy-MM-dd HH:mm:ss";
+
+    public static bool TryParseLocal(string text, TimeZoneInfo zone, out long epochMs)
+    {
+        epochMs = 0;
+        if (!DateTime.TryParseExact(text.Trim(), LocalFormat, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local)
+            || zone.IsInvalidTime(local))
+            return false;
+        epochMs = new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(local, zone)).ToUnixTimeMilliseconds();
+        return true;
+    }
+
+    public static DateOnly LocalDate(long epochMs, TimeZoneInfo zone) =>
+        DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.FromUnixTimeMilliseconds(epochMs), zone).DateTime);
+
+    public static long StartOfDay(DateOnly date, TimeZoneInfo zone)
+    {
+        var midnight = date.ToDateTime(TimeOnly.MinValue);
+        while (zone.IsInvalidTime(midnight)) // a zone whose clocks skip midnight starts the day later
+            midnight = midnight.AddMinutes(30);
+        return new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(midnight, zone)).ToUnixTimeMilliseconds();
+    }
+
+    /// <summary>beginTime is 00:00 of the sale day; endTime is validDays days later, less 1 ms.</summary>
+    public static (long Begin, long End) Validity(long saleTime, int validDays, TimeZoneInfo zone)
+    {
+        var day = LocalDate(saleTime, zone);
+        return (StartOfDay(day, zone), StartOfDay(day.AddDays(validDays), zone) - 1);
+    }
+
+    /// <summary>Cycle k (from 1) covers [begin + (k−1)·cycleDays days, begin + k·cycleDays days).</summary>
+    public static int CycleOf(long t, long begin, int cycleDays, TimeZoneInfo zone) =>
+        (LocalDate(t, zone).DayNumber - LocalDate(begin, zone).DayNumber) / cycleDays + 1;
+
+    public static (long Start, long End) CycleWindow(int cycle, long begin, int cycleDays, TimeZoneInfo zone)
+    {
+        var first = LocalDate(begin, zone).AddDays((cycle - 1) * cycleDays);
+        return (StartOfDay(first, zone), StartOfDay(first.AddDays(cycleDays), zone));
+    }
+}
+
+/// <summary>What an entry's counters say, derived from its uncancelled uses.</summary>
+public readonly record struct UsageSummary(int HasUsedNum, int LastCycle, int LastCycleUsed)
+{
+    /// <summary>lastCycle is the latest cycle with a use, even when uses arrive out of order.</summary>
+    public static UsageSummary Of(IReadOnlyCollection<int> cycles)
+    {
+        if (cycles.Count == 0)
+            return new UsageSummary(0, 0, 0);
+        var last = cycles.Max();
+        return new UsageSummary(cycles.Count, last, cycles.Count(c => c == last));
+    }
+}
+
+public static class CardRules
+{
+    /// <summary>
+    /// Decides one use at <paramref name="t"/> given the entry's uncancelled use cycles; on success,
+    /// the cycle the use counts in. The caller writes it under a compare-and-set on lockVersion.
+    /// </summary>
+    public static Outcome<int> Use(MemberCard card, UsageEntry entry, IReadOnlyCollection<int> cycles, long t, TimeZoneInfo zone)
+    {
+        if (card.Status != CardStatus.Effective || entry.Status != CardStatus.Effective)
+            return new Failure(ErrorCode.MemberCardNotEffective, "the member card is not effective (refunded or void)");
+        if (t < entry.BeginTime)
+            return new Failure(ErrorCode.MemberCardNotEffective, "the member card is not yet effective at that time");
+        if (t > entry.EndTime)
+            return new Failure(ErrorCode.MemberCardNotEffective, "the member card has expired");
+        if (cycles.Count >= entry.TotalUsedNum)
+            return new Failure(ErrorCode.TotalUsesUsedUp, $"all {entry.TotalUsedNum} uses of {entry.CardProductName} are used up");
+        var cycle = CardCalendar.CycleOf(t, entry.BeginTime, entry.CycleDays, zone);
+        if (cycles.Count(c => c == cycle) >= entry.CycleNum)
+            return new Failure(ErrorCode.CycleQuotaUsedUp, $"the {entry.CycleNum} uses of cycle {cycle} are used up");
+        return cycle;
+    }
+}

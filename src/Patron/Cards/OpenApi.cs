@@ -1,0 +1,168 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Patron.Channels;
+using Patron.Compat;
+using Patron.Data;
+using Patron.Members;
+
+namespace Patron.Cards;
+
+/// <summary>The CRM open API of the seed: POST {prefix}/openapi/v1/{method} with an encrypted param.</summary>
+public static class OpenApi
+{
+    private delegate Task<Outcome<JsonNode?>> Handler(HttpContext http, Channel channel, WireFields param, CancellationToken ct);
+
+    private static readonly Dictionary<string, (string Scope, Handler Run)> Methods = new(StringComparer.Ordinal)
+    {
+        ["sendMncardForSale"] = (Scopes.CardSale, SellAsync),
+        ["useMncard"] = (Scopes.CardUse, UseAsync),
+        ["cancelUseMncard"] = (Scopes.CardUse, CancelAsync),
+        ["refundMncardForSale"] = (Scopes.CardRefund, RefundAsync),
+        ["queryMncardByMember"] = (Scopes.CardQuery, QueryAsync),
+    };
+
+    public static IEndpointRouteBuilder MapOpenApi(this IEndpointRouteBuilder routes)
+    {
+        var prefix = routes.ServiceProvider.GetRequiredService<IOptions<OpenApiOptions>>().Value.Prefix.TrimEnd('/');
+        routes.MapPost("/openapi/v1/{method}", HandleAsync).WithTags("Open API (seed)").DisableAntiforgery();
+        if (prefix.Length > 0)
+            routes.MapPost(prefix + "/openapi/v1/{method}", HandleAsync).WithTags("Open API (seed)").DisableAntiforgery();
+        return routes;
+    }
+
+    public static async Task<OpenApiResult> HandleAsync(string method, HttpContext http, PatronDb db, IOptions<OpenApiOptions> options,
+        TimeProvider clock, CancellationToken ct)
+    {
+        var body = await WireBody.ReadAsync(http.Request, "envelope", ct);
+        if (body.Failure is { } malformed)
+            return OpenApiResult.Fail(malformed);
+        var envelope = new WireFields(body.Value!);
+        var channelName = envelope.String("channel", 64);
+        var timestampText = envelope.String("timestamp", 20);
+        var param = envelope.String("param", WireBody.MaxBytes);
+        if (envelope.Error is { } invalid)
+            return OpenApiResult.Fail(invalid);
+
+        var channel = await db.Channels.AsNoTracking().SingleOrDefaultAsync(c => c.Name == channelName, ct);
+        if (channel is null)
+            return OpenApiResult.Fail(new Failure(ErrorCode.UnknownChannel, $"unknown channel {channelName}"));
+        if (!long.TryParse(timestampText, out var timestamp))
+            return OpenApiResult.Fail(Failure.Invalid("timestamp", "epoch milliseconds"));
+        var skew = Math.Abs(clock.GetUtcNow().ToUnixTimeMilliseconds() - timestamp);
+        if (skew > options.Value.TimestampWindowSeconds * 1000L)
+            return OpenApiResult.Fail(new Failure(ErrorCode.TimestampOutsideWindow, $"timestamp is more than {options.Value.TimestampWindowSeconds} s from the server clock"));
+        if (!Methods.TryGetValue(method, out var target))
+            return OpenApiResult.Fail(Failure.Invalid("method", $"unknown method {method}"));
+        if (!channel.HasScope(target.Scope))
+            return OpenApiResult.Fail(new Failure(ErrorCode.ScopeNotGranted, $"channel {channel.Name} does not have the scope {target.Scope}"));
+
+        var plaintext = OpenApiCipher.Decrypt(channel.Cipher, channel.DesKey, param, channelName, timestampText);
+        JsonObject? json = null;
+        try
+        {
+            json = plaintext is null ? null : JsonNode.Parse(plaintext, new JsonNodeOptions { PropertyNameCaseInsensitive = true },
+                new JsonDocumentOptions { MaxDepth = 16 }) as JsonObject;
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException)
+        {
+        }
+        if (json is null)
+            return OpenApiResult.Fail(new Failure(ErrorCode.CannotDecrypt, "param cannot be decrypted with the channel's key"));
+
+        var outcome = await target.Run(http, channel, new WireFields(json), ct);
+        return outcome.Failure is { } failure ? OpenApiResult.Fail(failure) : OpenApiResult.Ok(outcome.Value);
+    }
+
+    private static async Task<Outcome<JsonNode?>> SellAsync(HttpContext http, Channel channel, WireFields p, CancellationToken ct)
+    {
+        var cardInfoId = p.String("cardInfoId", 32);
+        var saleTimeText = p.String("saleTime", 32);
+        var saleUser = p.String("saleUser", 64, required: false);
+        var saleOrgCode = p.String("saleOrgCode", 64, required: false);
+        var payAmt = p.Decimal("payAmt", maxScale: 2);
+        var saleNo = p.String("saleNo", 64);
+        var memberId = p.String("memberId", 32);
+        var num = (int)p.Long("num", 1, SaleRequest.MaxNum, whenMissing: 1);
+        if (p.Error is { } invalid)
+            return invalid;
+        if (payAmt < 0)
+            return Failure.Invalid("payAmt", "must be a non-negative decimal number");
+        var services = http.RequestServices;
+        var zone = await BusinessZone.LoadAsync(services.GetRequiredService<PatronDb>(), ct);
+        if (!CardCalendar.TryParseLocal(saleTimeText, zone, out var saleTime))
+            return Failure.Invalid("saleTime", $"expected {CardCalendar.LocalFormat}");
+
+        var request = new SaleRequest(cardInfoId, saleTime, NullIfEmpty(saleUser), NullIfEmpty(saleOrgCode), payAmt!.Value, saleNo, memberId, num);
+        var sold = await services.GetRequiredService<CardSales>().SellAsync(channel, request, ct);
+        return sold.Failure is { } failure ? failure : sold.Value;
+    }
+
+    private static async Task<Outcome<JsonNode?>> UseAsync(HttpContext http, Channel channel, WireFields p, CancellationToken ct)
+    {
+        var memberCardId = p.String("memberCardId", 32, required: false);
+        var cardCode = p.String("cardCode", 32, required: false);
+        var cardProductId = p.String("cardProductId", 32);
+        var posid = p.String("posid", 64);
+        var useNo = p.String("useNo", 64);
+        var useTimeText = p.String("useTime", 32, required: false);
+        if (p.Error is { } invalid)
+            return invalid;
+        if (memberCardId.Length == 0 && cardCode.Length == 0)
+            return Failure.Invalid("memberCardId", "memberCardId or cardCode is required");
+
+        var services = http.RequestServices;
+        long? useTime = null;
+        if (useTimeText.Length > 0)
+        {
+            var zone = await BusinessZone.LoadAsync(services.GetRequiredService<PatronDb>(), ct);
+            if (!CardCalendar.TryParseLocal(useTimeText, zone, out var parsed))
+                return Failure.Invalid("useTime", $"expected {CardCalendar.LocalFormat}");
+            // Offline POS send uses late, which is normal; a use from the future is not.
+            if (parsed > services.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeMilliseconds() + 5 * 60_000)
+                return Failure.Invalid("useTime", "more than 5 minutes in the future");
+            useTime = parsed;
+        }
+
+        var request = new UseRequest(memberCardId.Length > 0 ? memberCardId : cardCode, cardProductId, posid, useNo, useTime);
+        var used = await services.GetRequiredService<CardUsage>().UseAsync(channel, request, ct);
+        return used.Failure is { } failure ? failure : JsonSerializer.SerializeToNode(used.Value, CardJson.Default.UsageEntryView);
+    }
+
+    private static async Task<Outcome<JsonNode?>> CancelAsync(HttpContext http, Channel channel, WireFields p, CancellationToken ct)
+    {
+        var useNo = p.String("useNo", 64);
+        if (p.Error is { } invalid)
+            return invalid;
+        var cancelled = await http.RequestServices.GetRequiredService<CardUsage>().CancelAsync(channel, useNo, ct);
+        return cancelled.Failure is { } failure ? failure : JsonSerializer.SerializeToNode(cancelled.Value, CardJson.Default.UsageEntryView);
+    }
+
+    private static async Task<Outcome<JsonNode?>> RefundAsync(HttpContext http, Channel channel, WireFields p, CancellationToken ct)
+    {
+        var saleNo = p.String("saleNo", 64);
+        var refundAmt = p.Decimal("refundAmt", maxScale: 2, required: false);
+        if (p.Error is { } invalid)
+            return invalid;
+        if (refundAmt < 0)
+            return Failure.Invalid("refundAmt", "must be a non-negative decimal number");
+        var refunded = await http.RequestServices.GetRequiredService<CardSales>().RefundAsync(channel, saleNo, refundAmt, ct);
+        return refunded.Failure is { } failure ? failure : JsonSerializer.SerializeToNode(refunded.Value, CardJson.Default.RefundView);
+    }
+
+    private static async Task<Outcome<JsonNode?>> QueryAsync(HttpContext http, Channel channel, WireFields p, CancellationToken ct)
+    {
+        var memberId = p.String("memberId", 32);
+        if (p.Error is { } invalid)
+            return invalid;
+        var db = http.RequestServices.GetRequiredService<PatronDb>();
+        var member = await MemberLookup.FindAsync(db, memberId, ct);
+        if (member is null)
+            return new Failure(ErrorCode.MemberNotFound, $"member {memberId} not found");
+        var cards = await CardQueries.MemberCardsAsync(db, member.Id, ct);
+        return JsonSerializer.SerializeToNode(cards, CardJson.Default.ListMemberCardView);
+    }
+
+    private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
+}
