@@ -22,10 +22,13 @@ public abstract class PatronTest(Backend backend) : IAsyncLifetime
 
     protected virtual JsonObject Catalog() => TestCatalog.Build();
 
+    /// <summary>The clock of the first host; null for the system clock.</summary>
+    protected virtual TimeProvider? Clock => null;
+
     public async Task InitializeAsync()
     {
         Connection = await backend.NewDatabaseAsync();
-        App = StartApp();
+        App = StartApp(Clock);
         Partner = PartnerClient(App, TestCatalog.ApiKey);
     }
 
