@@ -1,6 +1,7 @@
 using Patron;
 using Patron.Cards;
 using Patron.Catalog;
+using Patron.Channels;
 using Patron.Console;
 using Patron.Data;
 using Patron.Levels;
@@ -11,19 +12,35 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddPatronHosting();
 builder.AddPatronData();
 builder.Services.AddPatronOperators();
+builder.Services.AddPatronConsole();
 
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseRequestLocalization();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseAntiforgery();
 
 app.MapHealth();
+
+// The two seed contracts partners already speak.
 app.MapPointAdd();
 app.MapLevelSet();
-app.MapMembers();
+app.MapPartnerOpenApi();
+
+// The native API for operators, described at /openapi/v1.json.
+var api = app.MapNativeApi();
+api.MapMembers();
+api.MapLedger();
+api.MapLevels();
+api.MapCards();
+api.MapSales();
+api.MapChannels();
+api.MapDashboard();
 app.MapOpenApi();
-app.MapCards();
+
+app.MapConsole();
 
 try
 {

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Patron.Console;
@@ -5,15 +6,21 @@ using Patron.Data;
 
 namespace Patron.Cards;
 
-/// <summary>The native read API over cards, sales and member cards.</summary>
+public sealed record CardProductRequest(string Id, string Name, int TotalUsedNum, int CycleDays, int CycleNum);
+
+public sealed record CardRequest(string Id, string Name, decimal Price, int ValidDays, bool OnSale, IReadOnlyList<CardProductRequest> Products);
+
+/// <summary>Cards and their products as operators define them; sold cards keep the terms they were sold with.</summary>
 public static class CardsApi
 {
-    public static RouteGroupBuilder MapCards(this IEndpointRouteBuilder routes)
+    public static RouteGroupBuilder MapCards(this IEndpointRouteBuilder api)
     {
-        var group = routes.MapGroup("/api/v1").RequireAuthorization(OperatorAuth.Policy).WithTags("Cards");
+        var group = api.MapGroup("/").WithTags("Cards");
         group.MapGet("/cards", ListCardsAsync);
+        group.MapPost("/cards", CreateAsync).RequireAuthorization(OperatorAuth.WritePolicy);
+        group.MapPut("/cards/{id}", EditAsync).RequireAuthorization(OperatorAuth.WritePolicy);
+        group.MapPost("/cards/{id}/off-sale", TakeOffSaleAsync).RequireAuthorization(OperatorAuth.WritePolicy);
         group.MapGet("/members/{id:long}/cards", MemberCardsAsync);
-        group.MapGet("/sales/{saleNo}", GetSaleAsync);
         return group;
     }
 
@@ -23,24 +30,90 @@ public static class CardsApi
         return TypedResults.Ok(cards.Select(c => c.ToView()).ToList());
     }
 
+    public static async Task<Results<Created<CardView>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+        CardRequest request, PatronDb db, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+    {
+        if (Validate(request) is { Count: > 0 } errors)
+            return TypedResults.ValidationProblem(errors);
+        if (await db.Cards.AnyAsync(c => c.Id == request.Id, ct))
+            return Problems.Conflict($"There is already a card {request.Id}.");
+        var card = db.Cards.Add(new Card { Id = request.Id.Trim(), Name = "" }).Entity;
+        Apply(card, request);
+        db.Record(user, clock.GetUtcNow(), "card.create", "card", card.Id, null, card.ToView());
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/api/v1/cards/{card.Id}", card.ToView());
+    }
+
+    /// <summary>Edits a card; products are added or changed, never removed (their ids stay meaningful on sold cards).</summary>
+    public static async Task<Results<Ok<CardView>, ValidationProblem, ProblemHttpResult>> EditAsync(
+        string id, CardRequest request, PatronDb db, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+    {
+        if (Validate(request with { Id = id }) is { Count: > 0 } errors)
+            return TypedResults.ValidationProblem(errors);
+        var card = await db.Cards.Include(c => c.Products).SingleOrDefaultAsync(c => c.Id == id, ct);
+        if (card is null)
+            return Problems.NotFound($"There is no card {id}.");
+        var before = card.ToView();
+        Apply(card, request);
+        db.Record(user, clock.GetUtcNow(), "card.edit", "card", id, before, card.ToView());
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(card.ToView());
+    }
+
+    public static async Task<Results<Ok<CardView>, ProblemHttpResult>> TakeOffSaleAsync(
+        string id, PatronDb db, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+    {
+        var card = await db.Cards.Include(c => c.Products).SingleOrDefaultAsync(c => c.Id == id, ct);
+        if (card is null)
+            return Problems.NotFound($"There is no card {id}.");
+        var before = card.ToView();
+        card.OnSale = false;
+        db.Record(user, clock.GetUtcNow(), "card.off-sale", "card", id, before, card.ToView());
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(card.ToView());
+    }
+
     public static async Task<Results<Ok<List<MemberCardView>>, ProblemHttpResult>> MemberCardsAsync(long id, PatronDb db, CancellationToken ct)
     {
         if (!await db.Members.AnyAsync(m => m.Id == id, ct))
-            return TypedResults.Problem(title: "Member not found", detail: $"There is no member {id}.", statusCode: StatusCodes.Status404NotFound);
+            return Problems.NotFound($"There is no member {id}.");
         return TypedResults.Ok(await CardQueries.MemberCardsAsync(db, id, ct));
     }
 
-    /// <summary>A saleNo is unique per channel; name the channel when two channels used the same one.</summary>
-    public static async Task<Results<Ok<SaleView>, ProblemHttpResult>> GetSaleAsync(string saleNo, string? channel, PatronDb db, CancellationToken ct)
+    private static void Apply(Card card, CardRequest request)
     {
-        var sales = await db.CardSales.AsNoTracking()
-            .Where(s => s.SaleNo == saleNo && (channel == null || s.ChannelName == channel)).Take(2).ToListAsync(ct);
-        if (sales.Count == 0)
-            return TypedResults.Problem(title: "Sale not found", detail: $"There is no sale {saleNo}.", statusCode: StatusCodes.Status404NotFound);
-        if (sales.Count > 1)
-            return TypedResults.Problem(title: "Ambiguous saleNo", detail: $"Several channels used {saleNo}; add ?channel=NAME.", statusCode: StatusCodes.Status400BadRequest);
-        var sale = sales[0];
-        var cards = await db.MemberCards.AsNoTracking().Include(c => c.Entries).Where(c => c.SaleId == sale.Id).OrderBy(c => c.Id).ToListAsync(ct);
-        return TypedResults.Ok(sale.ToView(await CardQueries.ViewsAsync(db, cards, ct)));
+        (card.Name, card.Price, card.ValidDays, card.OnSale) = (request.Name.Trim(), request.Price, request.ValidDays, request.OnSale);
+        foreach (var p in request.Products)
+        {
+            var product = card.Products.SingleOrDefault(x => x.Id == p.Id);
+            if (product is null)
+                card.Products.Add(product = new CardProduct { CardId = card.Id, Id = p.Id.Trim(), Name = "" });
+            (product.Name, product.TotalUsedNum, product.CycleDays, product.CycleNum) = (p.Name.Trim(), p.TotalUsedNum, p.CycleDays, p.CycleNum);
+        }
+    }
+
+    public static Dictionary<string, string[]> Validate(CardRequest r)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(r.Id) || r.Id.Length > 32)
+            errors["id"] = ["required, at most 32 characters"];
+        if (string.IsNullOrWhiteSpace(r.Name) || r.Name.Length > 100)
+            errors["name"] = ["required, at most 100 characters"];
+        if (r.Price < 0 || decimal.Round(r.Price, 2) != r.Price)
+            errors["price"] = ["0 or more, at most 2 decimals"];
+        if (r.ValidDays is < 1 or > 36600)
+            errors["validDays"] = ["1 to 36600"];
+        if (r.Products is not { Count: > 0 })
+            errors["products"] = ["at least one product"];
+        foreach (var (p, i) in (r.Products ?? []).Select((p, i) => (p, i)))
+        {
+            if (string.IsNullOrWhiteSpace(p.Id) || p.Id.Length > 32 || r.Products!.Take(i).Any(o => o.Id == p.Id))
+                errors[$"products[{i}].id"] = ["required, unique, at most 32 characters"];
+            if (string.IsNullOrWhiteSpace(p.Name) || p.Name.Length > 100)
+                errors[$"products[{i}].name"] = ["required, at most 100 characters"];
+            if (p.TotalUsedNum < 1 || p.CycleDays < 1 || p.CycleNum < 1)
+                errors[$"products[{i}]"] = ["totalUsedNum, cycleDays and cycleNum are 1 or more"];
+        }
+        return errors;
     }
 }

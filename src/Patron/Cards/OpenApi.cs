@@ -23,7 +23,7 @@ public static class OpenApi
         ["queryMncardByMember"] = (Scopes.CardQuery, QueryAsync),
     };
 
-    public static IEndpointRouteBuilder MapOpenApi(this IEndpointRouteBuilder routes)
+    public static IEndpointRouteBuilder MapPartnerOpenApi(this IEndpointRouteBuilder routes)
     {
         var prefix = routes.ServiceProvider.GetRequiredService<IOptions<OpenApiOptions>>().Value.Prefix.TrimEnd('/');
         routes.MapPost("/openapi/v1/{method}", HandleAsync).WithTags("Open API (seed)").DisableAntiforgery();

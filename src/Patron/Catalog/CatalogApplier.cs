@@ -78,6 +78,8 @@ public sealed class CatalogApplier(PatronDb db, IPasswordHasher<Operator> hasher
             var op = await db.Operators.FindAsync([a.User!], ct)
                 ?? db.Operators.Add(new Operator { UserName = a.User!, PasswordHash = "", Role = "", CreatedAt = now }).Entity;
             op.Role = a.Role ?? "admin";
+            if (a.ApiToken is not null)
+                op.ApiTokenHash = ChannelAuth.HashApiKey(a.ApiToken);
             if (op.PasswordHash.Length == 0 || hasher.VerifyHashedPassword(op, op.PasswordHash, a.Password!) == PasswordVerificationResult.Failed)
                 op.PasswordHash = hasher.HashPassword(op, a.Password!);
         }

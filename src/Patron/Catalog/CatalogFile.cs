@@ -128,6 +128,8 @@ public sealed record CatalogFile(
             Check(!string.IsNullOrWhiteSpace(a.User) && a.User.Length <= 64, $"{at}.user", "required, at most 64 characters");
             Check(a.Password is { Length: >= 8 }, $"{at}.password", "required, at least 8 characters");
             Check(a.Role is null or "admin" or "viewer", $"{at}.role", "must be \"admin\" or \"viewer\"");
+            Check(a.ApiToken is null || (a.ApiToken.StartsWith("pat_", StringComparison.Ordinal) && a.ApiToken.Length is >= 24 and <= 128),
+                $"{at}.apiToken", "\"pat_\" and 20 to 124 more characters");
             Check(admins.Take(i).All(o => o.User != a.User), $"{at}.user", $"user '{a.User}' is listed twice");
         }
 
@@ -148,6 +150,6 @@ public sealed record CatalogCard(string? Id, string? Name, decimal? Price, int? 
 
 public sealed record CatalogProduct(string? Id, string? Name, int? TotalUsedNum, int? CycleDays, int? CycleNum);
 
-public sealed record CatalogAdmin(string? User, string? Password, string? Role);
+public sealed record CatalogAdmin(string? User, string? Password, string? Role, string? ApiToken);
 
 public sealed class CatalogException(string message) : Exception(message);

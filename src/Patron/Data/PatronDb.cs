@@ -23,6 +23,7 @@ public abstract class PatronDb(DbContextOptions options) : DbContext(options)
     public DbSet<Card> Cards => Set<Card>();
     public DbSet<CardProduct> CardProducts => Set<CardProduct>();
     public DbSet<Operator> Operators => Set<Operator>();
+    public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
     public DbSet<CardSale> CardSales => Set<CardSale>();
     public DbSet<MemberCard> MemberCards => Set<MemberCard>();
     public DbSet<UsageEntry> UsageEntries => Set<UsageEntry>();
@@ -73,6 +74,7 @@ public abstract class PatronDb(DbContextOptions options) : DbContext(options)
             e.Property(p => p.IdempotencyKey).HasMaxLength(PointRules.MaxIdempotencyKeyLength);
             e.Property(p => p.RequestHash).HasMaxLength(64);
             e.HasIndex(p => new { p.MemberId, p.AutoId });
+            e.HasIndex(p => p.CreatedAt);
             // Exactly-once lives here: one ledger row per (channel, key). NULL keys never collide.
             e.HasIndex(p => new { p.ChannelId, p.IdempotencyKey }).IsUnique();
         });
@@ -168,6 +170,17 @@ public abstract class PatronDb(DbContextOptions options) : DbContext(options)
             e.Property(o => o.UserName).HasMaxLength(64);
             e.Property(o => o.PasswordHash).HasMaxLength(256);
             e.Property(o => o.Role).HasMaxLength(16);
+            e.Property(o => o.ApiTokenHash).HasMaxLength(64);
+            e.HasIndex(o => o.ApiTokenHash).IsUnique();
+        });
+        model.Entity<AuditEntry>(e =>
+        {
+            e.ToTable("audit_log");
+            e.Property(a => a.Actor).HasMaxLength(100);
+            e.Property(a => a.Action).HasMaxLength(64);
+            e.Property(a => a.Entity).HasMaxLength(32);
+            e.Property(a => a.EntityId).HasMaxLength(64);
+            e.HasIndex(a => new { a.Entity, a.EntityId });
         });
 
         // snake_case columns, so that hand-written SQL reads the same on both providers.
@@ -180,7 +193,12 @@ public abstract class PatronDb(DbContextOptions options) : DbContext(options)
         string.Concat(name.Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 }
 
-public sealed class SqlitePatronDb(DbContextOptions<SqlitePatronDb> options) : PatronDb(options);
+public sealed class SqlitePatronDb(DbContextOptions<SqlitePatronDb> options) : PatronDb(options)
+{
+    // SQLite has no time type; stored as sortable integers, instants can be compared and ordered in SQL.
+    protected override void ConfigureConventions(ModelConfigurationBuilder conventions) =>
+        conventions.Properties<DateTimeOffset>().HaveConversion<Microsoft.EntityFrameworkCore.Storage.ValueConversion.DateTimeOffsetToBinaryConverter>();
+}
 
 public sealed class PostgresPatronDb(DbContextOptions<PostgresPatronDb> options) : PatronDb(options);
 

@@ -4,9 +4,13 @@ public sealed record LevelRef(byte Id, string? Name);
 
 public sealed record MemberResponse(long Id, string Code, string? Name, string? Phone, long Balance, long LifetimeEarned, LevelRef Level);
 
-public sealed record LedgerRow(
-    long AutoId, string BusiType, string BusiBillNum, long ChangeValue, long BalanceBefore, long BalanceAfter,
-    byte LevelBefore, byte LevelAfter, string Actor, DateTimeOffset CreatedAt, string? IdempotencyKey);
+/// <summary>Id and code are chosen by Patron when left out.</summary>
+public sealed record CreateMemberRequest(long? Id, string? Code, string? Name, string? Phone);
 
-/// <summary>A page of the ledger, newest first; pass <c>NextBefore</c> as <c>before</c> for the next page.</summary>
-public sealed record LedgerPage(IReadOnlyList<LedgerRow> Items, long? NextBefore);
+public sealed record EditMemberRequest(string? Name, string? Phone);
+
+public static class MemberMapping
+{
+    public static MemberResponse ToResponse(this Member m, string? levelName) =>
+        new(m.Id, m.Code, m.Name, m.Phone, m.Balance, m.LifetimeEarned, new LevelRef(m.LevelId, levelName));
+}

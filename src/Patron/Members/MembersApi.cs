@@ -1,57 +1,114 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Patron.Cards;
 using Patron.Console;
 using Patron.Data;
-using Patron.Points;
+using Patron.Levels;
 
 namespace Patron.Members;
 
 public static class MembersApi
 {
-    private const int MaxPageSize = 200;
-
-    public static RouteGroupBuilder MapMembers(this IEndpointRouteBuilder routes)
+    public static RouteGroupBuilder MapMembers(this IEndpointRouteBuilder api)
     {
-        var group = routes.MapGroup("/api/v1/members").RequireAuthorization(OperatorAuth.Policy).WithTags("Members");
+        var group = api.MapGroup("/members").WithTags("Members");
+        group.MapGet("/", SearchAsync);
         group.MapGet("/{id:long}", GetMemberAsync);
-        group.MapGet("/{id:long}/points", GetLedgerAsync);
+        group.MapPost("/", CreateAsync).RequireAuthorization(OperatorAuth.WritePolicy);
+        group.MapPut("/{id:long}", EditAsync).RequireAuthorization(OperatorAuth.WritePolicy);
         return group;
+    }
+
+    /// <summary>By id, code, phone (prefix) or name (part of it).</summary>
+    public static async Task<Ok<List<MemberResponse>>> SearchAsync(string? q, int? limit, PatronDb db, CancellationToken ct)
+    {
+        var size = Math.Clamp(limit ?? 20, 1, 100);
+        var text = (q ?? "").Trim();
+        var query = db.Members.AsNoTracking();
+        if (text.Length > 0)
+        {
+            var id = long.TryParse(text, out var n) ? n : -1;
+            query = query.Where(m => m.Id == id || m.Code == text || (m.Phone != null && m.Phone.StartsWith(text)) || (m.Name != null && m.Name.Contains(text)));
+        }
+        var found = await query.OrderBy(m => m.Id).Take(size).ToListAsync(ct);
+        var levels = await db.Levels.AsNoTracking().ToDictionaryAsync(l => l.Id, l => l.Name, ct);
+        return TypedResults.Ok(found.Select(m => m.ToResponse(levels.GetValueOrDefault(m.LevelId))).ToList());
     }
 
     public static async Task<Results<Ok<MemberResponse>, ProblemHttpResult>> GetMemberAsync(long id, PatronDb db, CancellationToken ct)
     {
-        var found = await db.Members.AsNoTracking()
-            .Where(m => m.Id == id)
-            .Select(m => new { Member = m, LevelName = db.Levels.Where(l => l.Id == m.LevelId).Select(l => l.Name).FirstOrDefault() })
-            .SingleOrDefaultAsync(ct);
-        if (found is null)
-            return MemberNotFound(id);
-        var m = found.Member;
-        return TypedResults.Ok(new MemberResponse(m.Id, m.Code, m.Name, m.Phone, m.Balance, m.LifetimeEarned, new LevelRef(m.LevelId, found.LevelName)));
+        var member = await db.Members.AsNoTracking().SingleOrDefaultAsync(m => m.Id == id, ct);
+        if (member is null)
+            return Problems.NotFound($"There is no member {id}.");
+        var level = await db.Levels.AsNoTracking().Where(l => l.Id == member.LevelId).Select(l => l.Name).FirstOrDefaultAsync(ct);
+        return TypedResults.Ok(member.ToResponse(level));
     }
 
-    public static async Task<Results<Ok<LedgerPage>, ProblemHttpResult, ValidationProblem>> GetLedgerAsync(
-        long id, long? before, int? limit, PatronDb db, CancellationToken ct)
+    public static async Task<Results<Created<MemberResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+        CreateMemberRequest request, PatronDb db, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
-        var size = limit ?? 50;
-        if (size is < 1 or > MaxPageSize)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"1 to {MaxPageSize}"] });
-        if (!await db.Members.AnyAsync(m => m.Id == id, ct))
-            return MemberNotFound(id);
+        var errors = Validate(request.Name, request.Phone);
+        if (request.Id is < 1)
+            errors["id"] = ["1 or more"];
+        if (request.Code is { } c && (c.Trim().Length is 0 or > 32))
+            errors["code"] = ["1 to 32 characters"];
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
 
-        // Keyset paging on AutoId: stable under concurrent appends, no OFFSET scans.
-        var query = db.PointEntries.AsNoTracking().Where(p => p.MemberId == id);
-        if (before is { } cursor)
-            query = query.Where(p => p.AutoId < cursor);
-        var rows = await query.OrderByDescending(p => p.AutoId).Take(size + 1).ToListAsync(ct);
-        var page = rows.Take(size).Select(p => p.ToRow()).ToList();
-        return TypedResults.Ok(new LedgerPage(page, rows.Count > size ? page[^1].AutoId : null));
+        var levels = await LevelTable.LoadAsync(db, ct);
+        var now = clock.GetUtcNow();
+        for (var attempt = 0; ; attempt++)
+        {
+            var id = request.Id ?? (await db.Members.MaxAsync(m => (long?)m.Id, ct) ?? 0) + 1;
+            var member = new Member
+            {
+                Id = id, Code = request.Code?.Trim() ?? CardCodes.New('M'), Name = request.Name?.Trim(), Phone = request.Phone?.Trim(),
+                LevelId = levels.LevelFor(0), CreatedAt = now,
+            };
+            db.Members.Add(member);
+            var response = member.ToResponse(levels.Levels.FirstOrDefault(l => l.Id == member.LevelId)?.Name);
+            db.Record(user, now, "member.create", "member", id.ToString(), null, response);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                return TypedResults.Created($"/api/v1/members/{id}", response);
+            }
+            catch (DbUpdateException e) when (db.IsUniqueViolation(e))
+            {
+                db.ChangeTracker.Clear();
+                // A chosen id or code is taken; a generated id raced with another create: try the next.
+                if (request.Id is not null || request.Code is not null || attempt >= 5)
+                    return Problems.Conflict("That member id or code is already taken.");
+            }
+        }
     }
 
-    private static ProblemHttpResult MemberNotFound(long id) =>
-        TypedResults.Problem(title: "Member not found", detail: $"There is no member {id}.", statusCode: StatusCodes.Status404NotFound);
+    public static async Task<Results<Ok<MemberResponse>, ValidationProblem, ProblemHttpResult>> EditAsync(
+        long id, EditMemberRequest request, PatronDb db, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+    {
+        var errors = Validate(request.Name, request.Phone);
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
+        var member = await db.Members.SingleOrDefaultAsync(m => m.Id == id, ct);
+        if (member is null)
+            return Problems.NotFound($"There is no member {id}.");
+        var level = await db.Levels.AsNoTracking().Where(l => l.Id == member.LevelId).Select(l => l.Name).FirstOrDefaultAsync(ct);
+        var before = member.ToResponse(level);
+        (member.Name, member.Phone) = (request.Name?.Trim(), request.Phone?.Trim());
+        var after = member.ToResponse(level);
+        db.Record(user, clock.GetUtcNow(), "member.edit", "member", id.ToString(), before, after);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(after);
+    }
 
-    public static LedgerRow ToRow(this PointEntry p) =>
-        new(p.AutoId, p.BusiType, p.BusiBillNum, p.ChangeValue, p.BalanceBefore, p.BalanceAfter,
-            p.LevelBefore, p.LevelAfter, p.Actor, p.CreatedAt, p.IdempotencyKey);
+    private static Dictionary<string, string[]> Validate(string? name, string? phone)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (name is { Length: > 100 })
+            errors["name"] = ["at most 100 characters"];
+        if (phone is { Length: > 32 })
+            errors["phone"] = ["at most 32 characters"];
+        return errors;
+    }
 }

@@ -22,14 +22,15 @@ public sealed record PointChange(long MemberId, string BusiType, string BusiBill
 /// </summary>
 public sealed class PointsLedger(PatronDb db, TimeProvider clock)
 {
-    public async Task<Outcome<PointEntry>> AddAsync(PointChange change, CancellationToken ct)
+    /// <param name="audit">Adds an audit record for the entry to the same transaction (operator changes).</param>
+    public async Task<Outcome<PointEntry>> AddAsync(PointChange change, CancellationToken ct, Action<PointEntry>? audit = null)
     {
         if (PointRules.Validate(change.BusiType, change.BusiBillNum, change.ChangeValue) is { } invalid)
             return invalid;
         var hash = change.IdempotencyKey is null ? null : change.RequestHash();
         try
         {
-            return await AddOnceAsync(change, hash, ct);
+            return await AddOnceAsync(change, hash, audit, ct);
         }
         catch (DbUpdateException e) when (db.IsUniqueViolation(e))
         {
@@ -40,7 +41,7 @@ public sealed class PointsLedger(PatronDb db, TimeProvider clock)
         }
     }
 
-    private async Task<Outcome<PointEntry>> AddOnceAsync(PointChange change, string? hash, CancellationToken ct)
+    private async Task<Outcome<PointEntry>> AddOnceAsync(PointChange change, string? hash, Action<PointEntry>? audit, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var member = await db.LockMemberAsync(change.MemberId, ct);
@@ -76,6 +77,7 @@ public sealed class PointsLedger(PatronDb db, TimeProvider clock)
         };
         (member.Balance, member.LifetimeEarned, member.LevelId) = (after.Balance, after.LifetimeEarned, after.LevelId);
         db.PointEntries.Add(entry);
+        audit?.Invoke(entry);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return entry;

@@ -48,6 +48,9 @@ public abstract class PatronTest(Backend backend) : IAsyncLifetime
         return client;
     }
 
+    /// <summary>An operator calling /api/v1 with a personal API token (admin unless told otherwise).</summary>
+    protected HttpClient OperatorClient(string token = TestCatalog.AdminToken, PatronApp? app = null) => PartnerClient(app ?? App, token);
+
     protected Task<long> BalanceAsync(long memberId) =>
         App.QueryAsync(db => db.Members.Where(m => m.Id == memberId).Select(m => m.Balance).SingleAsync());
 

@@ -11,6 +11,10 @@ public static class TestCatalog
     public const string NoPointsApiKey = "pk_cards_only_789";
     public const string AdminUser = "admin";
     public const string AdminPassword = "change-me";
+    public const string AdminToken = "pat_test_admin_token_0123456789";
+    public const string ViewerUser = "viewer";
+    public const string ViewerPassword = "viewer-pass";
+    public const string ViewerToken = "pat_test_viewer_token_0123456789";
     public const int MemberCount = 40;
     public const string DesKey = "k3y-8byt";
     public const string AesKey = "an-aes-key-of-any-length";
@@ -47,7 +51,9 @@ public static class TestCatalog
                     ["id"] = "P-NOODLE", ["name"] = "招牌牛肉面", ["totalUsedNum"] = 8, ["cycleDays"] = 7, ["cycleNum"] = 2,
                 }),
             }),
-            ["admins"] = new JsonArray(new JsonObject { ["user"] = AdminUser, ["password"] = AdminPassword }),
+            ["admins"] = new JsonArray(
+                new JsonObject { ["user"] = AdminUser, ["password"] = AdminPassword, ["apiToken"] = AdminToken },
+                new JsonObject { ["user"] = ViewerUser, ["password"] = ViewerPassword, ["role"] = "viewer", ["apiToken"] = ViewerToken }),
         };
     }
 

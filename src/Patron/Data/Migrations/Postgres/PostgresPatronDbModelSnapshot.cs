@@ -509,6 +509,58 @@ namespace Patron.Data.Migrations.Postgres
                     b.ToTable("channels", (string)null);
                 });
 
+            modelBuilder.Entity("Patron.Console.AuditEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("action");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("actor");
+
+                    b.Property<string>("After")
+                        .HasColumnType("text")
+                        .HasColumnName("after");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Before")
+                        .HasColumnType("text")
+                        .HasColumnName("before");
+
+                    b.Property<string>("Entity")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("entity");
+
+                    b.Property<string>("EntityId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("entity_id");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Entity", "EntityId");
+
+                    b.ToTable("audit_log", (string)null);
+                });
+
             modelBuilder.Entity("Patron.Console.Operator", b =>
                 {
                     b.Property<string>("UserName")
@@ -516,9 +568,22 @@ namespace Patron.Data.Migrations.Postgres
                         .HasColumnType("character varying(64)")
                         .HasColumnName("user_name");
 
+                    b.Property<string>("ApiTokenHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("api_token_hash");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
+
+                    b.Property<int>("FailedSignIns")
+                        .HasColumnType("integer")
+                        .HasColumnName("failed_sign_ins");
+
+                    b.Property<DateTimeOffset?>("LockedUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("locked_until");
 
                     b.Property<string>("PasswordHash")
                         .IsRequired()
@@ -533,6 +598,9 @@ namespace Patron.Data.Migrations.Postgres
                         .HasColumnName("role");
 
                     b.HasKey("UserName");
+
+                    b.HasIndex("ApiTokenHash")
+                        .IsUnique();
 
                     b.ToTable("operators", (string)null);
                 });
@@ -740,6 +808,8 @@ namespace Patron.Data.Migrations.Postgres
                         .HasColumnName("request_hash");
 
                     b.HasKey("AutoId");
+
+                    b.HasIndex("CreatedAt");
 
                     b.HasIndex("ChannelId", "IdempotencyKey")
                         .IsUnique();

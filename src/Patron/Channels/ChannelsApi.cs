@@ -1,0 +1,105 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Patron.Compat;
+using Patron.Console;
+using Patron.Data;
+
+namespace Patron.Channels;
+
+/// <summary>A channel as operators see it: never its keys.</summary>
+public sealed record ChannelResponse(string Name, string Cipher, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt);
+
+public sealed record ChannelRequest(string Name, string? Cipher, IReadOnlyList<string>? Scopes);
+
+public sealed record ChannelEditRequest(string? Cipher, IReadOnlyList<string>? Scopes);
+
+/// <summary>New keys, shown in this answer only: Patron keeps a hash of the API key.</summary>
+public sealed record ChannelKeys(string Name, string ApiKey, string DesKey);
+
+public static class ChannelsApi
+{
+    public static RouteGroupBuilder MapChannels(this IEndpointRouteBuilder api)
+    {
+        var group = api.MapGroup("/channels").WithTags("Channels");
+        group.MapGet("/", ListAsync);
+        group.MapPost("/", CreateAsync).RequireAuthorization(OperatorAuth.WritePolicy);
+        group.MapPut("/{name}", EditAsync).RequireAuthorization(OperatorAuth.WritePolicy);
+        group.MapPost("/{name}/rotate", RotateAsync).RequireAuthorization(OperatorAuth.WritePolicy);
+        return group;
+    }
+
+    public static async Task<Ok<List<ChannelResponse>>> ListAsync(PatronDb db, CancellationToken ct) =>
+        TypedResults.Ok((await db.Channels.AsNoTracking().OrderBy(c => c.Name).ToListAsync(ct)).Select(ToResponse).ToList());
+
+    public static async Task<Results<Created<ChannelKeys>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+        ChannelRequest request, PatronDb db, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+    {
+        var errors = Validate(request.Cipher, request.Scopes);
+        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 64)
+            errors["name"] = ["required, at most 64 characters"];
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
+        if (await db.Channels.AnyAsync(c => c.Name == request.Name, ct))
+            return Problems.Conflict($"There is already a channel {request.Name}.");
+
+        var keys = NewKeys(request.Name.Trim());
+        var now = clock.GetUtcNow();
+        var channel = new Channel
+        {
+            Name = keys.Name, ApiKeyHash = ChannelAuth.HashApiKey(keys.ApiKey), DesKey = keys.DesKey,
+            Cipher = request.Cipher ?? OpenApiCipher.Des, Scopes = string.Join(' ', request.Scopes ?? []), CreatedAt = now,
+        };
+        db.Channels.Add(channel);
+        db.Record(user, now, "channel.create", "channel", channel.Name, null, ToResponse(channel));
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/api/v1/channels/{channel.Name}", keys);
+    }
+
+    public static async Task<Results<Ok<ChannelResponse>, ValidationProblem, ProblemHttpResult>> EditAsync(
+        string name, ChannelEditRequest request, PatronDb db, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+    {
+        var errors = Validate(request.Cipher, request.Scopes);
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
+        var channel = await db.Channels.SingleOrDefaultAsync(c => c.Name == name, ct);
+        if (channel is null)
+            return Problems.NotFound($"There is no channel {name}.");
+        var before = ToResponse(channel);
+        channel.Cipher = request.Cipher ?? channel.Cipher;
+        channel.Scopes = request.Scopes is null ? channel.Scopes : string.Join(' ', request.Scopes);
+        var after = ToResponse(channel);
+        db.Record(user, clock.GetUtcNow(), "channel.edit", "channel", name, before, after);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(after);
+    }
+
+    /// <summary>Replaces both keys at once; the old ones stop working immediately.</summary>
+    public static async Task<Results<Ok<ChannelKeys>, ProblemHttpResult>> RotateAsync(
+        string name, PatronDb db, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+    {
+        var channel = await db.Channels.SingleOrDefaultAsync(c => c.Name == name, ct);
+        if (channel is null)
+            return Problems.NotFound($"There is no channel {name}.");
+        var keys = NewKeys(name);
+        (channel.ApiKeyHash, channel.DesKey) = (ChannelAuth.HashApiKey(keys.ApiKey), keys.DesKey);
+        db.Record(user, clock.GetUtcNow(), "channel.rotate", "channel", name, null, new { rotated = "apiKey, desKey" });
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(keys);
+    }
+
+    private static ChannelKeys NewKeys(string name) => new(name, "pk_" + Secrets.NewKey(), Secrets.NewKey(16));
+
+    public static ChannelResponse ToResponse(Channel c) =>
+        new(c.Name, c.Cipher, c.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries), c.CreatedAt);
+
+    private static Dictionary<string, string[]> Validate(string? cipher, IReadOnlyList<string>? scopes)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (cipher is not (null or OpenApiCipher.Des or OpenApiCipher.AesGcm))
+            errors["cipher"] = ["des-ecb or aes-gcm"];
+        if (scopes?.FirstOrDefault(s => !Scopes.All.Contains(s)) is { } unknown)
+            errors["scopes"] = [$"unknown scope '{unknown}'; known: {string.Join(", ", Scopes.All)}"];
+        return errors;
+    }
+}

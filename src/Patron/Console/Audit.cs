@@ -1,0 +1,22 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Patron.Data;
+
+namespace Patron.Console;
+
+/// <summary>The audit log: every operator change, with who, when, and the state before and after.</summary>
+public static class Audit
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>Adds the entry to the unit of work, so it commits or rolls back with the change itself.</summary>
+    public static void Record(this PatronDb db, ClaimsPrincipal user, DateTimeOffset at, string action, string entity, string id,
+        object? before, object? after) =>
+        db.AuditLog.Add(new AuditEntry
+        {
+            At = at, Actor = user.Actor(), Action = action, Entity = entity, EntityId = id,
+            Before = before is null ? null : JsonSerializer.Serialize(before, Json),
+            After = after is null ? null : JsonSerializer.Serialize(after, Json),
+        });
+}

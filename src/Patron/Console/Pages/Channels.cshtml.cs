@@ -1,0 +1,37 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Patron.Channels;
+using Patron.Data;
+
+namespace Patron.Console.Pages;
+
+public sealed class ChannelsModel(PatronDb db, TimeProvider clock) : PageModel
+{
+    public List<ChannelResponse> Channels { get; private set; } = [];
+
+    /// <summary>New keys, rendered in this one answer and nowhere else.</summary>
+    public ChannelKeys? Keys { get; private set; }
+
+    public string? Error { get; private set; }
+
+    public async Task OnGetAsync(CancellationToken ct) => Channels = (await ChannelsApi.ListAsync(db, ct)).Value!;
+
+    public async Task<IActionResult> OnPostAsync(string name, string? cipher, string[] scopes, CancellationToken ct) =>
+        await ShowAsync((await ChannelsApi.CreateAsync(new ChannelRequest(name ?? "", cipher, scopes), db, User, clock, ct)).Result, ct);
+
+    public async Task<IActionResult> OnPostScopesAsync(string name, string[] scopes, CancellationToken ct) =>
+        await ShowAsync((await ChannelsApi.EditAsync(name, new ChannelEditRequest(null, scopes), db, User, clock, ct)).Result, ct);
+
+    public async Task<IActionResult> OnPostRotateAsync(string name, CancellationToken ct) =>
+        await ShowAsync((await ChannelsApi.RotateAsync(name, db, User, clock, ct)).Result, ct);
+
+    private async Task<IActionResult> ShowAsync(IResult result, CancellationToken ct)
+    {
+        Keys = result switch { Created<ChannelKeys> c => c.Value, Ok<ChannelKeys> o => o.Value, _ => null };
+        Error = ConsoleErrors.Describe(result);
+        db.ChangeTracker.Clear();
+        await OnGetAsync(ct);
+        return Page();
+    }
+}

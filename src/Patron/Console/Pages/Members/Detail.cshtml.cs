@@ -1,0 +1,72 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using Patron.Cards;
+using Patron.Data;
+using Patron.Members;
+using Patron.Points;
+
+namespace Patron.Console.Pages.Members;
+
+public sealed class MemberDetailModel(PatronDb db, PointsLedger ledger, TimeProvider clock) : PageModel
+{
+    private TimeZoneInfo _zone = TimeZoneInfo.Utc;
+    private long _now;
+    private Dictionary<(string Entry, int Cycle), int> _cycleUses = [];
+
+    public MemberResponse Member { get; private set; } = null!;
+    public LedgerPage Ledger { get; private set; } = null!;
+    public List<MemberCardView> Cards { get; private set; } = [];
+    public string? Error { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(long id, long? before, CancellationToken ct)
+    {
+        if ((await MembersApi.GetMemberAsync(id, db, ct)).Result is not Ok<MemberResponse> found)
+            return NotFound();
+        Member = found.Value!;
+        Ledger = ((Ok<LedgerPage>)(await LedgerApi.GetLedgerAsync(id, before, 50, db, ct)).Result).Value!;
+        Cards = await CardQueries.MemberCardsAsync(db, id, ct);
+        _zone = await BusinessZone.LoadAsync(db, ct);
+        _now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var entries = Cards.SelectMany(c => c.MemberUsedList).Select(e => e.Id).ToList();
+        _cycleUses = await db.CardUses.AsNoTracking().Where(u => entries.Contains(u.UsageEntryId) && u.CancelledAt == null)
+            .GroupBy(u => new { u.UsageEntryId, u.Cycle }).Select(g => new { g.Key.UsageEntryId, g.Key.Cycle, Count = g.Count() })
+            .ToDictionaryAsync(g => (g.UsageEntryId, g.Cycle), g => g.Count, ct);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAdjustAsync(long id, string busiType, string? busiBillNum, long changeValue, CancellationToken ct)
+    {
+        var result = (await LedgerApi.AdjustAsync(id, new PointAdjustRequest(busiType, busiBillNum, changeValue), ledger, db, User, clock, ct)).Result;
+        return await AfterChangeAsync(id, result, ct);
+    }
+
+    public async Task<IActionResult> OnPostEditAsync(long id, string? name, string? phone, CancellationToken ct)
+    {
+        var result = (await MembersApi.EditAsync(id, new EditMemberRequest(name, phone), db, User, clock, ct)).Result;
+        return await AfterChangeAsync(id, result, ct);
+    }
+
+    /// <summary>The cycle "now" falls in, and its uses; null outside the card's validity.</summary>
+    public (int? Cycle, int Uses) CurrentCycle(UsageEntryView e)
+    {
+        if (_now < e.BeginTime || _now > e.EndTime)
+            return (null, 0);
+        var cycle = CardCalendar.CycleOf(_now, e.BeginTime, e.CycleDays, _zone);
+        return (cycle, _cycleUses.GetValueOrDefault((e.Id, cycle)));
+    }
+
+    public string Local(long epochMs) =>
+        TimeZoneInfo.ConvertTime(DateTimeOffset.FromUnixTimeMilliseconds(epochMs), _zone).ToString("yyyy-MM-dd HH:mm");
+
+    private async Task<IActionResult> AfterChangeAsync(long id, IResult result, CancellationToken ct)
+    {
+        if (ConsoleErrors.Describe(result) is not { } error)
+            return Redirect($"/console/members/{id}");
+        db.ChangeTracker.Clear();
+        var page = await OnGetAsync(id, null, ct);
+        Error = error;
+        return page;
+    }
+}

@@ -1,0 +1,76 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Patron.Console;
+using Patron.Data;
+
+namespace Patron.Points;
+
+public sealed record LedgerRow(
+    long AutoId, string BusiType, string BusiBillNum, long ChangeValue, long BalanceBefore, long BalanceAfter,
+    byte LevelBefore, byte LevelAfter, string Actor, DateTimeOffset CreatedAt, string? IdempotencyKey);
+
+/// <summary>A page of the ledger, newest first; pass <c>NextBefore</c> as <c>before</c> for the next page.</summary>
+public sealed record LedgerPage(IReadOnlyList<LedgerRow> Items, long? NextBefore);
+
+/// <summary>An operator's correction: the same rules as Point/Add, attributed to the operator.</summary>
+public sealed record PointAdjustRequest(string BusiType, string? BusiBillNum, long ChangeValue);
+
+/// <summary>A member's points ledger for operators: read, export, adjust.</summary>
+public static class LedgerApi
+{
+    private const int MaxPageSize = 200;
+
+    public static RouteGroupBuilder MapLedger(this IEndpointRouteBuilder api)
+    {
+        var group = api.MapGroup("/members/{id:long}").WithTags("Points");
+        group.MapGet("/points", GetLedgerAsync);
+        group.MapGet("/points.csv", ExportAsync);
+        group.MapPost("/points", AdjustAsync).RequireAuthorization(OperatorAuth.WritePolicy);
+        return group;
+    }
+
+    public static async Task<Results<Ok<LedgerPage>, ProblemHttpResult, ValidationProblem>> GetLedgerAsync(
+        long id, long? before, int? limit, PatronDb db, CancellationToken ct)
+    {
+        var size = limit ?? 50;
+        if (size is < 1 or > MaxPageSize)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"1 to {MaxPageSize}"] });
+        if (!await db.Members.AnyAsync(m => m.Id == id, ct))
+            return Problems.NotFound($"There is no member {id}.");
+
+        // Keyset paging on AutoId: stable under concurrent appends, no OFFSET scans.
+        var query = db.PointEntries.AsNoTracking().Where(p => p.MemberId == id);
+        if (before is { } cursor)
+            query = query.Where(p => p.AutoId < cursor);
+        var rows = await query.OrderByDescending(p => p.AutoId).Take(size + 1).ToListAsync(ct);
+        var page = rows.Take(size).Select(p => p.ToRow()).ToList();
+        return TypedResults.Ok(new LedgerPage(page, rows.Count > size ? page[^1].AutoId : null));
+    }
+
+    public static async Task<IResult> ExportAsync(long id, PatronDb db, CancellationToken ct)
+    {
+        if (!await db.Members.AnyAsync(m => m.Id == id, ct))
+            return Problems.NotFound($"There is no member {id}.");
+        var rows = await db.PointEntries.AsNoTracking().Where(p => p.MemberId == id).OrderBy(p => p.AutoId).ToListAsync(ct);
+        return Csv.File($"member-{id}-points.csv",
+            ["AutoId", "CreatedAt", "BusiType", "BusiBillNum", "ChangeValue", "BalanceBefore", "BalanceAfter", "LevelBefore", "LevelAfter", "Actor"],
+            rows.Select(p => new object?[] { p.AutoId, p.CreatedAt, p.BusiType, p.BusiBillNum, p.ChangeValue, p.BalanceBefore, p.BalanceAfter, p.LevelBefore, p.LevelAfter, p.Actor }));
+    }
+
+    public static async Task<Results<Created<LedgerRow>, ProblemHttpResult>> AdjustAsync(
+        long id, PointAdjustRequest request, PointsLedger ledger, PatronDb db, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+    {
+        var change = new PointChange(id, request.BusiType ?? "", request.BusiBillNum ?? "console", request.ChangeValue,
+            ChannelId: null, Actor: user.Actor(), IdempotencyKey: null);
+        var outcome = await ledger.AddAsync(change, ct, audit: entry => db.Record(user, clock.GetUtcNow(), "points.adjust", "member", id.ToString(),
+            new { balance = entry.BalanceBefore, level = entry.LevelBefore }, new { balance = entry.BalanceAfter, level = entry.LevelAfter, entry.ChangeValue, entry.BusiType }));
+        if (outcome.Failure is { } failure)
+            return failure.Code == ErrorCode.InvalidParameter ? Problems.Invalid(failure.Message) : Problems.From(failure);
+        return TypedResults.Created($"/api/v1/members/{id}/points", outcome.Value!.ToRow());
+    }
+
+    public static LedgerRow ToRow(this PointEntry p) =>
+        new(p.AutoId, p.BusiType, p.BusiBillNum, p.ChangeValue, p.BalanceBefore, p.BalanceAfter,
+            p.LevelBefore, p.LevelAfter, p.Actor, p.CreatedAt, p.IdempotencyKey);
+}
