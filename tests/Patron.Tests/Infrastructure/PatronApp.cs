@@ -25,6 +25,18 @@ public sealed class PatronApp(string storage, string connection, string? catalog
             builder.ConfigureServices(s => s.Replace(ServiceDescriptor.Singleton(clock)));
     }
 
+    /// <summary>
+    /// Starts the host on Kestrel at http://127.0.0.1 on a free port, for clients outside the
+    /// process such as a browser, and returns its base URL. Call it instead of touching
+    /// <c>Server</c>: the in-memory TestServer is then not there.
+    /// </summary>
+    public Uri StartKestrel()
+    {
+        UseKestrel(port: 0);
+        StartServer();
+        return ClientOptions.BaseAddress;
+    }
+
     /// <summary>A scope onto the app's own DbContext, for checking what was stored.</summary>
     public async Task<T> QueryAsync<T>(Func<PatronDb, Task<T>> query)
     {
