@@ -26,14 +26,15 @@ public abstract class OpenApiEnvelopeTests(Backend backend) : PatronTest(backend
         await Expect(1001, new OpenApiClient(App.CreateClient()) { Channel = "nobody" }.CallAsync("queryMncardByMember", Query));
 
     [Theory]
-    [InlineData(-301)]
-    [InlineData(301)]
+    // A minute past the 300 s window each way, so that a slow first request cannot drift back inside it.
+    [InlineData(-360)]
+    [InlineData(360)]
     public async Task ATimestampOutsideTheWindowIs1002(int seconds) =>
         await Expect(1002, OpenApi.CallAsync("queryMncardByMember", Query, OpenApi.Now() + seconds * 1000L));
 
     [Fact]
     public async Task ATimestampInsideTheWindowIsAccepted() =>
-        Assert.Equal(0, (await OpenApi.CallAsync("queryMncardByMember", Query, OpenApi.Now() - 290_000)).Code);
+        Assert.Equal(0, (await OpenApi.CallAsync("queryMncardByMember", Query, OpenApi.Now() - 240_000)).Code);
 
     [Theory]
     [InlineData("XYZ")]

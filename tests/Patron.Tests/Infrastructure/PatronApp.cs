@@ -23,6 +23,9 @@ public sealed class PatronApp(string storage, string connection, string? catalog
             builder.UseSetting("catalog", catalogPath);
         if (clock is not null)
             builder.ConfigureServices(s => s.Replace(ServiceDescriptor.Singleton(clock)));
+        // Every test applies a catalog with two passwords; full-strength PBKDF2 would spend most of
+        // the suite's time hashing. The hash format records its iteration count, so nothing else changes.
+        builder.ConfigureServices(s => s.Configure<Microsoft.AspNetCore.Identity.PasswordHasherOptions>(o => o.IterationCount = 1_000));
     }
 
     /// <summary>
