@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using Patron.Catalog;
+using Patron.Points;
 
 namespace Patron.Data;
 
@@ -27,6 +28,9 @@ public static class DataSetup
         var options = new StorageOptions();
         builder.Configuration.Bind(options);
         builder.Services.AddSingleton(options);
+        var groupCommit = new GroupCommitOptions();
+        builder.Configuration.GetSection("GroupCommit").Bind(groupCommit);
+        builder.Services.AddSingleton(groupCommit);
         switch (options.Storage)
         {
             case "sqlite":
@@ -34,12 +38,15 @@ public static class DataSetup
                 if (Path.GetDirectoryName(Path.GetFullPath(sqlite.DataSource)) is { } folder)
                     Directory.CreateDirectory(folder);
                 builder.Services.AddDbContext<PatronDb, SqlitePatronDb>(o => o.UseSqlite(sqlite.ToString()).AddInterceptors(new SqlitePragmas()));
+                builder.Services.AddSingleton(sqlite);
+                builder.Services.AddSingleton<PointsWriter, SqlitePointsWriter>();
                 break;
             case "postgres":
                 var connection = options.Connection
                     ?? throw new InvalidOperationException("--storage postgres needs --connection \"Host=…;Database=…;Username=…\"");
                 builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connection));
                 builder.Services.AddDbContext<PatronDb, PostgresPatronDb>((sp, o) => o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
+                builder.Services.AddSingleton<PointsWriter, PostgresPointsWriter>();
                 break;
             default:
                 throw new InvalidOperationException($"--storage must be sqlite or postgres, not '{options.Storage}'");

@@ -12,7 +12,7 @@ public static class PointsApi
     public static RouteHandlerBuilder MapPointAdd(this IEndpointRouteBuilder routes) =>
         routes.MapPost("/api/Setting/KH_GRHY/Point/Add", AddAsync).WithTags("Points API (seed)").DisableAntiforgery();
 
-    public static async Task<PointsEnvelope> AddAsync(HttpRequest request, PatronDb db, PointsLedger ledger, CancellationToken ct)
+    public static async Task<PointsEnvelope> AddAsync(HttpRequest request, PatronDb db, PointsWriter points, CancellationToken ct)
     {
         var channel = await ChannelAuth.BearerAsync(request, db, Scopes.PointsAdd, ct);
         if (channel.Failure is { } denied)
@@ -31,7 +31,7 @@ public static class PointsApi
             return PointsEnvelope.Failed(invalid, pointShape: true);
 
         var change = new PointChange(memberId, busiType, busiBillNum, changeValue, channel.Value!.Id, channel.Value.Name, key);
-        var outcome = await ledger.AddAsync(change, ct);
+        var outcome = await points.AddAsync(change, ct);
         return outcome.Failure is { } failure
             ? PointsEnvelope.Failed(failure, pointShape: true)
             : PointsEnvelope.PointAdded(outcome.Value!.ToTag());

@@ -8,7 +8,8 @@ using Patron.Data;
 namespace Patron.Tests.Infrastructure;
 
 /// <summary>One Patron host over a real database, exactly as Program.cs builds it.</summary>
-public sealed class PatronApp(string storage, string connection, string? catalogPath, TimeProvider? clock = null)
+public sealed class PatronApp(string storage, string connection, string? catalogPath, TimeProvider? clock = null,
+    IReadOnlyDictionary<string, string>? settings = null)
     : WebApplicationFactory<Program>
 {
     public string Storage => storage;
@@ -21,6 +22,8 @@ public sealed class PatronApp(string storage, string connection, string? catalog
         builder.UseSetting("connection", connection);
         if (catalogPath is not null)
             builder.UseSetting("catalog", catalogPath);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            builder.UseSetting(key, value);
         if (clock is not null)
             builder.ConfigureServices(s => s.Replace(ServiceDescriptor.Singleton(clock)));
         // Every test applies a catalog with two passwords; full-strength PBKDF2 would spend most of

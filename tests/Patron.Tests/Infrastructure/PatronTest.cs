@@ -25,6 +25,9 @@ public abstract class PatronTest(Backend backend) : IAsyncLifetime
     /// <summary>The clock of the first host; null for the system clock.</summary>
     protected virtual TimeProvider? Clock => null;
 
+    /// <summary>Configuration for every host the test starts, such as <c>GroupCommit:GatherMilliseconds</c>.</summary>
+    protected virtual IReadOnlyDictionary<string, string>? Settings => null;
+
     public async Task InitializeAsync()
     {
         Connection = await backend.NewDatabaseAsync();
@@ -35,7 +38,7 @@ public abstract class PatronTest(Backend backend) : IAsyncLifetime
     /// <summary>Starts another host on the same database: a second instance, or a restart.</summary>
     protected PatronApp StartApp(TimeProvider? clock = null)
     {
-        var app = new PatronApp(backend.Storage, Connection, TestCatalog.Write(Catalog()), clock);
+        var app = new PatronApp(backend.Storage, Connection, TestCatalog.Write(Catalog()), clock, Settings);
         _ = app.Server; // start now: migrations and catalog run here
         _apps.Add(app);
         return app;

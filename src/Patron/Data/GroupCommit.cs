@@ -1,0 +1,152 @@
+using System.Data.Common;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Patron.Data;
+
+/// <summary>How requests are gathered into shared transactions: <c>--GroupCommit:MaxBatch</c>, <c>--GroupCommit:Writers</c>.</summary>
+public sealed class GroupCommitOptions
+{
+    /// <summary>The most requests one transaction carries.</summary>
+    public int MaxBatch { get; set; } = 256;
+
+    /// <summary>Writer loops per kind of request and process: while one commits, the next gathers.</summary>
+    public int Writers { get; set; } = 2;
+
+    /// <summary>How long a writer waits for more requests before it commits a batch that is not full; 0, not at all.</summary>
+    public int GatherMilliseconds { get; set; }
+}
+
+/// <summary>
+/// Group commit. Requests queue up; a writer loop takes whatever has gathered (up to
+/// <see cref="GroupCommitOptions.MaxBatch"/>) and settles it in one database transaction, so one
+/// commit and one flush of the log serve the whole batch. Each request still gets its own outcome:
+/// the subclass decides every item by the rules, and a request that fails them fails alone.
+/// </summary>
+public abstract class GroupCommit<TRequest, TResult> : IAsyncDisposable
+{
+    private const int MaxAttempts = 8;
+
+    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(
+        new BoundedChannelOptions(10_000) { SingleWriter = false, SingleReader = false, FullMode = BoundedChannelFullMode.Wait });
+    private readonly Task[] _writers;
+    private readonly int _maxBatch;
+    private readonly TimeSpan _gather;
+    private long _batches;
+    private int _largestBatch;
+    private readonly ILogger _log;
+
+    protected GroupCommit(GroupCommitOptions options, ILogger log)
+    {
+        _maxBatch = Math.Max(1, options.MaxBatch);
+        _gather = TimeSpan.FromMilliseconds(Math.Max(0, options.GatherMilliseconds));
+        _log = log;
+        _writers = [.. Enumerable.Range(0, Math.Max(1, options.Writers)).Select(_ => Task.Run(WriteLoopAsync))];
+    }
+
+    /// <summary>One queued request and the caller waiting for its outcome.</summary>
+    protected sealed class Pending(TRequest request)
+    {
+        public TRequest Request { get; } = request;
+        public TaskCompletionSource<TResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Queues the request and waits until the transaction that carries it has committed.</summary>
+    public async Task<TResult> SubmitAsync(TRequest request, CancellationToken ct)
+    {
+        var pending = new Pending(request);
+        await _queue.Writer.WriteAsync(pending, ct);
+        // Once queued, the request is settled whether or not this caller still waits: a client that
+        // gives up must not leave half a request behind, and a retry with its key finds the outcome.
+        return await pending.Done.Task.WaitAsync(ct);
+    }
+
+    /// <summary>
+    /// Settles a batch in one transaction: decides each request, writes, commits, and only then
+    /// returns each request's result, in batch order. Throwing leaves nothing committed.
+    /// </summary>
+    protected abstract Task<TResult[]> CommitAsync(IReadOnlyList<TRequest> batch, CancellationToken ct);
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<Pending>(_maxBatch);
+        var requests = new List<TRequest>(_maxBatch);
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var pending))
+                batch.Add(pending);
+            if (batch.Count == 0)
+                continue;
+            if (_gather > TimeSpan.Zero)
+                await GatherAsync(batch);
+            Interlocked.Increment(ref _batches);
+            if (batch.Count > Volatile.Read(ref _largestBatch))
+                Volatile.Write(ref _largestBatch, batch.Count);
+            requests.Clear();
+            requests.AddRange(batch.Select(p => p.Request));
+            await SettleAsync(batch, requests);
+        }
+    }
+
+    /// <summary>Batches committed so far, and the largest: what group commit achieved.</summary>
+    public (long Batches, int Largest) Stats => (Interlocked.Read(ref _batches), Volatile.Read(ref _largestBatch));
+
+    private async Task GatherAsync(List<Pending> batch)
+    {
+        using var window = new CancellationTokenSource(_gather);
+        try
+        {
+            while (batch.Count < _maxBatch && await _queue.Reader.WaitToReadAsync(window.Token))
+                while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var pending))
+                    batch.Add(pending);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task SettleAsync(List<Pending> batch, List<TRequest> requests)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var results = await CommitAsync(requests, CancellationToken.None);
+                for (var i = 0; i < batch.Count; i++)
+                    batch[i].Done.TrySetResult(results[i]);
+                return;
+            }
+            catch (Exception e) when (attempt < MaxAttempts && IsRetryable(e))
+            {
+                // Another instance committed the same key, or a deadlock victim: decide the batch again.
+                await Task.Delay(Random.Shared.Next(1, 1 + attempt));
+            }
+            catch (Exception e)
+            {
+                _log.LogError(e, "A batch of {Count} requests could not be committed", batch.Count);
+                foreach (var pending in batch)
+                    pending.Done.TrySetException(e);
+                return;
+            }
+        }
+    }
+
+    /// <summary>A unique key taken by a concurrent transaction, a serialization failure or a deadlock.</summary>
+    private static bool IsRetryable(Exception e) => e switch
+    {
+        PostgresException pg => pg.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.SerializationFailure
+            or PostgresErrorCodes.DeadlockDetected,
+        SqliteException sqlite => sqlite.SqliteErrorCode == 19 && sqlite.SqliteExtendedErrorCode is 2067 or 1555,
+        DbException { InnerException: { } inner } => IsRetryable(inner),
+        _ => false,
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await Task.WhenAll(_writers);
+        GC.SuppressFinalize(this);
+    }
+}

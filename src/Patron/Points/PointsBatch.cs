@@ -1,0 +1,80 @@
+using Patron.Levels;
+
+namespace Patron.Points;
+
+/// <summary>What a batch transaction reads, under lock, before deciding its requests.</summary>
+public sealed record PointsBatchState(
+    Dictionary<long, PointsState> Members,
+    Dictionary<(int? Channel, string Key), PointEntry> Earlier,
+    LevelTable Levels);
+
+/// <summary>The decisions for one batch: each request's outcome, the rows to add and the members' new states.</summary>
+public sealed record PointsBatchPlan(Outcome<PointEntry>[] Outcomes, List<PointEntry> NewEntries, Dictionary<long, PointsState> Changed);
+
+/// <summary>
+/// Decides a batch of points changes as if they had arrived one by one, in order: a member's
+/// changes chain their before and after balances; a request that breaks a rule fails alone; a
+/// repeated Idempotency-Key, earlier or in the same batch, answers with the first outcome.
+/// Pure: the storage reads the state and writes the plan.
+/// </summary>
+public static class PointsBatch
+{
+    public static PointsBatchPlan Decide(IReadOnlyList<PointChange> changes, PointsBatchState state, DateTimeOffset now)
+    {
+        var outcomes = new Outcome<PointEntry>[changes.Count];
+        var entries = new List<PointEntry>(changes.Count);
+        var members = new Dictionary<long, PointsState>(state.Members);
+        var changed = new Dictionary<long, PointsState>();
+        var taken = new Dictionary<(int?, string), PointEntry>();
+
+        for (var i = 0; i < changes.Count; i++)
+        {
+            var change = changes[i];
+            var hash = change.IdempotencyKey is null ? null : change.RequestHash();
+            if (change.IdempotencyKey is { } key
+                && (state.Earlier.TryGetValue((change.ChannelId, key), out var first) || taken.TryGetValue((change.ChannelId, key), out first)))
+            {
+                outcomes[i] = first.RequestHash == hash
+                    ? first
+                    : new Failure(ErrorCode.IdempotencyKeyReused, "Idempotency-Key was already used with a different request");
+                continue;
+            }
+            if (!members.TryGetValue(change.MemberId, out var before))
+            {
+                outcomes[i] = new Failure(ErrorCode.MemberNotFound, $"member {change.MemberId} not found");
+                continue;
+            }
+
+            var applied = PointRules.Apply(before, change.BusiType[0], change.ChangeValue, state.Levels);
+            if (applied.Failure is { } failure)
+            {
+                outcomes[i] = failure;
+                continue;
+            }
+            var after = applied.Value;
+            var entry = new PointEntry
+            {
+                MemberId = change.MemberId,
+                BusiType = change.BusiType,
+                BusiBillNum = change.BusiBillNum,
+                ChangeValue = after.Balance - before.Balance,
+                BalanceBefore = before.Balance,
+                BalanceAfter = after.Balance,
+                LevelBefore = before.LevelId,
+                LevelAfter = after.LevelId,
+                ChannelId = change.ChannelId,
+                Actor = change.Actor,
+                CreatedAt = now,
+                IdempotencyKey = change.IdempotencyKey,
+                RequestHash = hash,
+            };
+            members[change.MemberId] = after;
+            changed[change.MemberId] = after;
+            if (change.IdempotencyKey is { } newKey)
+                taken[(change.ChannelId, newKey)] = entry;
+            entries.Add(entry);
+            outcomes[i] = entry;
+        }
+        return new PointsBatchPlan(outcomes, entries, changed);
+    }
+}

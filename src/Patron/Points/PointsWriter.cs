@@ -1,0 +1,284 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Npgsql;
+using NpgsqlTypes;
+using Patron.Data;
+using Patron.Levels;
+
+namespace Patron.Points;
+
+/// <summary>
+/// Point/Add through group commit: each batch locks its members, decides every request by
+/// <see cref="PointsBatch"/>, appends the ledger rows, updates each member once, and commits once.
+/// Operator adjustments, rare and audited, keep to <see cref="PointsLedger"/>; both lock the member row.
+/// </summary>
+public abstract class PointsWriter(GroupCommitOptions options, ILogger log, TimeProvider clock)
+    : GroupCommit<PointChange, Outcome<PointEntry>>(options, log)
+{
+    /// <summary>Validates the request's shape at once, then waits for the batch that carries it.</summary>
+    public Task<Outcome<PointEntry>> AddAsync(PointChange change, CancellationToken ct) =>
+        PointRules.Validate(change.BusiType, change.BusiBillNum, change.ChangeValue) is { } invalid
+            ? Task.FromResult<Outcome<PointEntry>>(invalid)
+            : SubmitAsync(change, ct);
+
+    protected DateTimeOffset Now() => clock.GetUtcNow();
+
+    protected static long[] MemberIds(IReadOnlyList<PointChange> batch) =>
+        [.. batch.Select(c => c.MemberId).Distinct().Order()];
+}
+
+public sealed class PostgresPointsWriter(NpgsqlDataSource data, GroupCommitOptions options, ILogger<PointsWriter> log, TimeProvider clock)
+    : PointsWriter(options, log, clock)
+{
+    private const string LedgerColumns =
+        "auto_id, member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after, level_before, level_after, " +
+        "channel_id, actor, created_at, idempotency_key, request_hash";
+
+    protected override async Task<Outcome<PointEntry>[]> CommitAsync(IReadOnlyList<PointChange> batch, CancellationToken ct)
+    {
+        await using var connection = await data.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var state = await LoadAsync(connection, batch, ct);
+        var plan = PointsBatch.Decide(batch, state, Now());
+        if (plan.NewEntries.Count > 0)
+            await WriteAsync(connection, plan, ct);
+        await tx.CommitAsync(ct);
+        return plan.Outcomes;
+    }
+
+    /// <summary>One round trip: lock the members in id order (so batches cannot deadlock), earlier keys, levels.</summary>
+    private static async Task<PointsBatchState> LoadAsync(NpgsqlConnection connection, IReadOnlyList<PointChange> batch, CancellationToken ct)
+    {
+        var keyed = batch.Where(c => c.IdempotencyKey is not null).ToList();
+        await using var read = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("SELECT id, balance, lifetime_earned, level_id FROM members WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+                {
+                    Parameters = { new() { Value = MemberIds(batch) } },
+                },
+                new NpgsqlBatchCommand(
+                    $"SELECT {LedgerColumns} FROM point_ledger WHERE (channel_id, idempotency_key) IN (SELECT * FROM unnest($1::integer[], $2::text[]))")
+                {
+                    Parameters =
+                    {
+                        new() { Value = keyed.Select(c => c.ChannelId ?? -1).ToArray() },
+                        new() { Value = keyed.Select(c => c.IdempotencyKey!).ToArray() },
+                    },
+                },
+                new NpgsqlBatchCommand("SELECT id, name, threshold FROM levels ORDER BY threshold"),
+                new NpgsqlBatchCommand("SELECT value FROM settings WHERE key = $1") { Parameters = { new() { Value = SettingKeys.LevelBasis } } },
+            },
+        };
+        await using var reader = await read.ExecuteReaderAsync(ct);
+        var members = new Dictionary<long, PointsState>();
+        while (await reader.ReadAsync(ct))
+            members[reader.GetInt64(0)] = new PointsState(reader.GetInt64(1), reader.GetInt64(2), (byte)reader.GetInt16(3));
+        await reader.NextResultAsync(ct);
+        var earlier = new Dictionary<(int?, string), PointEntry>();
+        while (await reader.ReadAsync(ct))
+        {
+            var entry = ReadEntry(reader);
+            earlier[(entry.ChannelId, entry.IdempotencyKey!)] = entry;
+        }
+        await reader.NextResultAsync(ct);
+        var levels = new List<Level>();
+        while (await reader.ReadAsync(ct))
+            levels.Add(new Level { Id = (byte)reader.GetInt16(0), Name = reader.GetString(1), Threshold = reader.GetInt64(2) });
+        await reader.NextResultAsync(ct);
+        var basis = await reader.ReadAsync(ct) ? reader.GetString(0) : null;
+        return new PointsBatchState(members, earlier, new LevelTable(levels, LevelTable.ParseBasis(basis) ?? LevelBasis.Lifetime));
+    }
+
+    /// <summary>
+    /// One round trip: the ledger rows in one set-based insert, in batch order (so AutoIds rise in
+    /// the order the balances chain), and one update per member.
+    /// </summary>
+    private static async Task WriteAsync(NpgsqlConnection connection, PointsBatchPlan plan, CancellationToken ct)
+    {
+        var rows = plan.NewEntries;
+        var members = plan.Changed.OrderBy(m => m.Key).ToList();
+        await using var write = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("""
+                    INSERT INTO point_ledger (member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after,
+                        level_before, level_after, channel_id, actor, created_at, idempotency_key, request_hash)
+                    SELECT member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after,
+                        level_before, level_after, channel_id, actor, created_at, idempotency_key, request_hash
+                    FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::smallint[], $8::smallint[],
+                        $9::integer[], $10::text[], $11::timestamptz[], $12::text[], $13::text[])
+                        WITH ORDINALITY AS r(member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after,
+                            level_before, level_after, channel_id, actor, created_at, idempotency_key, request_hash, ord)
+                    ORDER BY ord
+                    RETURNING auto_id
+                    """)
+                {
+                    Parameters =
+                    {
+                        new() { Value = rows.Select(r => r.MemberId).ToArray() },
+                        new() { Value = rows.Select(r => r.BusiType).ToArray() },
+                        new() { Value = rows.Select(r => r.BusiBillNum).ToArray() },
+                        new() { Value = rows.Select(r => r.ChangeValue).ToArray() },
+                        new() { Value = rows.Select(r => r.BalanceBefore).ToArray() },
+                        new() { Value = rows.Select(r => r.BalanceAfter).ToArray() },
+                        new() { Value = rows.Select(r => (short)r.LevelBefore).ToArray() },
+                        new() { Value = rows.Select(r => (short)r.LevelAfter).ToArray() },
+                        new() { Value = rows.Select(r => r.ChannelId).ToArray() },
+                        new() { Value = rows.Select(r => r.Actor).ToArray() },
+                        new() { Value = rows.Select(r => r.CreatedAt).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz },
+                        new() { Value = rows.Select(r => r.IdempotencyKey).ToArray() },
+                        new() { Value = rows.Select(r => r.RequestHash).ToArray() },
+                    },
+                },
+                new NpgsqlBatchCommand("""
+                    UPDATE members AS m SET balance = u.balance, lifetime_earned = u.lifetime_earned, level_id = u.level_id
+                    FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::smallint[]) AS u(id, balance, lifetime_earned, level_id)
+                    WHERE m.id = u.id
+                    """)
+                {
+                    Parameters =
+                    {
+                        new() { Value = members.Select(m => m.Key).ToArray() },
+                        new() { Value = members.Select(m => m.Value.Balance).ToArray() },
+                        new() { Value = members.Select(m => m.Value.LifetimeEarned).ToArray() },
+                        new() { Value = members.Select(m => (short)m.Value.LevelId).ToArray() },
+                    },
+                },
+            },
+        };
+        await using var reader = await write.ExecuteReaderAsync(ct);
+        // The identity is drawn row by row in ORDER BY ord; sorted, the ids line up with the rows.
+        var ids = new List<long>(rows.Count);
+        while (await reader.ReadAsync(ct))
+            ids.Add(reader.GetInt64(0));
+        ids.Sort();
+        for (var i = 0; i < rows.Count; i++)
+            rows[i].AutoId = ids[i];
+    }
+
+    private static PointEntry ReadEntry(NpgsqlDataReader r) => new()
+    {
+        AutoId = r.GetInt64(0), MemberId = r.GetInt64(1), BusiType = r.GetString(2), BusiBillNum = r.GetString(3),
+        ChangeValue = r.GetInt64(4), BalanceBefore = r.GetInt64(5), BalanceAfter = r.GetInt64(6),
+        LevelBefore = (byte)r.GetInt16(7), LevelAfter = (byte)r.GetInt16(8), ChannelId = r.IsDBNull(9) ? null : r.GetInt32(9),
+        Actor = r.GetString(10), CreatedAt = r.GetFieldValue<DateTimeOffset>(11),
+        IdempotencyKey = r.IsDBNull(12) ? null : r.GetString(12), RequestHash = r.IsDBNull(13) ? null : r.GetString(13),
+    };
+}
+
+/// <summary>
+/// SQLite has one writer at a time and no round trips: the batch runs as plain prepared statements
+/// inside one IMMEDIATE transaction, and its one commit is the batch's one flush.
+/// </summary>
+public sealed class SqlitePointsWriter(SqliteConnectionStringBuilder connection, GroupCommitOptions options, ILogger<PointsWriter> log,
+    TimeProvider clock) : PointsWriter(options, log, clock)
+{
+    private static readonly DateTimeOffsetToBinaryConverter Instants = new();
+    private readonly string _connection = connection.ToString();
+
+    protected override async Task<Outcome<PointEntry>[]> CommitAsync(IReadOnlyList<PointChange> batch, CancellationToken ct)
+    {
+        await using var connection = new SqliteConnection(_connection);
+        await connection.OpenAsync(ct);
+        await using (var pragmas = connection.CreateCommand())
+        {
+            pragmas.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = FULL;";
+            await pragmas.ExecuteNonQueryAsync(ct);
+        }
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(ct); // BEGIN IMMEDIATE: the write lock
+        var state = await LoadAsync(connection, batch, ct);
+        var plan = PointsBatch.Decide(batch, state, Now());
+        await WriteAsync(connection, plan, ct);
+        await tx.CommitAsync(ct);
+        return plan.Outcomes;
+    }
+
+    private static async Task<PointsBatchState> LoadAsync(SqliteConnection connection, IReadOnlyList<PointChange> batch, CancellationToken ct)
+    {
+        var members = new Dictionary<long, PointsState>();
+        await using (var member = Command(connection, "SELECT balance, lifetime_earned, level_id FROM members WHERE id = $id", "$id"))
+            foreach (var id in MemberIds(batch))
+            {
+                member.Parameters[0].Value = id;
+                await using var reader = await member.ExecuteReaderAsync(ct);
+                if (await reader.ReadAsync(ct))
+                    members[id] = new PointsState(reader.GetInt64(0), reader.GetInt64(1), reader.GetByte(2));
+            }
+
+        var earlier = new Dictionary<(int?, string), PointEntry>();
+        await using (var find = Command(connection, """
+            SELECT auto_id, member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after, level_before, level_after,
+                channel_id, actor, created_at, idempotency_key, request_hash
+            FROM point_ledger WHERE channel_id IS $channel AND idempotency_key = $key
+            """, "$channel", "$key"))
+            foreach (var change in batch.Where(c => c.IdempotencyKey is not null))
+            {
+                find.Parameters[0].Value = (object?)change.ChannelId ?? DBNull.Value;
+                find.Parameters[1].Value = change.IdempotencyKey;
+                await using var r = await find.ExecuteReaderAsync(ct);
+                if (await r.ReadAsync(ct))
+                    earlier[(change.ChannelId, change.IdempotencyKey!)] = new PointEntry
+                    {
+                        AutoId = r.GetInt64(0), MemberId = r.GetInt64(1), BusiType = r.GetString(2), BusiBillNum = r.GetString(3),
+                        ChangeValue = r.GetInt64(4), BalanceBefore = r.GetInt64(5), BalanceAfter = r.GetInt64(6),
+                        LevelBefore = r.GetByte(7), LevelAfter = r.GetByte(8), ChannelId = r.IsDBNull(9) ? null : r.GetInt32(9),
+                        Actor = r.GetString(10), CreatedAt = (DateTimeOffset)Instants.ConvertFromProvider(r.GetInt64(11))!,
+                        IdempotencyKey = r.GetString(12), RequestHash = r.IsDBNull(13) ? null : r.GetString(13),
+                    };
+            }
+
+        var levels = new List<Level>();
+        string? basis = null;
+        await using (var read = Command(connection, "SELECT id, name, threshold FROM levels ORDER BY threshold"))
+        await using (var r = await read.ExecuteReaderAsync(ct))
+            while (await r.ReadAsync(ct))
+                levels.Add(new Level { Id = r.GetByte(0), Name = r.GetString(1), Threshold = r.GetInt64(2) });
+        await using (var read = Command(connection, "SELECT value FROM settings WHERE key = $key", "$key"))
+        {
+            read.Parameters[0].Value = SettingKeys.LevelBasis;
+            basis = await read.ExecuteScalarAsync(ct) as string;
+        }
+        return new PointsBatchState(members, earlier, new LevelTable(levels, LevelTable.ParseBasis(basis) ?? LevelBasis.Lifetime));
+    }
+
+    private static async Task WriteAsync(SqliteConnection connection, PointsBatchPlan plan, CancellationToken ct)
+    {
+        await using (var insert = Command(connection, """
+            INSERT INTO point_ledger (member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after, level_before,
+                level_after, channel_id, actor, created_at, idempotency_key, request_hash)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING auto_id
+            """, "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13"))
+            foreach (var e in plan.NewEntries)
+            {
+                object?[] values = [e.MemberId, e.BusiType, e.BusiBillNum, e.ChangeValue, e.BalanceBefore, e.BalanceAfter, e.LevelBefore,
+                    e.LevelAfter, e.ChannelId, e.Actor, Instants.ConvertToProvider(e.CreatedAt), e.IdempotencyKey, e.RequestHash];
+                for (var i = 0; i < values.Length; i++)
+                    insert.Parameters[i].Value = values[i] ?? DBNull.Value;
+                e.AutoId = (long)(await insert.ExecuteScalarAsync(ct))!;
+            }
+
+        await using var update = Command(connection,
+            "UPDATE members SET balance = $balance, lifetime_earned = $lifetime, level_id = $level WHERE id = $id",
+            "$balance", "$lifetime", "$level", "$id");
+        foreach (var (id, state) in plan.Changed)
+        {
+            update.Parameters[0].Value = state.Balance;
+            update.Parameters[1].Value = state.LifetimeEarned;
+            update.Parameters[2].Value = state.LevelId;
+            update.Parameters[3].Value = id;
+            await update.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, params string[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var name in parameters)
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        return command;
+    }
+}

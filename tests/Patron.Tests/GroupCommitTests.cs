@@ -1,0 +1,107 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Patron.Points;
+using Patron.Tests.Infrastructure;
+
+namespace Patron.Tests;
+
+/// <summary>
+/// Point/Add through group commit, with a gather window wide enough that concurrent requests share
+/// transactions: every rule of a single request still holds for each request in a batch.
+/// </summary>
+public abstract class GroupCommitTests(Backend backend) : PatronTest(backend)
+{
+    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    {
+        ["GroupCommit:GatherMilliseconds"] = "150",
+        ["GroupCommit:Writers"] = "1",
+    };
+
+    protected static (long Batches, int Largest) Stats(PatronApp app) => app.Services.GetRequiredService<PointsWriter>().Stats;
+
+    [Fact]
+    public async Task OneBatchHoldingFailuresRepeatsAndOneMemberManyTimesSettlesEachRequestAsAlone()
+    {
+        await Partner.AddPointsAsync(5, "P", 10, "seed", key: "seed");
+        var before = Stats(App);
+
+        var sends = new List<Task<Envelope>>();
+        for (var i = 0; i < 30; i++)
+            sends.Add(Partner.AddPointsAsync(5, "P", i + 1, $"b-{i}", key: $"m-{i}"));
+        sends.Add(Partner.AddPointsAsync(5, "E", -100_000, "too-much", key: "too-much"));   // fails alone: 2201
+        sends.Add(Partner.AddPointsAsync(9_999, "P", 1, "nobody", key: "nobody"));          // fails alone: 2001
+        sends.Add(Partner.AddPointsAsync(5, "P", 1, "b-0", key: "m-0"));                     // the key of m-0 with the same body
+        sends.Add(Partner.AddPointsAsync(5, "P", 2, "other", key: "m-1"));                   // the key of m-1, another bill: one of the two is 1006
+        sends.Add(Partner.AddPointsAsync(6, "P", 7, "six", key: "six"));
+        var answers = await Task.WhenAll(sends);
+
+        var after = Stats(App);
+        Assert.True(after.Largest > 1, $"no two requests shared a batch: {after}");
+        Assert.True(after.Batches - before.Batches < sends.Count, $"{after.Batches - before.Batches} batches for {sends.Count} requests");
+
+        Assert.All(answers[..30].Where((_, i) => i != 1), a => Assert.Equal(0, a.Errcode));
+        Assert.Equal([2201, 2001, 0, 0], answers[30..].Where((_, i) => i != 3).Select(a => a.Errcode));
+        Assert.Equal([0, 1006], new[] { answers[1].Errcode, answers[33].Errcode }.Order());
+        Assert.Equal(answers[0].TagLong("AutoId"), answers[32].TagLong("AutoId"));
+
+        var expected = 10 + Enumerable.Range(1, 30).Sum();
+        Assert.Equal(expected, await BalanceAsync(5));
+        Assert.Equal(7, await BalanceAsync(6));
+
+        // Member 5's rows, in AutoId order, chain exactly, and each answer is its own row's before and after.
+        var rows = await App.QueryAsync(db => db.PointEntries.Where(p => p.MemberId == 5).OrderBy(p => p.AutoId).ToListAsync());
+        Assert.Equal(31, rows.Count);
+        for (var i = 1; i < rows.Count; i++)
+            Assert.Equal(rows[i - 1].BalanceAfter, rows[i].BalanceBefore);
+        Assert.Equal(expected, rows[^1].BalanceAfter);
+        foreach (var answer in answers.Where(a => a.Errcode == 0 && a.Tag!["MemberId"]!.GetValue<long>() == 5))
+        {
+            var row = rows.Single(r => r.AutoId == answer.TagLong("AutoId"));
+            Assert.Equal((row.BalanceBefore, row.BalanceAfter), (answer.TagLong("ValuePointBefore"), answer.TagLong("ValuePointAfter")));
+        }
+        Assert.Equal(32, await LedgerCountAsync());
+    }
+
+    [Fact]
+    public async Task ConcurrentExchangesInOneBatchNeverTakeTheBalanceBelowZero()
+    {
+        await Partner.AddPointsAsync(7, "P", 10);
+        var answers = await Task.WhenAll(Enumerable.Range(0, 25).Select(i => Partner.AddPointsAsync(7, "E", -1, $"e-{i}", key: $"e-{i}")));
+
+        Assert.Equal(10, answers.Count(a => a.Errcode == 0));
+        Assert.Equal(15, answers.Count(a => a.Errcode == 2201));
+        Assert.Equal(0, await BalanceAsync(7));
+        Assert.Equal(11, await LedgerCountAsync());
+    }
+}
+
+public sealed class GroupCommitTestsOnSqlite() : GroupCommitTests(Backend.Sqlite);
+
+public sealed class GroupCommitTestsOnPostgres() : GroupCommitTests(Backend.Postgres)
+{
+    [Fact]
+    public async Task TwoProcessesBatchingOnOnePostgresKeepEveryRequestExactlyOnce()
+    {
+        var second = StartApp();
+        var clients = new[] { Partner, PartnerClient(second, TestCatalog.ApiKey) };
+
+        // 2 × 60 adds over three members, every key sent twice (once to each host), all at once.
+        var sends = Enumerable.Range(0, 120).Select(n =>
+            clients[n % 2].AddPointsAsync(11 + n / 2 % 3, "P", 1 + n / 2 % 5, $"x-{n / 2}", key: $"x-{n / 2}")).ToList();
+        var answers = await Task.WhenAll(sends);
+
+        Assert.All(answers, a => Assert.Equal(0, a.Errcode));
+        Assert.True(Stats(App).Largest > 1 && Stats(second).Largest > 1, "both hosts batched");
+        for (var n = 0; n < 120; n += 2)
+            Assert.Equal(answers[n].TagLong("AutoId"), answers[n + 1].TagLong("AutoId"));
+        Assert.Equal(60, await LedgerCountAsync());
+        foreach (var member in new long[] { 11, 12, 13 })
+        {
+            var rows = await App.QueryAsync(db => db.PointEntries.Where(p => p.MemberId == member).OrderBy(p => p.AutoId).ToListAsync());
+            Assert.Equal(0, rows[0].BalanceBefore);
+            for (var i = 1; i < rows.Count; i++)
+                Assert.Equal(rows[i - 1].BalanceAfter, rows[i].BalanceBefore);
+            Assert.Equal(rows.Sum(r => r.ChangeValue), await BalanceAsync(member));
+        }
+    }
+}
