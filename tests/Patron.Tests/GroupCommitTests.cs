@@ -1,5 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Patron.Cards;
+using Patron.Data;
 using Patron.Points;
 using Patron.Tests.Infrastructure;
 
@@ -18,6 +20,12 @@ public abstract class GroupCommitTests(Backend backend) : PatronTest(backend)
     };
 
     protected static (long Batches, int Largest) Stats(PatronApp app) => app.Services.GetRequiredService<PointsWriter>().Stats;
+
+    /// <summary>Uses go through group commit on PostgreSQL only; SQLite keeps the one-by-one compare-and-set.</summary>
+    protected static (long Batches, int Largest) UseStats(PatronApp app) =>
+        app.Services.GetRequiredService<ICardUses>() is GroupCommit<CardUseCall, Outcome<UsageEntryView>> writer
+            ? writer.Stats
+            : throw new InvalidOperationException("uses on PostgreSQL go through group commit");
 
     [Fact]
     public async Task OneBatchHoldingFailuresRepeatsAndOneMemberManyTimesSettlesEachRequestAsAlone()
@@ -103,5 +111,31 @@ public sealed class GroupCommitTestsOnPostgres() : GroupCommitTests(Backend.Post
                 Assert.Equal(rows[i - 1].BalanceAfter, rows[i].BalanceBefore);
             Assert.Equal(rows.Sum(r => r.ChangeValue), await BalanceAsync(member));
         }
+    }
+
+    [Fact]
+    public async Task UsesSharingABatchKeepEveryQuotaIncludingLateUsesOfAnEarlierCycle()
+    {
+        var openApi = new OpenApiClient(App.CreateClient());
+        var card = (await openApi.SellAsync("GC-1")).Data!["id"]!.GetValue<string>();
+        Assert.Equal(0, (await openApi.UseAsync(card, "first", "2026-01-12 09:00:00")).Code); // cycle 2, so cycle 1 is now "older"
+
+        var answers = await Task.WhenAll(
+            openApi.UseAsync(card, "c1-a", "2026-01-05 12:00:00"), openApi.UseAsync(card, "c1-b", "2026-01-06 12:00:00"),
+            openApi.UseAsync(card, "c1-c", "2026-01-07 12:00:00"),
+            openApi.UseAsync(card, "c2-a", "2026-01-13 12:00:00"), openApi.UseAsync(card, "c2-b", "2026-01-14 12:00:00"),
+            openApi.UseAsync(card, "c3", "2026-01-19 12:00:00"), openApi.UseAsync(card, "c3", "2026-01-19 12:00:00"));
+
+        Assert.Equal(2, answers[..3].Count(a => a.Code == 0));
+        Assert.Equal(2103, answers[..3].Single(a => a.Code != 0).Code);
+        Assert.Equal(1, answers[3..5].Count(a => a.Code == 0));
+        Assert.Equal((0, 0), (answers[5].Code, answers[6].Code));
+        Assert.Equal(answers[5].Data!["lockVersion"]!.GetValue<int>(), answers[6].Data!["lockVersion"]!.GetValue<int>());
+        Assert.True(UseStats(App).Largest > 1, "no two uses shared a batch");
+
+        var entry = await App.QueryAsync(db => db.UsageEntries.SingleAsync(e => e.MemberCardId == card));
+        Assert.Equal((5, 3, 1, 5), (entry.HasUsedNum, entry.LastCycle, entry.LastCycleUsed, entry.LockVersion));
+        Assert.Equal(5, await App.QueryAsync(db => db.CardUses.CountAsync(u => u.MemberCardId == card && u.CancelledAt == null)));
+        Assert.Equal([1, 2, 3, 4, 5], await App.QueryAsync(db => db.CardUseLogs.Where(l => l.UsageEntryId == entry.Id).OrderBy(l => l.Id).Select(l => l.HasUsedNumAfter).ToListAsync()));
     }
 }

@@ -68,7 +68,14 @@ public static class CardRules
     /// Decides one use at <paramref name="t"/> given the entry's uncancelled use cycles; on success,
     /// the cycle the use counts in. The caller writes it under a compare-and-set on lockVersion.
     /// </summary>
-    public static Outcome<int> Use(MemberCard card, UsageEntry entry, IReadOnlyCollection<int> cycles, long t, TimeZoneInfo zone)
+    public static Outcome<int> Use(MemberCard card, UsageEntry entry, IReadOnlyCollection<int> cycles, long t, TimeZoneInfo zone) =>
+        Use(card, entry, cycles.Count, cycle => cycles.Count(c => c == cycle), t, zone);
+
+    /// <summary>
+    /// Decides one use at <paramref name="t"/> given how many uncancelled uses the entry has in all
+    /// (<paramref name="used"/>) and in a given cycle; on success, the cycle the use counts in.
+    /// </summary>
+    public static Outcome<int> Use(MemberCard card, UsageEntry entry, int used, Func<int, int> usedInCycle, long t, TimeZoneInfo zone)
     {
         if (card.Status != CardStatus.Effective || entry.Status != CardStatus.Effective)
             return new Failure(ErrorCode.MemberCardNotEffective, "the member card is not effective (refunded or void)");
@@ -76,10 +83,10 @@ public static class CardRules
             return new Failure(ErrorCode.MemberCardNotEffective, "the member card is not yet effective at that time");
         if (t > entry.EndTime)
             return new Failure(ErrorCode.MemberCardNotEffective, "the member card has expired");
-        if (cycles.Count >= entry.TotalUsedNum)
+        if (used >= entry.TotalUsedNum)
             return new Failure(ErrorCode.TotalUsesUsedUp, $"all {entry.TotalUsedNum} uses of {entry.CardProductName} are used up");
         var cycle = CardCalendar.CycleOf(t, entry.BeginTime, entry.CycleDays, zone);
-        if (cycles.Count(c => c == cycle) >= entry.CycleNum)
+        if (usedInCycle(cycle) >= entry.CycleNum)
             return new Failure(ErrorCode.CycleQuotaUsedUp, $"the {entry.CycleNum} uses of cycle {cycle} are used up");
         return cycle;
     }

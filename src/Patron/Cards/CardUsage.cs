@@ -18,7 +18,7 @@ public sealed record UseRequest(string CardRef, string CardProductId, string Pos
 /// compare-and-set on lockVersion: a concurrent change makes it fail, re-read and decide again, so
 /// no quota is ever exceeded, on one instance or many.
 /// </summary>
-public sealed class CardUsage(PatronDb db, TimeProvider clock)
+public sealed class CardUsage(PatronDb db, TimeProvider clock) : ICardUses
 {
     private const int MaxAttempts = 50;
 

@@ -126,7 +126,7 @@ public static class OpenApi
         }
 
         var request = new UseRequest(memberCardId.Length > 0 ? memberCardId : cardCode, cardProductId, posid, useNo, useTime);
-        var used = await services.GetRequiredService<CardUsage>().UseAsync(channel, request, ct);
+        var used = await services.GetRequiredService<ICardUses>().UseAsync(channel, request, ct);
         return used.Failure is { } failure ? failure : JsonSerializer.SerializeToNode(used.Value, CardJson.Default.UsageEntryView);
     }
 

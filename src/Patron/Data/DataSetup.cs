@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
+using Patron.Cards;
 using Patron.Catalog;
 using Patron.Points;
 
@@ -40,6 +41,7 @@ public static class DataSetup
                 builder.Services.AddDbContext<PatronDb, SqlitePatronDb>(o => o.UseSqlite(sqlite.ToString()).AddInterceptors(new SqlitePragmas()));
                 builder.Services.AddSingleton(sqlite);
                 builder.Services.AddSingleton<PointsWriter, SqlitePointsWriter>();
+                builder.Services.AddScoped<ICardUses>(sp => sp.GetRequiredService<CardUsage>());
                 break;
             case "postgres":
                 var connection = options.Connection
@@ -47,6 +49,7 @@ public static class DataSetup
                 builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connection));
                 builder.Services.AddDbContext<PatronDb, PostgresPatronDb>((sp, o) => o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
                 builder.Services.AddSingleton<PointsWriter, PostgresPointsWriter>();
+                builder.Services.AddSingleton<ICardUses, PostgresCardUseWriter>();
                 break;
             default:
                 throw new InvalidOperationException($"--storage must be sqlite or postgres, not '{options.Storage}'");

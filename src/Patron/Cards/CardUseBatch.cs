@@ -1,0 +1,130 @@
+using System.Text.Json;
+using Patron.Channels;
+
+namespace Patron.Cards;
+
+/// <summary>Uses a member card's product: one at a time (<see cref="CardUsage"/>) or through group commit.</summary>
+public interface ICardUses
+{
+    Task<Outcome<UsageEntryView>> UseAsync(Channel channel, UseRequest request, CancellationToken ct);
+}
+
+/// <summary>One use as the writer sees it: who asked, and what.</summary>
+public sealed record CardUseCall(int ChannelId, UseRequest Request);
+
+/// <summary>An entry with the card and sale its answer needs; the entry is read under lock.</summary>
+public sealed record UseTarget(MemberCard Card, UsageEntry Entry, CardSale Sale);
+
+/// <summary>What a batch of uses reads before deciding them.</summary>
+public sealed record CardUseBatchState(
+    Dictionary<(int Channel, string UseNo), CardUse> Earlier,
+    Dictionary<(string CardRef, string ProductId), UseTarget> Targets,
+    Dictionary<(string EntryId, int Cycle), int> OlderCycleCounts,
+    TimeZoneInfo Zone);
+
+public sealed record CardUseBatchPlan(Outcome<UsageEntryView>[] Outcomes, List<CardUse> Uses, List<CardUseLog> Log, List<UsageEntry> Changed);
+
+/// <summary>
+/// Decides a batch of card uses as if they had arrived one by one: each checks the quotas as the
+/// uses before it left them; one that is refused fails alone; a repeated useNo answers with the
+/// first outcome. Pure: the storage reads the state under lock and writes the plan.
+/// </summary>
+public static class CardUseBatch
+{
+    /// <summary>
+    /// The (entry, cycle) pairs whose use counts are not in the entry's summary: uses sent late,
+    /// for a cycle before the entry's last. Only these need a count from the uses table.
+    /// </summary>
+    public static HashSet<(string EntryId, int Cycle)> OlderCycles(IEnumerable<CardUseCall> calls,
+        Dictionary<(string, string), UseTarget> targets, TimeZoneInfo zone, long now)
+    {
+        var older = new HashSet<(string, int)>();
+        foreach (var call in calls)
+            if (targets.TryGetValue((call.Request.CardRef, call.Request.CardProductId), out var target))
+            {
+                var entry = target.Entry;
+                var cycle = CardCalendar.CycleOf(call.Request.UseTime ?? now, entry.BeginTime, entry.CycleDays, zone);
+                if (cycle < entry.LastCycle)
+                    older.Add((entry.Id, cycle));
+            }
+        return older;
+    }
+
+    public static CardUseBatchPlan Decide(IReadOnlyList<CardUseCall> calls, CardUseBatchState state, long now)
+    {
+        var outcomes = new Outcome<UsageEntryView>[calls.Count];
+        var uses = new List<CardUse>();
+        var log = new List<CardUseLog>();
+        var changed = new List<UsageEntry>();
+        var firstLastCycle = new Dictionary<string, int>();
+        var counts = new Dictionary<(string, int), int>();
+        var taken = new Dictionary<(int, string), (string Hash, UsageEntryView View)>();
+
+        for (var i = 0; i < calls.Count; i++)
+        {
+            var (channelId, request) = calls[i];
+            var hash = request.Hash();
+            if (state.Earlier.TryGetValue((channelId, request.UseNo), out var earlier))
+            {
+                outcomes[i] = earlier.RequestHash == hash
+                    ? JsonSerializer.Deserialize(earlier.ResultJson, CardJson.Default.UsageEntryView)!
+                    : Reused(request.UseNo);
+                continue;
+            }
+            if (taken.TryGetValue((channelId, request.UseNo), out var first))
+            {
+                outcomes[i] = first.Hash == hash ? first.View : Reused(request.UseNo);
+                continue;
+            }
+            if (!state.Targets.TryGetValue((request.CardRef, request.CardProductId), out var target))
+            {
+                outcomes[i] = new Failure(ErrorCode.MemberCardNotFound, $"member card {request.CardRef} has no product {request.CardProductId}");
+                continue;
+            }
+
+            var (card, entry, sale) = target;
+            if (firstLastCycle.TryAdd(entry.Id, entry.LastCycle))
+                counts[(entry.Id, entry.LastCycle)] = entry.LastCycleUsed;
+            int UsedIn(int cycle) => counts.TryGetValue((entry.Id, cycle), out var n) ? n
+                : cycle > firstLastCycle[entry.Id] ? 0
+                : state.OlderCycleCounts.GetValueOrDefault((entry.Id, cycle));
+
+            var t = request.UseTime ?? now;
+            var decided = CardRules.Use(card, entry, entry.HasUsedNum, UsedIn, t, state.Zone);
+            if (decided.Failure is { } refused)
+            {
+                outcomes[i] = refused;
+                continue;
+            }
+
+            var cycle = decided.Value;
+            counts[(entry.Id, cycle)] = UsedIn(cycle) + 1;
+            entry.HasUsedNum++;
+            if (cycle >= entry.LastCycle)
+                (entry.LastCycle, entry.LastCycleUsed) = (cycle, counts[(entry.Id, cycle)]);
+            entry.Posid = request.Posid;
+            entry.LockVersion++;
+            if (!changed.Contains(entry))
+                changed.Add(entry);
+
+            var view = entry.ToView(card, sale);
+            uses.Add(new CardUse
+            {
+                ChannelId = channelId, UseNo = request.UseNo, UsageEntryId = entry.Id, MemberCardId = card.Id, Posid = request.Posid,
+                UseTime = t, Cycle = cycle, CreatedAt = now, RequestHash = hash,
+                ResultJson = JsonSerializer.Serialize(view, CardJson.Default.UsageEntryView),
+            });
+            log.Add(new CardUseLog
+            {
+                UsageEntryId = entry.Id, Kind = "use", UseNo = request.UseNo, Posid = request.Posid, ChannelId = channelId, At = now,
+                HasUsedNumAfter = entry.HasUsedNum,
+            });
+            taken[(channelId, request.UseNo)] = (hash, view);
+            outcomes[i] = view;
+        }
+        return new CardUseBatchPlan(outcomes, uses, log, changed);
+    }
+
+    private static Failure Reused(string useNo) =>
+        new(ErrorCode.IdempotencyKeyReused, $"useNo {useNo} was already used for a different use");
+}

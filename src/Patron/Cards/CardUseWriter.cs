@@ -1,0 +1,204 @@
+using Npgsql;
+using Patron.Channels;
+using Patron.Data;
+
+namespace Patron.Cards;
+
+/// <summary>
+/// useMncard through group commit on PostgreSQL: a batch locks its usage entries in id order
+/// (<c>FOR UPDATE</c>, so quotas hold across instances and batches cannot deadlock), decides each use
+/// by <see cref="CardUseBatch"/>, writes the uses, their log rows and each entry's new counts in one
+/// round trip, and commits once. Cancels and refunds stay on <see cref="CardUsage"/>'s
+/// compare-and-set, which the writer honours by raising lockVersion.
+/// </summary>
+public sealed class PostgresCardUseWriter(NpgsqlDataSource data, GroupCommitOptions options, ILogger<PostgresCardUseWriter> log, TimeProvider clock)
+    : GroupCommit<CardUseCall, Outcome<UsageEntryView>>(options, log), ICardUses
+{
+    public Task<Outcome<UsageEntryView>> UseAsync(Channel channel, UseRequest request, CancellationToken ct) =>
+        SubmitAsync(new CardUseCall(channel.Id, request), ct);
+
+    protected override async Task<Outcome<UsageEntryView>[]> CommitAsync(IReadOnlyList<CardUseCall> batch, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var connection = await data.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var (earlier, targets, zone) = await LoadAsync(connection, batch, ct);
+        var older = CardUseBatch.OlderCycles(batch, targets, zone, now);
+        var counts = older.Count == 0 ? [] : await CountOlderCyclesAsync(connection, older, ct);
+        var plan = CardUseBatch.Decide(batch, new CardUseBatchState(earlier, targets, counts, zone), now);
+        if (plan.Uses.Count > 0)
+            await WriteAsync(connection, plan, ct);
+        await tx.CommitAsync(ct);
+        return plan.Outcomes;
+    }
+
+    private static async Task<(Dictionary<(int, string), CardUse>, Dictionary<(string, string), UseTarget>, TimeZoneInfo)> LoadAsync(
+        NpgsqlConnection connection, IReadOnlyList<CardUseCall> batch, CancellationToken ct)
+    {
+        await using var read = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("""
+                    SELECT e.id, e.member_card_id, e.card_product_id, e.card_product_name, e.total_used_num, e.cycle_days, e.cycle_num,
+                        e.has_used_num, e.last_cycle, e.last_cycle_used, e.posid, e.lock_version, e.status, e.begin_time, e.end_time,
+                        e.create_time, c.status, c.member_code, c.card_info_id, c.sale_id, s.sale_org_code, s.sale_user, s.channel_name
+                    FROM usage_entries e
+                    JOIN member_cards c ON c.id = e.member_card_id
+                    JOIN card_sales s ON s.id = c.sale_id
+                    WHERE (e.member_card_id, e.card_product_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+                    ORDER BY e.id
+                    FOR UPDATE OF e
+                    """)
+                {
+                    Parameters =
+                    {
+                        new() { Value = batch.Select(c => c.Request.CardRef).ToArray() },
+                        new() { Value = batch.Select(c => c.Request.CardProductId).ToArray() },
+                    },
+                },
+                new NpgsqlBatchCommand("""
+                    SELECT channel_id, use_no, request_hash, result_json FROM card_uses
+                    WHERE (channel_id, use_no) IN (SELECT * FROM unnest($1::integer[], $2::text[]))
+                    """)
+                {
+                    Parameters =
+                    {
+                        new() { Value = batch.Select(c => c.ChannelId).ToArray() },
+                        new() { Value = batch.Select(c => c.Request.UseNo).ToArray() },
+                    },
+                },
+                new NpgsqlBatchCommand("SELECT value FROM settings WHERE key = $1") { Parameters = { new() { Value = SettingKeys.TimeZone } } },
+            },
+        };
+        await using var r = await read.ExecuteReaderAsync(ct);
+        var targets = new Dictionary<(string, string), UseTarget>();
+        while (await r.ReadAsync(ct))
+        {
+            var entry = new UsageEntry
+            {
+                Id = r.GetString(0), MemberCardId = r.GetString(1), CardProductId = r.GetString(2), CardProductName = r.GetString(3),
+                TotalUsedNum = r.GetInt32(4), CycleDays = r.GetInt32(5), CycleNum = r.GetInt32(6), HasUsedNum = r.GetInt32(7),
+                LastCycle = r.GetInt32(8), LastCycleUsed = r.GetInt32(9), Posid = r.IsDBNull(10) ? null : r.GetString(10),
+                LockVersion = r.GetInt32(11), Status = r.GetInt32(12), BeginTime = r.GetInt64(13), EndTime = r.GetInt64(14),
+                CreateTime = r.GetInt64(15),
+            };
+            var card = new MemberCard
+            {
+                Id = entry.MemberCardId, Status = r.GetInt32(16), MemberCode = r.GetString(17), CardInfoId = r.GetString(18),
+                SaleId = r.GetInt64(19),
+            };
+            var sale = new CardSale
+            {
+                Id = card.SaleId, SaleOrgCode = r.IsDBNull(20) ? null : r.GetString(20), SaleUser = r.IsDBNull(21) ? null : r.GetString(21),
+                ChannelName = r.GetString(22), SaleNo = "", CardInfoId = card.CardInfoId, MemberCode = card.MemberCode, RequestHash = "", ResultJson = "",
+            };
+            targets[(entry.MemberCardId, entry.CardProductId)] = new UseTarget(card, entry, sale);
+        }
+        await r.NextResultAsync(ct);
+        var earlier = new Dictionary<(int, string), CardUse>();
+        while (await r.ReadAsync(ct))
+            earlier[(r.GetInt32(0), r.GetString(1))] = new CardUse
+            {
+                ChannelId = r.GetInt32(0), UseNo = r.GetString(1), RequestHash = r.GetString(2), ResultJson = r.GetString(3),
+                UsageEntryId = "", MemberCardId = "", Posid = "",
+            };
+        await r.NextResultAsync(ct);
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(await r.ReadAsync(ct) ? r.GetString(0) : BusinessZone.Default);
+        return (earlier, targets, zone);
+    }
+
+    private static async Task<Dictionary<(string, int), int>> CountOlderCyclesAsync(NpgsqlConnection connection,
+        HashSet<(string EntryId, int Cycle)> older, CancellationToken ct)
+    {
+        await using var count = new NpgsqlCommand("""
+            SELECT usage_entry_id, cycle, count(*)::integer FROM card_uses
+            WHERE cancelled_at IS NULL AND (usage_entry_id, cycle) IN (SELECT * FROM unnest($1::text[], $2::integer[]))
+            GROUP BY usage_entry_id, cycle
+            """, connection)
+        {
+            Parameters =
+            {
+                new() { Value = older.Select(o => o.EntryId).ToArray() },
+                new() { Value = older.Select(o => o.Cycle).ToArray() },
+            },
+        };
+        var counts = new Dictionary<(string, int), int>();
+        await using var r = await count.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+            counts[(r.GetString(0), r.GetInt32(1))] = r.GetInt32(2);
+        return counts;
+    }
+
+    private static async Task WriteAsync(NpgsqlConnection connection, CardUseBatchPlan plan, CancellationToken ct)
+    {
+        var uses = plan.Uses;
+        var log = plan.Log;
+        var entries = plan.Changed;
+        await using var write = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("""
+                    INSERT INTO card_uses (channel_id, use_no, usage_entry_id, member_card_id, posid, use_time, cycle, created_at,
+                        request_hash, result_json)
+                    SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::integer[],
+                        $8::bigint[], $9::text[], $10::text[])
+                    """)
+                {
+                    Parameters =
+                    {
+                        new() { Value = uses.Select(u => u.ChannelId).ToArray() },
+                        new() { Value = uses.Select(u => u.UseNo).ToArray() },
+                        new() { Value = uses.Select(u => u.UsageEntryId).ToArray() },
+                        new() { Value = uses.Select(u => u.MemberCardId).ToArray() },
+                        new() { Value = uses.Select(u => u.Posid).ToArray() },
+                        new() { Value = uses.Select(u => u.UseTime).ToArray() },
+                        new() { Value = uses.Select(u => u.Cycle).ToArray() },
+                        new() { Value = uses.Select(u => u.CreatedAt).ToArray() },
+                        new() { Value = uses.Select(u => u.RequestHash).ToArray() },
+                        new() { Value = uses.Select(u => u.ResultJson).ToArray() },
+                    },
+                },
+                new NpgsqlBatchCommand("""
+                    INSERT INTO card_use_log (usage_entry_id, kind, use_no, posid, channel_id, at, has_used_num_after)
+                    SELECT usage_entry_id, kind, use_no, posid, channel_id, at, has_used_num_after
+                    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::bigint[], $7::integer[])
+                        WITH ORDINALITY AS l(usage_entry_id, kind, use_no, posid, channel_id, at, has_used_num_after, ord)
+                    ORDER BY ord -- log ids rise in the order the uses were decided
+                    """)
+                {
+                    Parameters =
+                    {
+                        new() { Value = log.Select(l => l.UsageEntryId).ToArray() },
+                        new() { Value = log.Select(l => l.Kind).ToArray() },
+                        new() { Value = log.Select(l => l.UseNo).ToArray() },
+                        new() { Value = log.Select(l => l.Posid).ToArray() },
+                        new() { Value = log.Select(l => l.ChannelId).ToArray() },
+                        new() { Value = log.Select(l => l.At).ToArray() },
+                        new() { Value = log.Select(l => l.HasUsedNumAfter).ToArray() },
+                    },
+                },
+                new NpgsqlBatchCommand("""
+                    UPDATE usage_entries AS e SET has_used_num = u.has_used_num, last_cycle = u.last_cycle,
+                        last_cycle_used = u.last_cycle_used, posid = u.posid, lock_version = u.lock_version
+                    FROM unnest($1::text[], $2::integer[], $3::integer[], $4::integer[], $5::text[], $6::integer[])
+                        AS u(id, has_used_num, last_cycle, last_cycle_used, posid, lock_version)
+                    WHERE e.id = u.id
+                    """)
+                {
+                    Parameters =
+                    {
+                        new() { Value = entries.Select(e => e.Id).ToArray() },
+                        new() { Value = entries.Select(e => e.HasUsedNum).ToArray() },
+                        new() { Value = entries.Select(e => e.LastCycle).ToArray() },
+                        new() { Value = entries.Select(e => e.LastCycleUsed).ToArray() },
+                        new() { Value = entries.Select(e => e.Posid).ToArray() },
+                        new() { Value = entries.Select(e => e.LockVersion).ToArray() },
+                    },
+                },
+            },
+        };
+        await write.ExecuteNonQueryAsync(ct);
+    }
+}
