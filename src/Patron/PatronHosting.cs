@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Patron.Cards;
+using Patron.Channels;
 using Patron.Compat;
 using Patron.Points;
 
@@ -20,6 +21,7 @@ public static class PatronHosting
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<PatronExceptionHandler>();
         builder.Services.AddScoped<PointsLedger>();
+        builder.Services.AddSingleton<ChannelDirectory>();
         builder.Services.AddScoped<CardSales>();
         builder.Services.AddScoped<CardUsage>();
         builder.Services.AddOptions<OpenApiOptions>().BindConfiguration("OpenApi")

@@ -9,11 +9,11 @@ namespace Patron.Tests;
 /// <summary>Every /api/v1 route, called as an operator with an API token.</summary>
 public abstract class NativeApiTests(Backend backend) : PatronTest(backend)
 {
-    private HttpClient Api => OperatorClient();
+    protected HttpClient Api => OperatorClient();
 
     private async Task<JsonNode> GetJsonAsync(string path) => JsonNode.Parse(await Api.GetStringAsync(path))!;
 
-    private static async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpClient client, HttpMethod method, string path, object? body = null)
+    protected static async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpClient client, HttpMethod method, string path, object? body = null)
     {
         using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
         using var response = await client.SendAsync(request);
@@ -285,4 +285,21 @@ public abstract class NativeApiTests(Backend backend) : PatronTest(backend)
 
 public sealed class NativeApiTestsOnSqlite() : NativeApiTests(Backend.Sqlite);
 
-public sealed class NativeApiTestsOnPostgres() : NativeApiTests(Backend.Postgres);
+public sealed class NativeApiTestsOnPostgres() : NativeApiTests(Backend.Postgres)
+{
+    [Fact]
+    public async Task AKeyRotatedOnOneInstanceStopsWorkingOnAnotherWithinTheChannelCacheTime()
+    {
+        var second = StartApp();
+        var (_, keys) = await SendAsync(Api, HttpMethod.Post, "/api/v1/channels", new { name = "two-hosts", scopes = new[] { "points.add" } });
+        var oldKey = keys!["apiKey"]!.GetValue<string>();
+        await Task.Delay(1_100); // the second instance's snapshot may predate the channel
+        Assert.Equal(0, (await PartnerClient(second, oldKey).AddPointsAsync(8, "P", 1)).Errcode);
+
+        var (_, rotated) = await SendAsync(Api, HttpMethod.Post, "/api/v1/channels/two-hosts/rotate");
+        await Task.Delay(1_100);
+
+        Assert.Equal(1001, (await PartnerClient(second, oldKey).AddPointsAsync(8, "P", 1)).Errcode);
+        Assert.Equal(0, (await PartnerClient(second, rotated!["apiKey"]!.GetValue<string>()).AddPointsAsync(8, "P", 1)).Errcode);
+    }
+}

@@ -32,7 +32,7 @@ public static class OpenApi
         return routes;
     }
 
-    public static async Task<OpenApiResult> HandleAsync(string method, HttpContext http, PatronDb db, IOptions<OpenApiOptions> options,
+    public static async Task<OpenApiResult> HandleAsync(string method, HttpContext http, ChannelDirectory channels, IOptions<OpenApiOptions> options,
         TimeProvider clock, CancellationToken ct)
     {
         var body = await WireBody.ReadAsync(http.Request, "envelope", ct);
@@ -45,7 +45,7 @@ public static class OpenApi
         if (envelope.Error is { } invalid)
             return OpenApiResult.Fail(invalid);
 
-        var channel = await db.Channels.AsNoTracking().SingleOrDefaultAsync(c => c.Name == channelName, ct);
+        var channel = await channels.ByNameAsync(channelName, ct);
         if (channel is null)
             return OpenApiResult.Fail(new Failure(ErrorCode.UnknownChannel, $"unknown channel {channelName}"));
         if (!long.TryParse(timestampText, out var timestamp))

@@ -1,7 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.EntityFrameworkCore;
-using Patron.Data;
 
 namespace Patron.Channels;
 
@@ -24,7 +22,7 @@ public static class ChannelAuth
     public static string HashApiKey(string apiKey) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)));
 
     /// <summary>The channel whose API key is in <c>Authorization: Bearer …</c>, if it holds <paramref name="scope"/>.</summary>
-    public static async Task<Outcome<Channel>> BearerAsync(HttpRequest request, PatronDb db, string scope, CancellationToken ct)
+    public static async Task<Outcome<Channel>> BearerAsync(HttpRequest request, ChannelDirectory channels, string scope, CancellationToken ct)
     {
         var header = request.Headers.Authorization;
         var value = header.Count == 1 ? header[0] ?? "" : "";
@@ -35,7 +33,7 @@ public static class ChannelAuth
             return new Failure(ErrorCode.UnknownChannel, "unknown API key");
 
         var hash = HashApiKey(apiKey);
-        var channel = await db.Channels.AsNoTracking().SingleOrDefaultAsync(c => c.ApiKeyHash == hash, ct);
+        var channel = await channels.ByApiKeyHashAsync(hash, ct);
         if (channel is null)
             return new Failure(ErrorCode.UnknownChannel, "unknown API key");
         return channel.HasScope(scope)

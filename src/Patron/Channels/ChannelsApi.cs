@@ -33,7 +33,7 @@ public static class ChannelsApi
         TypedResults.Ok((await db.Channels.AsNoTracking().OrderBy(c => c.Name).ToListAsync(ct)).Select(ToResponse).ToList());
 
     public static async Task<Results<Created<ChannelKeys>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        ChannelRequest request, PatronDb db, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+        ChannelRequest request, PatronDb db, ChannelDirectory channels, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
         var errors = Validate(request.Cipher, request.Scopes);
         if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 64)
@@ -53,11 +53,12 @@ public static class ChannelsApi
         db.Channels.Add(channel);
         db.Record(user, now, "channel.create", "channel", channel.Name, null, ToResponse(channel));
         await db.SaveChangesAsync(ct);
+        channels.Invalidate();
         return TypedResults.Created($"/api/v1/channels/{channel.Name}", keys);
     }
 
     public static async Task<Results<Ok<ChannelResponse>, ValidationProblem, ProblemHttpResult>> EditAsync(
-        string name, ChannelEditRequest request, PatronDb db, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+        string name, ChannelEditRequest request, PatronDb db, ChannelDirectory channels, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
         var errors = Validate(request.Cipher, request.Scopes);
         if (errors.Count > 0)
@@ -71,12 +72,13 @@ public static class ChannelsApi
         var after = ToResponse(channel);
         db.Record(user, clock.GetUtcNow(), "channel.edit", "channel", name, before, after);
         await db.SaveChangesAsync(ct);
+        channels.Invalidate();
         return TypedResults.Ok(after);
     }
 
     /// <summary>Replaces both keys at once; the old ones stop working immediately.</summary>
     public static async Task<Results<Ok<ChannelKeys>, ProblemHttpResult>> RotateAsync(
-        string name, PatronDb db, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+        string name, PatronDb db, ChannelDirectory channels, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
         var channel = await db.Channels.SingleOrDefaultAsync(c => c.Name == name, ct);
         if (channel is null)
@@ -85,6 +87,7 @@ public static class ChannelsApi
         (channel.ApiKeyHash, channel.DesKey) = (ChannelAuth.HashApiKey(keys.ApiKey), keys.DesKey);
         db.Record(user, clock.GetUtcNow(), "channel.rotate", "channel", name, null, new { rotated = "apiKey, desKey" });
         await db.SaveChangesAsync(ct);
+        channels.Invalidate();
         return TypedResults.Ok(keys);
     }
 

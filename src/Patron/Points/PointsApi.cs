@@ -12,9 +12,9 @@ public static class PointsApi
     public static RouteHandlerBuilder MapPointAdd(this IEndpointRouteBuilder routes) =>
         routes.MapPost("/api/Setting/KH_GRHY/Point/Add", AddAsync).WithTags("Points API (seed)").DisableAntiforgery();
 
-    public static async Task<PointsEnvelope> AddAsync(HttpRequest request, PatronDb db, PointsWriter points, CancellationToken ct)
+    public static async Task<PointsEnvelope> AddAsync(HttpRequest request, ChannelDirectory channels, PointsWriter points, CancellationToken ct)
     {
-        var channel = await ChannelAuth.BearerAsync(request, db, Scopes.PointsAdd, ct);
+        var channel = await ChannelAuth.BearerAsync(request, channels, Scopes.PointsAdd, ct);
         if (channel.Failure is { } denied)
             return PointsEnvelope.Failed(denied, pointShape: true);
 
