@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Patron.Cards;
 using Patron.Channels;
 using Patron.Compat;
+using Patron.Data;
 using Patron.Points;
 
 namespace Patron;
@@ -22,6 +23,7 @@ public static class PatronHosting
         builder.Services.AddExceptionHandler<PatronExceptionHandler>();
         builder.Services.AddScoped<PointsLedger>();
         builder.Services.AddSingleton<ChannelDirectory>();
+        builder.Services.AddSingleton<BusinessZoneCache>();
         builder.Services.AddScoped<CardSales>();
         builder.Services.AddScoped<CardUsage>();
         builder.Services.AddOptions<OpenApiOptions>().BindConfiguration("OpenApi")

@@ -138,4 +138,34 @@ public sealed class GroupCommitTestsOnPostgres() : GroupCommitTests(Backend.Post
         Assert.Equal(5, await App.QueryAsync(db => db.CardUses.CountAsync(u => u.MemberCardId == card && u.CancelledAt == null)));
         Assert.Equal([1, 2, 3, 4, 5], await App.QueryAsync(db => db.CardUseLogs.Where(l => l.UsageEntryId == entry.Id).OrderBy(l => l.Id).Select(l => l.HasUsedNumAfter).ToListAsync()));
     }
+
+    [Fact]
+    public async Task SalesSharingABatchAreEachSettledAloneAndASaleNoIssuesOneSetOfCards()
+    {
+        var openApi = new OpenApiClient(App.CreateClient());
+
+        var answers = await Task.WhenAll(
+            openApi.SellAsync("B-1", num: 2), openApi.SellAsync("B-1", num: 2), openApi.SellAsync("B-2", memberId: "M0002"),
+            openApi.SellAsync("B-3", memberId: "NOBODY"), openApi.SellAsync("B-4", card: TestCatalog.OffSaleCard),
+            openApi.SellAsync("B-5", memberId: "7"), openApi.SellAsync("B-6", num: 3, memberId: "M0003"));
+
+        Assert.Equal([0, 0, 0, 2001, 2002, 0, 0], answers.Select(a => a.Code));
+        Assert.Equal(answers[0].Data!.ToJsonString(), answers[1].Data!.ToJsonString());
+        Assert.True(Stats<SaleCall, System.Text.Json.Nodes.JsonNode>(App.Services.GetRequiredService<ICardSales>()).Largest > 1, "no two sales shared a batch");
+        Assert.Equal("M0007", answers[5].Data!["memberId"]!.GetValue<string>());
+
+        var sales = await App.QueryAsync(db => db.CardSales.OrderBy(s => s.SaleNo).Select(s => new { s.SaleNo, s.Num, s.MemberCode }).ToListAsync());
+        Assert.Equal(["B-1", "B-2", "B-5", "B-6"], sales.Select(s => s.SaleNo));
+        Assert.Equal(2 + 1 + 1 + 3, await App.QueryAsync(db => db.MemberCards.CountAsync()));
+        Assert.Equal(7, await App.QueryAsync(db => db.UsageEntries.CountAsync()));
+        var codes = answers[6].Data!["list"]![0]!["cpnCodes"]!.AsArray().Select(c => c!.GetValue<string>()).Order().ToList();
+        Assert.Equal(codes, await App.QueryAsync(db => db.MemberCards.Where(c => c.MemberCode == "M0003").Select(c => c.Id).OrderBy(c => c).ToListAsync()));
+
+        // A card sold in the batch can be used at once, and a conflicting repeat is refused.
+        Assert.Equal(0, (await openApi.UseAsync(codes[0], "after-batch", "2026-01-05 12:00:00")).Code);
+        Assert.Equal(2003, (await openApi.SellAsync("B-6", num: 2, memberId: "M0003")).Code);
+    }
+
+    private static (long Batches, int Largest) Stats<TRequest, TResult>(object writer) =>
+        ((GroupCommit<TRequest, Outcome<TResult>>)writer).Stats;
 }

@@ -20,7 +20,7 @@ public sealed record SaleRequest(string CardInfoId, long SaleTime, string? SaleU
 }
 
 /// <summary>Selling and refunding times-cards: each one transaction, settled by the database.</summary>
-public sealed class CardSales(PatronDb db, TimeProvider clock)
+public sealed class CardSales(PatronDb db, TimeProvider clock) : ICardSales
 {
     public async Task<Outcome<JsonNode>> SellAsync(Channel channel, SaleRequest request, CancellationToken ct)
     {
@@ -55,7 +55,26 @@ public sealed class CardSales(PatronDb db, TimeProvider clock)
     private async Task<JsonNode> IssueAsync(Channel channel, SaleRequest request, string hash, Member member, Card card, CancellationToken ct)
     {
         var zone = await BusinessZone.LoadAsync(db, ct);
-        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var (sale, cards, data) = Issue(channel, request, hash, member, card, zone, clock.GetUtcNow().ToUnixTimeMilliseconds());
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        db.CardSales.Add(sale);
+        await db.SaveChangesAsync(ct); // the unique (channel, saleNo) index decides a race here
+        foreach (var c in cards)
+            c.SaleId = sale.Id;
+        db.MemberCards.AddRange(cards);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return data;
+    }
+
+    /// <summary>
+    /// A sale, its <c>num</c> new cards with an entry per product, and the answer (the first card,
+    /// <c>list</c> and <c>cards</c>), which the sale keeps for a partner that retries. Stores nothing.
+    /// </summary>
+    public static (CardSale Sale, List<MemberCard> Cards, JsonObject Data) Issue(Channel channel, SaleRequest request, string hash,
+        Member member, Card card, TimeZoneInfo zone, long now)
+    {
         var (begin, end) = CardCalendar.Validity(request.SaleTime, card.ValidDays, zone);
         var sale = new CardSale
         {
@@ -69,16 +88,7 @@ public sealed class CardSales(PatronDb db, TimeProvider clock)
         data["list"] = JsonSerializer.SerializeToNode([new CouponList(card.Id, [.. cards.Select(c => c.Id)])], CardJson.Default.ListCouponList);
         data["cards"] = JsonSerializer.SerializeToNode(views, CardJson.Default.ListMemberCardView);
         sale.ResultJson = data.ToJsonString();
-
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        db.CardSales.Add(sale);
-        await db.SaveChangesAsync(ct); // the unique (channel, saleNo) index decides a race here
-        foreach (var c in cards)
-            c.SaleId = sale.Id;
-        db.MemberCards.AddRange(cards);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return data;
+        return (sale, cards, data);
     }
 
     private static MemberCard NewCard(Card card, Member member, long begin, long end, long now)

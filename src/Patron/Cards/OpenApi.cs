@@ -90,12 +90,12 @@ public static class OpenApi
         if (payAmt < 0)
             return Failure.Invalid("payAmt", "must be a non-negative decimal number");
         var services = http.RequestServices;
-        var zone = await BusinessZone.LoadAsync(services.GetRequiredService<PatronDb>(), ct);
+        var zone = await services.GetRequiredService<BusinessZoneCache>().GetAsync(ct);
         if (!CardCalendar.TryParseLocal(saleTimeText, zone, out var saleTime))
             return Failure.Invalid("saleTime", $"expected {CardCalendar.LocalFormat}");
 
         var request = new SaleRequest(cardInfoId, saleTime, NullIfEmpty(saleUser), NullIfEmpty(saleOrgCode), payAmt!.Value, saleNo, memberId, num);
-        var sold = await services.GetRequiredService<CardSales>().SellAsync(channel, request, ct);
+        var sold = await services.GetRequiredService<ICardSales>().SellAsync(channel, request, ct);
         return sold.Failure is { } failure ? failure : sold.Value;
     }
 
@@ -116,7 +116,7 @@ public static class OpenApi
         long? useTime = null;
         if (useTimeText.Length > 0)
         {
-            var zone = await BusinessZone.LoadAsync(services.GetRequiredService<PatronDb>(), ct);
+            var zone = await services.GetRequiredService<BusinessZoneCache>().GetAsync(ct);
             if (!CardCalendar.TryParseLocal(useTimeText, zone, out var parsed))
                 return Failure.Invalid("useTime", $"expected {CardCalendar.LocalFormat}");
             // Offline POS send uses late, which is normal; a use from the future is not.

@@ -13,3 +13,23 @@ public static class BusinessZone
         return TimeZoneInfo.FindSystemTimeZoneById(id ?? Default);
     }
 }
+
+/// <summary>The business time zone for partner requests: read from the settings at most once a second.</summary>
+public sealed class BusinessZoneCache(IServiceScopeFactory scopes)
+{
+    private sealed record Cached(TimeZoneInfo Zone, long TakenAt);
+
+    private volatile Cached? _cached;
+
+    public async ValueTask<TimeZoneInfo> GetAsync(CancellationToken ct)
+    {
+        var cached = _cached;
+        if (cached is not null && Environment.TickCount64 - cached.TakenAt < 1_000)
+            return cached.Zone;
+        var takenAt = Environment.TickCount64;
+        await using var scope = scopes.CreateAsyncScope();
+        var zone = await BusinessZone.LoadAsync(scope.ServiceProvider.GetRequiredService<PatronDb>(), ct);
+        _cached = new Cached(zone, takenAt);
+        return zone;
+    }
+}

@@ -42,6 +42,7 @@ public static class DataSetup
                 builder.Services.AddSingleton(sqlite);
                 builder.Services.AddSingleton<PointsWriter, SqlitePointsWriter>();
                 builder.Services.AddScoped<ICardUses>(sp => sp.GetRequiredService<CardUsage>());
+                builder.Services.AddScoped<ICardSales>(sp => sp.GetRequiredService<CardSales>());
                 break;
             case "postgres":
                 var connection = options.Connection
@@ -50,6 +51,7 @@ public static class DataSetup
                 builder.Services.AddDbContext<PatronDb, PostgresPatronDb>((sp, o) => o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
                 builder.Services.AddSingleton<PointsWriter, PostgresPointsWriter>();
                 builder.Services.AddSingleton<ICardUses, PostgresCardUseWriter>();
+                builder.Services.AddSingleton<ICardSales, PostgresCardSaleWriter>();
                 break;
             default:
                 throw new InvalidOperationException($"--storage must be sqlite or postgres, not '{options.Storage}'");

@@ -1,0 +1,71 @@
+using System.Text.Json.Nodes;
+using Patron.Channels;
+using Patron.Members;
+
+namespace Patron.Cards;
+
+/// <summary>Sells times-cards: one at a time (<see cref="CardSales"/>) or through group commit.</summary>
+public interface ICardSales
+{
+    Task<Outcome<JsonNode>> SellAsync(Channel channel, SaleRequest request, CancellationToken ct);
+}
+
+public sealed record SaleCall(Channel Channel, SaleRequest Request);
+
+/// <summary>What a batch of sales reads before deciding them.</summary>
+public sealed record CardSaleBatchState(
+    Dictionary<(int Channel, string SaleNo), CardSale> Earlier,
+    Dictionary<string, Member> MembersByCode,
+    Dictionary<long, Member> MembersById,
+    Dictionary<string, Card> Cards,
+    TimeZoneInfo Zone);
+
+public sealed record IssuedSale(CardSale Sale, List<MemberCard> Cards);
+
+public sealed record CardSaleBatchPlan(Outcome<JsonNode>[] Outcomes, List<IssuedSale> Sales);
+
+/// <summary>
+/// Decides a batch of sales as if they had arrived one by one: a saleNo already sold (earlier or
+/// in this batch) answers with its first result, or 2003 when the content differs; an unknown
+/// member or card fails alone. Pure but for the random card codes.
+/// </summary>
+public static class CardSaleBatch
+{
+    public static CardSaleBatchPlan Decide(IReadOnlyList<SaleCall> calls, CardSaleBatchState state, long now)
+    {
+        var outcomes = new Outcome<JsonNode>[calls.Count];
+        var sales = new List<IssuedSale>();
+        var taken = new Dictionary<(int, string), CardSale>();
+        for (var i = 0; i < calls.Count; i++)
+        {
+            var (channel, request) = calls[i];
+            var hash = request.Hash();
+            if (state.Earlier.TryGetValue((channel.Id, request.SaleNo), out var first) || taken.TryGetValue((channel.Id, request.SaleNo), out first))
+            {
+                // Parsed afresh for each answer: a node belongs to one response.
+                outcomes[i] = first.RequestHash == hash
+                    ? JsonNode.Parse(first.ResultJson)!
+                    : new Failure(ErrorCode.SaleNoReused, $"saleNo {request.SaleNo} was already used for a different sale");
+                continue;
+            }
+            var member = state.MembersByCode.GetValueOrDefault(request.MemberId)
+                ?? (long.TryParse(request.MemberId, out var id) ? state.MembersById.GetValueOrDefault(id) : null);
+            if (member is null)
+            {
+                outcomes[i] = new Failure(ErrorCode.MemberNotFound, $"member {request.MemberId} not found");
+                continue;
+            }
+            if (state.Cards.GetValueOrDefault(request.CardInfoId) is not { OnSale: true } card)
+            {
+                outcomes[i] = new Failure(ErrorCode.CardNotFound, $"card {request.CardInfoId} not found or not on sale");
+                continue;
+            }
+
+            var (sale, cards, data) = CardSales.Issue(channel, request, hash, member, card, state.Zone, now);
+            sales.Add(new IssuedSale(sale, cards));
+            taken[(channel.Id, request.SaleNo)] = sale;
+            outcomes[i] = data;
+        }
+        return new CardSaleBatchPlan(outcomes, sales);
+    }
+}

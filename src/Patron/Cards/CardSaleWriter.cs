@@ -1,0 +1,185 @@
+using System.Text.Json.Nodes;
+using Npgsql;
+using Patron.Channels;
+using Patron.Data;
+using Patron.Members;
+
+namespace Patron.Cards;
+
+/// <summary>
+/// sendMncardForSale through group commit on PostgreSQL: one round trip reads the batch's earlier
+/// saleNos, members, cards and zone; one writes every sale, card and entry; one commit. The unique
+/// (channel, saleNo) index still decides a race with another instance: the batch is then decided again.
+/// </summary>
+public sealed class PostgresCardSaleWriter(NpgsqlDataSource data, GroupCommitOptions options, ILogger<PostgresCardSaleWriter> log, TimeProvider clock)
+    : GroupCommit<SaleCall, Outcome<JsonNode>>(options, log), ICardSales
+{
+    public Task<Outcome<JsonNode>> SellAsync(Channel channel, SaleRequest request, CancellationToken ct) =>
+        SubmitAsync(new SaleCall(channel, request), ct);
+
+    protected override async Task<Outcome<JsonNode>[]> CommitAsync(IReadOnlyList<SaleCall> batch, CancellationToken ct)
+    {
+        await using var connection = await data.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var state = await LoadAsync(connection, batch, ct);
+        var plan = CardSaleBatch.Decide(batch, state, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        if (plan.Sales.Count > 0)
+            await WriteAsync(connection, plan.Sales, ct);
+        await tx.CommitAsync(ct);
+        return plan.Outcomes;
+    }
+
+    private static async Task<CardSaleBatchState> LoadAsync(NpgsqlConnection connection, IReadOnlyList<SaleCall> batch, CancellationToken ct)
+    {
+        var references = batch.Select(c => c.Request.MemberId).Distinct().ToArray();
+        await using var read = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("""
+                    SELECT channel_id, sale_no, request_hash, result_json FROM card_sales
+                    WHERE (channel_id, sale_no) IN (SELECT * FROM unnest($1::integer[], $2::text[]))
+                    """)
+                {
+                    Parameters =
+                    {
+                        new() { Value = batch.Select(c => c.Channel.Id).ToArray() },
+                        new() { Value = batch.Select(c => c.Request.SaleNo).ToArray() },
+                    },
+                },
+                new NpgsqlBatchCommand("SELECT id, code FROM members WHERE code = ANY($1) OR id = ANY($2)")
+                {
+                    Parameters =
+                    {
+                        new() { Value = references },
+                        new() { Value = references.Select(r => long.TryParse(r, out var id) ? id : -1).ToArray() },
+                    },
+                },
+                new NpgsqlBatchCommand("""
+                    SELECT c.id, c.name, c.price, c.valid_days, c.on_sale, p.id, p.name, p.total_used_num, p.cycle_days, p.cycle_num
+                    FROM cards c LEFT JOIN card_products p ON p.card_id = c.id
+                    WHERE c.id = ANY($1)
+                    ORDER BY c.id, p.id
+                    """)
+                {
+                    Parameters = { new() { Value = batch.Select(c => c.Request.CardInfoId).Distinct().ToArray() } },
+                },
+                new NpgsqlBatchCommand("SELECT value FROM settings WHERE key = $1") { Parameters = { new() { Value = SettingKeys.TimeZone } } },
+            },
+        };
+        await using var r = await read.ExecuteReaderAsync(ct);
+        var earlier = new Dictionary<(int, string), CardSale>();
+        while (await r.ReadAsync(ct))
+            earlier[(r.GetInt32(0), r.GetString(1))] = new CardSale
+            {
+                ChannelId = r.GetInt32(0), SaleNo = r.GetString(1), RequestHash = r.GetString(2), ResultJson = r.GetString(3),
+                ChannelName = "", CardInfoId = "", MemberCode = "",
+            };
+        await r.NextResultAsync(ct);
+        var members = new List<Member>();
+        while (await r.ReadAsync(ct))
+            members.Add(new Member { Id = r.GetInt64(0), Code = r.GetString(1) });
+        await r.NextResultAsync(ct);
+        var cards = new Dictionary<string, Card>();
+        while (await r.ReadAsync(ct))
+        {
+            var id = r.GetString(0);
+            if (!cards.TryGetValue(id, out var card))
+                cards[id] = card = new Card { Id = id, Name = r.GetString(1), Price = r.GetDecimal(2), ValidDays = r.GetInt32(3), OnSale = r.GetBoolean(4) };
+            if (!r.IsDBNull(5))
+                card.Products.Add(new CardProduct
+                {
+                    CardId = id, Id = r.GetString(5), Name = r.GetString(6), TotalUsedNum = r.GetInt32(7), CycleDays = r.GetInt32(8), CycleNum = r.GetInt32(9),
+                });
+        }
+        await r.NextResultAsync(ct);
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(await r.ReadAsync(ct) ? r.GetString(0) : BusinessZone.Default);
+        return new CardSaleBatchState(earlier, members.ToDictionary(m => m.Code), members.ToDictionary(m => m.Id), cards, zone);
+    }
+
+    /// <summary>One round trip: the sales (whose new ids the cards take, matched by channel and saleNo), then the entries.</summary>
+    private static async Task WriteAsync(NpgsqlConnection connection, List<IssuedSale> issued, CancellationToken ct)
+    {
+        var sales = issued.Select(i => i.Sale).ToList();
+        var cards = issued.SelectMany(i => i.Cards.Select(c => (i.Sale, Card: c))).ToList();
+        var entries = cards.SelectMany(c => c.Card.Entries).ToList();
+        await using var write = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("""
+                    WITH s AS (
+                        INSERT INTO card_sales (channel_id, channel_name, sale_no, card_info_id, member_id, member_code, num, pay_amt,
+                            sale_time, sale_user, sale_org_code, create_time, status, request_hash, result_json)
+                        SELECT channel_id, channel_name, sale_no, card_info_id, member_id, member_code, num, pay_amt,
+                            sale_time, sale_user, sale_org_code, create_time, 1, request_hash, result_json
+                        FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::integer[], $8::numeric[],
+                            $9::bigint[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[])
+                            WITH ORDINALITY AS x(channel_id, channel_name, sale_no, card_info_id, member_id, member_code, num, pay_amt,
+                                sale_time, sale_user, sale_org_code, create_time, request_hash, result_json, ord)
+                        ORDER BY ord
+                        RETURNING id, channel_id, sale_no)
+                    INSERT INTO member_cards (id, sale_id, card_info_id, member_id, member_code, status, begin_time, end_time, create_time, lock_version)
+                    SELECT c.id, s.id, c.card_info_id, c.member_id, c.member_code, 1, c.begin_time, c.end_time, c.create_time, 0
+                    FROM unnest($15::text[], $16::integer[], $17::text[], $18::text[], $19::bigint[], $20::text[], $21::bigint[], $22::bigint[], $23::bigint[])
+                        AS c(id, channel_id, sale_no, card_info_id, member_id, member_code, begin_time, end_time, create_time)
+                    JOIN s ON s.channel_id = c.channel_id AND s.sale_no = c.sale_no
+                    """)
+                {
+                    Parameters =
+                    {
+                        new() { Value = sales.Select(s => s.ChannelId).ToArray() },
+                        new() { Value = sales.Select(s => s.ChannelName).ToArray() },
+                        new() { Value = sales.Select(s => s.SaleNo).ToArray() },
+                        new() { Value = sales.Select(s => s.CardInfoId).ToArray() },
+                        new() { Value = sales.Select(s => s.MemberId).ToArray() },
+                        new() { Value = sales.Select(s => s.MemberCode).ToArray() },
+                        new() { Value = sales.Select(s => s.Num).ToArray() },
+                        new() { Value = sales.Select(s => s.PayAmt).ToArray() },
+                        new() { Value = sales.Select(s => s.SaleTime).ToArray() },
+                        new() { Value = sales.Select(s => s.SaleUser).ToArray() },
+                        new() { Value = sales.Select(s => s.SaleOrgCode).ToArray() },
+                        new() { Value = sales.Select(s => s.CreateTime).ToArray() },
+                        new() { Value = sales.Select(s => s.RequestHash).ToArray() },
+                        new() { Value = sales.Select(s => s.ResultJson).ToArray() },
+                        new() { Value = cards.Select(c => c.Card.Id).ToArray() },
+                        new() { Value = cards.Select(c => c.Sale.ChannelId).ToArray() },
+                        new() { Value = cards.Select(c => c.Sale.SaleNo).ToArray() },
+                        new() { Value = cards.Select(c => c.Card.CardInfoId).ToArray() },
+                        new() { Value = cards.Select(c => c.Card.MemberId).ToArray() },
+                        new() { Value = cards.Select(c => c.Card.MemberCode).ToArray() },
+                        new() { Value = cards.Select(c => c.Card.BeginTime).ToArray() },
+                        new() { Value = cards.Select(c => c.Card.EndTime).ToArray() },
+                        new() { Value = cards.Select(c => c.Card.CreateTime).ToArray() },
+                    },
+                },
+                new NpgsqlBatchCommand("""
+                    INSERT INTO usage_entries (id, member_card_id, card_product_id, card_product_name, total_used_num, cycle_days, cycle_num,
+                        has_used_num, last_cycle, last_cycle_used, posid, lock_version, status, begin_time, end_time, create_time)
+                    SELECT id, member_card_id, card_product_id, card_product_name, total_used_num, cycle_days, cycle_num,
+                        0, 0, 0, NULL, 0, 1, begin_time, end_time, create_time
+                    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::integer[], $7::integer[], $8::bigint[],
+                        $9::bigint[], $10::bigint[])
+                        AS e(id, member_card_id, card_product_id, card_product_name, total_used_num, cycle_days, cycle_num, begin_time,
+                            end_time, create_time)
+                    """)
+                {
+                    Parameters =
+                    {
+                        new() { Value = entries.Select(e => e.Id).ToArray() },
+                        new() { Value = entries.Select(e => e.MemberCardId).ToArray() },
+                        new() { Value = entries.Select(e => e.CardProductId).ToArray() },
+                        new() { Value = entries.Select(e => e.CardProductName).ToArray() },
+                        new() { Value = entries.Select(e => e.TotalUsedNum).ToArray() },
+                        new() { Value = entries.Select(e => e.CycleDays).ToArray() },
+                        new() { Value = entries.Select(e => e.CycleNum).ToArray() },
+                        new() { Value = entries.Select(e => e.BeginTime).ToArray() },
+                        new() { Value = entries.Select(e => e.EndTime).ToArray() },
+                        new() { Value = entries.Select(e => e.CreateTime).ToArray() },
+                    },
+                },
+            },
+        };
+        await write.ExecuteNonQueryAsync(ct);
+    }
+}
