@@ -26,7 +26,7 @@ set title "p99 latency, ms (log scale)"
 set logscale y
 set yrange [0.5:p99max]
 set arrow 2 from graph 0, first 25 to graph 1, first 25 nohead front dt 2 lw 2 lc rgb "#c00000"
-set label 2 "goal 25 ms" at graph 0.02, first 25 offset 0,0.8 tc rgb "#c00000"
+set label 2 "goal 25 ms" at graph 0.02, first 25 offset 0,0.8 front tc rgb "#c00000"
 plot data using 0:3:5:xtic(1) with boxes lc variable notitle
 unset arrow 2
 unset label 2
@@ -35,6 +35,6 @@ unset logscale y
 set title "Peak RSS of the service, MB"
 set yrange [0:rssmax]
 set arrow 3 from graph 0, first 300 to graph 1, first 300 nohead front dt 2 lw 2 lc rgb "#c00000"
-set label 3 "goal 300 MB" at graph 0.02, first 300 offset 0,0.8 tc rgb "#c00000"
+set label 3 "goal 300 MB" at graph 0.02, first 300 offset 0,0.8 front tc rgb "#c00000"
 plot data using 0:4:5:xtic(1) with boxes lc variable notitle
 unset multiplot
