@@ -1,0 +1,77 @@
+using System.Globalization;
+
+namespace Patron.Bench;
+
+/// <summary>What bench/run passes in: where things are, and how long to measure.</summary>
+public sealed class BenchOptions
+{
+    public required string Repo { get; init; }
+    public required string Work { get; init; }
+    public required string PatronDll { get; init; }
+    public required int PgPort { get; init; }
+    public string PgBin { get; init; } = "/usr/lib/postgresql/15/bin";
+    public string Out { get; init; } = "";
+    public int Rounds { get; init; } = 3;
+    public int Duration { get; init; } = 20;
+    public int Warmup { get; init; } = 5;
+    public int Connections { get; init; } = 32;
+    public int Members { get; init; } = 10_000;
+    public int Cards { get; init; } = 2_000;
+
+    /// <summary>Case keys to run (all when empty), for trying one case quickly.</summary>
+    public HashSet<string> Only { get; init; } = [];
+
+    public string PgHost => "127.0.0.1";
+
+    public string PgConnection(string database) =>
+        $"Host={PgHost};Port={PgPort};Database={database};Username=postgres";
+
+    public const string Usage = """
+        usage: Patron.Bench --repo DIR --work DIR --patron Patron.dll --pg-port N [--pg-bin DIR]
+                            [--out DIR] [--rounds N] [--duration S] [--warmup S] [--connections N]
+                            [--members N] [--cards N] [--only case,case] [--quick]
+        """;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var quick = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--quick")
+                quick = true;
+            else if (args[i].StartsWith("--", StringComparison.Ordinal) && i + 1 < args.Length)
+                values[args[i][2..]] = args[++i];
+            else
+                throw new ArgumentException($"unexpected argument '{args[i]}'");
+        }
+
+        string Required(string name) => values.TryGetValue(name, out var v) ? v : throw new ArgumentException($"--{name} is required");
+        int Number(string name, int fallback) =>
+            values.TryGetValue(name, out var v)
+                ? int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"--{name} must be a positive integer")
+                : fallback;
+
+        var repo = Path.GetFullPath(Required("repo"));
+        var options = new BenchOptions
+        {
+            Repo = repo,
+            Work = Path.GetFullPath(Required("work")),
+            PatronDll = Path.GetFullPath(Required("patron")),
+            PgPort = Number("pg-port", 0),
+            PgBin = values.GetValueOrDefault("pg-bin", "/usr/lib/postgresql/15/bin"),
+            Out = Path.GetFullPath(values.GetValueOrDefault("out", Path.Combine(repo, "bench", "results"))),
+            // --quick: one short round, to see that everything works, not to measure.
+            Rounds = Number("rounds", quick ? 1 : 3),
+            Duration = Number("duration", quick ? 5 : 20),
+            Warmup = Number("warmup", quick ? 2 : 5),
+            Connections = Number("connections", 32),
+            Members = Number("members", 10_000),
+            Cards = Number("cards", 2_000),
+            Only = [.. values.GetValueOrDefault("only", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+        };
+        if (options.PgPort == 0)
+            throw new ArgumentException("--pg-port is required");
+        return options;
+    }
+}
