@@ -46,9 +46,14 @@ public sealed class CatalogApplier(PatronDb db, IPasswordHasher<Operator> hasher
             channel.Scopes = string.Join(' ', c.Scopes ?? []);
         }
 
+        // The catalog's members are looked up a thousand at a time, not one query each.
+        var existing = new Dictionary<long, Member>();
+        foreach (var chunk in (catalog.Members ?? []).Select(m => m.Id!.Value).Chunk(1_000))
+            foreach (var found in await db.Members.Where(m => chunk.Contains(m.Id)).ToListAsync(ct))
+                existing[found.Id] = found;
         foreach (var m in catalog.Members ?? [])
         {
-            var member = await db.Members.FindAsync([m.Id!.Value], ct);
+            var member = existing.GetValueOrDefault(m.Id!.Value);
             if (member is null)
             {
                 // A catalog's level is only where a new member starts; later it is the ledger's to move.

@@ -82,6 +82,7 @@ public sealed record CatalogFile(
         }
 
         var members = Members ?? [];
+        var (memberIds, memberCodes) = (new HashSet<long?>(), new HashSet<string?>(StringComparer.Ordinal));
         for (var i = 0; i < members.Count; i++)
         {
             var m = members[i];
@@ -91,8 +92,8 @@ public sealed record CatalogFile(
             Check(m.Name is null || m.Name.Length <= 100, $"{at}.name", "at most 100 characters");
             Check(m.Phone is null || m.Phone.Length <= 32, $"{at}.phone", "at most 32 characters");
             Check(m.Level is null || levels.Any(l => l.Id == m.Level), $"{at}.level", $"there is no level {m.Level}");
-            Check(members.Take(i).All(o => o.Id != m.Id), $"{at}.id", $"member {m.Id} is listed twice");
-            Check(members.Take(i).All(o => o.Code != m.Code), $"{at}.code", $"code '{m.Code}' is listed twice");
+            Check(memberIds.Add(m.Id), $"{at}.id", $"member {m.Id} is listed twice");
+            Check(memberCodes.Add(m.Code), $"{at}.code", $"code '{m.Code}' is listed twice");
         }
 
         var cards = Cards ?? [];

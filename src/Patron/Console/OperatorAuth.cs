@@ -92,7 +92,7 @@ public static class OperatorAuth
 
 /// <summary>Personal API tokens, stored as SHA-256 like channel keys.</summary>
 public sealed class OperatorTokenHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, PatronDb db)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string Prefix = "pat_";
@@ -103,9 +103,12 @@ public sealed class OperatorTokenHandler(
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             return AuthenticateResult.NoResult();
         var token = header[7..].Trim();
-        if (!token.StartsWith(Prefix, StringComparison.Ordinal) || token.Length > 128)
+        if (!token.StartsWith(Prefix, StringComparison.Ordinal))
+            return AuthenticateResult.NoResult(); // a partner's channel key: not for this scheme, and no database work
+        if (token.Length > 128)
             return AuthenticateResult.Fail("not an operator token");
         var hash = ChannelAuth.HashApiKey(token);
+        var db = Context.RequestServices.GetRequiredService<PatronDb>();
         var op = await db.Operators.AsNoTracking().SingleOrDefaultAsync(o => o.ApiTokenHash == hash, Context.RequestAborted);
         return op is null
             ? AuthenticateResult.Fail("unknown token")

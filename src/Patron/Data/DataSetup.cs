@@ -38,7 +38,7 @@ public static class DataSetup
                 var sqlite = new SqliteConnectionStringBuilder(options.Connection ?? StorageOptions.DefaultSqlite);
                 if (Path.GetDirectoryName(Path.GetFullPath(sqlite.DataSource)) is { } folder)
                     Directory.CreateDirectory(folder);
-                builder.Services.AddDbContext<PatronDb, SqlitePatronDb>(o => o.UseSqlite(sqlite.ToString()).AddInterceptors(new SqlitePragmas()));
+                builder.Services.AddDbContextPool<PatronDb, SqlitePatronDb>(o => o.UseSqlite(sqlite.ToString()).AddInterceptors(new SqlitePragmas()));
                 builder.Services.AddSingleton(sqlite);
                 builder.Services.AddSingleton<PointsWriter, SqlitePointsWriter>();
                 builder.Services.AddScoped<ICardUses>(sp => sp.GetRequiredService<CardUsage>());
@@ -48,7 +48,7 @@ public static class DataSetup
                 var connection = options.Connection
                     ?? throw new InvalidOperationException("--storage postgres needs --connection \"Host=…;Database=…;Username=…\"");
                 builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connection));
-                builder.Services.AddDbContext<PatronDb, PostgresPatronDb>((sp, o) => o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
+                builder.Services.AddDbContextPool<PatronDb, PostgresPatronDb>((sp, o) => o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
                 builder.Services.AddSingleton<PointsWriter, PostgresPointsWriter>();
                 builder.Services.AddSingleton<ICardUses, PostgresCardUseWriter>();
                 builder.Services.AddSingleton<ICardSales, PostgresCardSaleWriter>();
