@@ -55,8 +55,10 @@ try
     var catalog = workload.WriteCatalog(Path.Combine(options.Work, "catalog.json"));
 
     var startupLimit = TimeSpan.FromMinutes(10);
+    // Each service runs in a folder of its own: not in the one holding PostgreSQL's data.
+    var postgresFolder = Directory.CreateDirectory(Path.Combine(options.Work, "postgres-service")).FullName;
     var onPostgres = await ServiceProcess.StartAsync("postgres", options,
-        ["--storage", "postgres", "--connection", options.PgConnection("patron"), "--catalog", catalog], options.Work, startupLimit);
+        ["--storage", "postgres", "--connection", options.PgConnection("patron"), "--catalog", catalog], postgresFolder, startupLimit);
     lock (services)
         services.Add(onPostgres);
     Say($"service on PostgreSQL ready at {onPostgres.Url} in {onPostgres.StartupTime.TotalSeconds:0.0} s");

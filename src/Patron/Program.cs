@@ -8,7 +8,8 @@ using Patron.Levels;
 using Patron.Members;
 using Patron.Points;
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings are read once: watching the content root for changes would also watch data/patron.db and its WAL.
+var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
 builder.AddPatronHosting();
 builder.AddPatronData();
 builder.Services.AddPatronOperators();
