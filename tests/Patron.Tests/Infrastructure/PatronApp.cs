@@ -8,7 +8,8 @@ using Patron.Data;
 namespace Patron.Tests.Infrastructure;
 
 /// <summary>One Patron host over a real database, exactly as Program.cs builds it.</summary>
-public sealed class PatronApp(string storage, string connection, string? catalogPath, TimeProvider? clock = null)
+public sealed class PatronApp(string storage, string connection, string? catalogPath, TimeProvider? clock = null,
+    Action<IWebHostBuilder>? configure = null)
     : WebApplicationFactory<Program>
 {
     public string Storage => storage;
@@ -26,6 +27,7 @@ public sealed class PatronApp(string storage, string connection, string? catalog
         // Every test applies a catalog with two passwords; full-strength PBKDF2 would spend most of
         // the suite's time hashing. The hash format records its iteration count, so nothing else changes.
         builder.ConfigureServices(s => s.Configure<Microsoft.AspNetCore.Identity.PasswordHasherOptions>(o => o.IterationCount = 1_000));
+        configure?.Invoke(builder);
     }
 
     /// <summary>
