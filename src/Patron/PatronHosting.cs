@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Patron.Cards;
+using Patron.Channels;
 using Patron.Compat;
 using Patron.Points;
 
@@ -24,6 +25,9 @@ public static class PatronHosting
         builder.Services.AddScoped<CardUsage>();
         builder.Services.AddOptions<OpenApiOptions>().BindConfiguration("OpenApi")
             .Validate(o => o.TimestampWindowSeconds > 0, "OpenApi:TimestampWindowSeconds must be positive").ValidateOnStart();
+        builder.Services.AddOptions<RateLimitOptions>().BindConfiguration("RateLimit")
+            .Validate(o => o.PermitsPerSecond >= 0 && o.Burst >= 0, "RateLimit:PermitsPerSecond and RateLimit:Burst must be 0 or more").ValidateOnStart();
+        builder.Services.AddSingleton<ChannelRateLimiter>();
         return builder;
     }
 }

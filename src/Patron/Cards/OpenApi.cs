@@ -33,7 +33,7 @@ public static class OpenApi
     }
 
     public static async Task<OpenApiResult> HandleAsync(string method, HttpContext http, PatronDb db, IOptions<OpenApiOptions> options,
-        TimeProvider clock, CancellationToken ct)
+        ChannelRateLimiter limiter, TimeProvider clock, CancellationToken ct)
     {
         var body = await WireBody.ReadAsync(http.Request, "envelope", ct);
         if (body.Failure is { } malformed)
@@ -70,6 +70,9 @@ public static class OpenApi
         }
         if (json is null)
             return OpenApiResult.Fail(new Failure(ErrorCode.CannotDecrypt, "param cannot be decrypted with the channel's key"));
+        // Counted only once the key has proved the caller, so that nobody else can spend a channel's allowance.
+        if (limiter.TryAcquire(channel, http.Response) is { } limited)
+            return OpenApiResult.Fail(limited);
 
         var outcome = await target.Run(http, channel, new WireFields(json), ct);
         return outcome.Failure is { } failure ? OpenApiResult.Fail(failure) : OpenApiResult.Ok(outcome.Value);

@@ -62,6 +62,7 @@ public sealed class PointsEnvelope : IResult
         ErrorCode.UnknownChannel => StatusCodes.Status401Unauthorized,
         ErrorCode.ScopeNotGranted => StatusCodes.Status403Forbidden,
         ErrorCode.InvalidParameter => StatusCodes.Status400BadRequest,
+        ErrorCode.RateLimited => StatusCodes.Status429TooManyRequests,
         ErrorCode.Internal => StatusCodes.Status500InternalServerError,
         _ => StatusCodes.Status200OK,
     };
