@@ -33,7 +33,7 @@ public static class OpenApi
     }
 
     public static async Task<OpenApiResult> HandleAsync(string method, HttpContext http, PatronDb db, IOptions<OpenApiOptions> options,
-        ChannelRateLimiter limiter, TimeProvider clock, CancellationToken ct)
+        ChannelSecrets secrets, ChannelRateLimiter limiter, TimeProvider clock, CancellationToken ct)
     {
         var body = await WireBody.ReadAsync(http.Request, "envelope", ct);
         if (body.Failure is { } malformed)
@@ -58,7 +58,7 @@ public static class OpenApi
         if (!channel.HasScope(target.Scope))
             return OpenApiResult.Fail(new Failure(ErrorCode.ScopeNotGranted, $"channel {channel.Name} does not have the scope {target.Scope}"));
 
-        var plaintext = OpenApiCipher.Decrypt(channel.Cipher, channel.DesKey, param, channelName, timestampText);
+        var plaintext = OpenApiCipher.Decrypt(channel.Cipher, secrets.DesKey(channel), param, channelName, timestampText);
         JsonObject? json = null;
         try
         {
