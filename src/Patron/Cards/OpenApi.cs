@@ -163,7 +163,8 @@ public static class OpenApi
         var member = await MemberLookup.FindAsync(db, memberId, ct);
         if (member is null)
             return new Failure(ErrorCode.MemberNotFound, $"member {memberId} not found");
-        var cards = await CardQueries.MemberCardsAsync(db, member.Id, ct);
+        // A channel sees what it sold, not other partners' sales (their prices, saleNos, cards).
+        var cards = await CardQueries.MemberCardsAsync(db, member.Id, ct, soldBy: channel.Id);
         return JsonSerializer.SerializeToNode(cards, CardJson.Default.ListMemberCardView);
     }
 
