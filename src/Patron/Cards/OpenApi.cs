@@ -62,10 +62,12 @@ public static class OpenApi
         JsonObject? json = null;
         try
         {
-            json = plaintext is null ? null : JsonNode.Parse(plaintext, new JsonNodeOptions { PropertyNameCaseInsensitive = true },
+            var parsed = plaintext is null ? null : JsonNode.Parse(plaintext, new JsonNodeOptions { PropertyNameCaseInsensitive = true },
                 new JsonDocumentOptions { MaxDepth = 16 }) as JsonObject;
+            WireBody.ReadFully(parsed); // a name given twice, or a bad string, is refused here rather than inside a method
+            json = parsed;
         }
-        catch (Exception e) when (e is JsonException or ArgumentException)
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
         {
         }
         if (json is null)
@@ -90,8 +92,8 @@ public static class OpenApi
         var num = (int)p.Long("num", 1, SaleRequest.MaxNum, whenMissing: 1);
         if (p.Error is { } invalid)
             return invalid;
-        if (payAmt < 0)
-            return Failure.Invalid("payAmt", "must be a non-negative decimal number");
+        if (payAmt is < 0 or > MaxAmount)
+            return Failure.Invalid("payAmt", $"must be a decimal number from 0 to {MaxAmount}");
         var services = http.RequestServices;
         var zone = await BusinessZone.LoadAsync(services.GetRequiredService<PatronDb>(), ct);
         if (!CardCalendar.TryParseLocal(saleTimeText, zone, out var saleTime))
@@ -169,4 +171,7 @@ public static class OpenApi
     }
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
+
+    /// <summary>The most a numeric(18, 2) column holds; more was a PostgreSQL overflow, a 500.</summary>
+    private const decimal MaxAmount = 9_999_999_999_999_999.99m;
 }

@@ -37,7 +37,7 @@ public sealed class OpenApiResult(ErrorCode code, string msg, JsonNode? data) : 
         await using var json = new Utf8JsonWriter(http.Response.Body, Options);
         json.WriteStartObject();
         json.WriteNumber("code", (int)code);
-        json.WriteString("msg", msg);
+        json.WriteString("msg", CompatXml.Writable(msg));
         json.WritePropertyName("data");
         if (data is null)
             json.WriteNullValue();
