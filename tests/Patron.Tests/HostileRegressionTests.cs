@@ -95,6 +95,30 @@ public abstract class HostileRegressionTests(Backend backend) : PatronTest(backe
     }
 
     [Theory]
+    [InlineData("cancelUseMncard", """{"useNo":"U\u0000"}""")]
+    [InlineData("refundMncardForSale", """{"saleNo":"\u0000"}""")]
+    [InlineData("queryMncardByMember", """{"memberId":"M0001\u0000"}""")]
+    public async Task ANulCharacterInAParamFieldIs1004(string method, string plaintext)
+    {
+        var answer = await OpenApi.CallAsync(method, plaintext);
+
+        Assert.Equal(1004, answer.Code);
+    }
+
+    [Fact]
+    public async Task ANulCharacterInTheEnvelopesChannelIs1004() =>
+        Assert.Equal(1004, (await OpenApi.SendRawAsync("queryMncardByMember", """{"channel":"hkl\u0000","timestamp":"1","param":"00"}""")).Code);
+
+    [Fact]
+    public async Task ANulCharacterInABillNumberIs1004AndWritesNothing()
+    {
+        var answer = await Partner.PostRawAsync(PointsWireClient.PointAdd, "MemberId=1&BusiType=P&BusiBillNum=B%00&ChangeValue=5", "application/x-www-form-urlencoded");
+
+        Assert.Equal(1004, answer.Errcode);
+        Assert.Equal(0, await LedgerCountAsync());
+    }
+
+    [Theory]
     [InlineData("10000000000000000.00")]
     [InlineData("79228162514264337593543950335")]
     public async Task APayAmtBeyondWhatTheDatabaseHoldsIs1004(string payAmt)
