@@ -10,6 +10,8 @@ public enum ErrorCode
     InvalidParameter = 1004,
     ScopeNotGranted = 1005,
     IdempotencyKeyReused = 1006,
+    /// <summary>Not in SPEC §7 (which has no code for it): the channel's rate limit, with HTTP 429.</summary>
+    RateLimited = 1007,
     MemberNotFound = 2001,
     CardNotFound = 2002,
     SaleNoReused = 2003,

@@ -20,6 +20,9 @@ public static class PatronHosting
         // EF's per-command log lines would drown the service's own; failures are still logged.
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Migrations", LogLevel.Warning);
+        // At Trace, MVC prints every handler's arguments: the sign-in form's password among them.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Mvc.RazorPages.Infrastructure.PageActionInvoker", LogLevel.Debug);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Mvc.Infrastructure.ControllerActionInvoker", LogLevel.Debug);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<PatronExceptionHandler>();
@@ -30,6 +33,9 @@ public static class PatronHosting
         builder.Services.AddScoped<CardUsage>();
         builder.Services.AddOptions<OpenApiOptions>().BindConfiguration("OpenApi")
             .Validate(o => o.TimestampWindowSeconds > 0, "OpenApi:TimestampWindowSeconds must be positive").ValidateOnStart();
+        builder.Services.AddOptions<RateLimitOptions>().BindConfiguration("RateLimit")
+            .Validate(o => o.PermitsPerSecond >= 0 && o.Burst >= 0, "RateLimit:PermitsPerSecond and RateLimit:Burst must be 0 or more").ValidateOnStart();
+        builder.Services.AddSingleton<ChannelRateLimiter>();
         return builder;
     }
 }

@@ -13,11 +13,11 @@ namespace Patron.Tests;
 /// </summary>
 public abstract class GroupCommitTests(Backend backend) : PatronTest(backend)
 {
-    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
+    protected override void ConfigureHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
     {
-        ["GroupCommit:GatherMilliseconds"] = "150",
-        ["GroupCommit:Writers"] = "1",
-    };
+        builder.UseSetting("GroupCommit:GatherMilliseconds", "150");
+        builder.UseSetting("GroupCommit:Writers", "1");
+    }
 
     protected static (long Batches, int Largest) Stats(PatronApp app) => app.Services.GetRequiredService<PointsWriter>().Stats;
 

@@ -6,10 +6,13 @@ namespace Patron.Cards;
 public static class CardQueries
 {
     /// <summary>A member's cards, newest first, each with its usage entries and its sale's fields.</summary>
-    public static async Task<List<MemberCardView>> MemberCardsAsync(PatronDb db, long memberId, CancellationToken ct)
+    /// <param name="soldBy">Only the cards this channel sold (the open API); null for all (operators).</param>
+    public static async Task<List<MemberCardView>> MemberCardsAsync(PatronDb db, long memberId, CancellationToken ct, int? soldBy = null)
     {
-        var cards = await db.MemberCards.AsNoTracking().Include(c => c.Entries).Where(c => c.MemberId == memberId)
-            .OrderByDescending(c => c.CreateTime).ThenBy(c => c.Id).ToListAsync(ct);
+        var query = db.MemberCards.AsNoTracking().Include(c => c.Entries).Where(c => c.MemberId == memberId);
+        if (soldBy is { } channelId)
+            query = query.Where(c => db.CardSales.Any(s => s.Id == c.SaleId && s.ChannelId == channelId));
+        var cards = await query.OrderByDescending(c => c.CreateTime).ThenBy(c => c.Id).ToListAsync(ct);
         return await ViewsAsync(db, cards, ct);
     }
 

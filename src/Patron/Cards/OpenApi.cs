@@ -33,7 +33,7 @@ public static class OpenApi
     }
 
     public static async Task<OpenApiResult> HandleAsync(string method, HttpContext http, ChannelDirectory channels, IOptions<OpenApiOptions> options,
-        TimeProvider clock, CancellationToken ct)
+        ChannelSecrets secrets, ChannelRateLimiter limiter, TimeProvider clock, CancellationToken ct)
     {
         var body = await WireBody.ReadAsync(http.Request, "envelope", ct);
         if (body.Failure is { } malformed)
@@ -58,18 +58,23 @@ public static class OpenApi
         if (!channel.HasScope(target.Scope))
             return OpenApiResult.Fail(new Failure(ErrorCode.ScopeNotGranted, $"channel {channel.Name} does not have the scope {target.Scope}"));
 
-        var plaintext = OpenApiCipher.Decrypt(channel.Cipher, channel.DesKey, param, channelName, timestampText);
+        var plaintext = OpenApiCipher.Decrypt(channel.Cipher, secrets.DesKey(channel), param, channelName, timestampText);
         JsonObject? json = null;
         try
         {
-            json = plaintext is null ? null : JsonNode.Parse(plaintext, new JsonNodeOptions { PropertyNameCaseInsensitive = true },
+            var parsed = plaintext is null ? null : JsonNode.Parse(plaintext, new JsonNodeOptions { PropertyNameCaseInsensitive = true },
                 new JsonDocumentOptions { MaxDepth = 16 }) as JsonObject;
+            WireBody.ReadFully(parsed); // a name given twice, or a bad string, is refused here rather than inside a method
+            json = parsed;
         }
-        catch (Exception e) when (e is JsonException or ArgumentException)
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
         {
         }
         if (json is null)
             return OpenApiResult.Fail(new Failure(ErrorCode.CannotDecrypt, "param cannot be decrypted with the channel's key"));
+        // Counted only once the key has proved the caller, so that nobody else can spend a channel's allowance.
+        if (limiter.TryAcquire(channel, http.Response) is { } limited)
+            return OpenApiResult.Fail(limited);
 
         var outcome = await target.Run(http, channel, new WireFields(json), ct);
         return outcome.Failure is { } failure ? OpenApiResult.Fail(failure) : OpenApiResult.Ok(outcome.Value);
@@ -87,8 +92,8 @@ public static class OpenApi
         var num = (int)p.Long("num", 1, SaleRequest.MaxNum, whenMissing: 1);
         if (p.Error is { } invalid)
             return invalid;
-        if (payAmt < 0)
-            return Failure.Invalid("payAmt", "must be a non-negative decimal number");
+        if (payAmt is < 0 or > MaxAmount)
+            return Failure.Invalid("payAmt", $"must be a decimal number from 0 to {MaxAmount}");
         var services = http.RequestServices;
         var zone = await services.GetRequiredService<BusinessZoneCache>().GetAsync(ct);
         if (!CardCalendar.TryParseLocal(saleTimeText, zone, out var saleTime))
@@ -160,9 +165,13 @@ public static class OpenApi
         var member = await MemberLookup.FindAsync(db, memberId, ct);
         if (member is null)
             return new Failure(ErrorCode.MemberNotFound, $"member {memberId} not found");
-        var cards = await CardQueries.MemberCardsAsync(db, member.Id, ct);
+        // A channel sees what it sold, not other partners' sales (their prices, saleNos, cards).
+        var cards = await CardQueries.MemberCardsAsync(db, member.Id, ct, soldBy: channel.Id);
         return JsonSerializer.SerializeToNode(cards, CardJson.Default.ListMemberCardView);
     }
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
+
+    /// <summary>The most a numeric(18, 2) column holds; more was a PostgreSQL overflow, a 500.</summary>
+    private const decimal MaxAmount = 9_999_999_999_999_999.99m;
 }

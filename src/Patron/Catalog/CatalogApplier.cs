@@ -14,7 +14,7 @@ namespace Patron.Catalog;
 /// changes nothing: EF writes only properties whose values differ, and a password that still
 /// verifies keeps its hash.
 /// </summary>
-public sealed class CatalogApplier(PatronDb db, IPasswordHasher<Operator> hasher, TimeProvider clock)
+public sealed class CatalogApplier(PatronDb db, IPasswordHasher<Operator> hasher, ChannelSecrets secrets, TimeProvider clock)
 {
     public const string DefaultTimeZone = "Asia/Shanghai";
 
@@ -41,7 +41,9 @@ public sealed class CatalogApplier(PatronDb db, IPasswordHasher<Operator> hasher
             var channel = await db.Channels.SingleOrDefaultAsync(x => x.Name == c.Name, ct)
                 ?? db.Channels.Add(new Channel { Name = c.Name!, ApiKeyHash = "", DesKey = "", Cipher = "", Scopes = "", CreatedAt = now }).Entity;
             channel.ApiKeyHash = ChannelAuth.HashApiKey(c.ApiKey!);
-            channel.DesKey = c.DesKey!;
+            // Encrypting again would store a different ciphertext of the same key: only a changed key is written.
+            if (channel.DesKey.Length == 0 || secrets.Reveal(channel.DesKey) != c.DesKey)
+                channel.DesKey = secrets.Protect(c.DesKey!);
             channel.Cipher = c.Cipher ?? "des-ecb";
             channel.Scopes = string.Join(' ', c.Scopes ?? []);
         }

@@ -73,7 +73,7 @@ public sealed record CatalogFile(
             var at = $"channels[{i}]";
             Check(!string.IsNullOrWhiteSpace(c.Name) && c.Name.Length <= 64, $"{at}.name", "required, at most 64 characters");
             Check(c.ApiKey is { Length: >= 8 and <= 256 }, $"{at}.apiKey", "required, 8 to 256 characters");
-            Check(c.DesKey is not null && Encoding.UTF8.GetByteCount(c.DesKey) >= 8, $"{at}.desKey", "required, at least 8 bytes");
+            Check(c.DesKey is not null && Encoding.UTF8.GetByteCount(c.DesKey) >= 8 && c.DesKey.Length <= 128, $"{at}.desKey", "required, 8 bytes to 128 characters");
             Check(c.Cipher is null or "des-ecb" or "aes-gcm", $"{at}.cipher", "must be \"des-ecb\" or \"aes-gcm\"");
             foreach (var scope in c.Scopes ?? [])
                 Check(Scopes.All.Contains(scope), $"{at}.scopes", $"unknown scope '{scope}'; known: {string.Join(", ", Scopes.All)}");

@@ -9,7 +9,7 @@ public sealed class Channel
     /// <summary>SHA-256 (hex) of the bearer API key; the key itself is never stored.</summary>
     public required string ApiKeyHash { get; set; }
 
-    /// <summary>The open API's symmetric key (DES uses its first 8 bytes).</summary>
+    /// <summary>The open API's symmetric key (DES uses its first 8 bytes), encrypted: read it with <see cref="ChannelSecrets"/>.</summary>
     public required string DesKey { get; set; }
 
     public required string Cipher { get; set; }

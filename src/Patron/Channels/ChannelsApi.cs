@@ -33,7 +33,7 @@ public static class ChannelsApi
         TypedResults.Ok((await db.Channels.AsNoTracking().OrderBy(c => c.Name).ToListAsync(ct)).Select(ToResponse).ToList());
 
     public static async Task<Results<Created<ChannelKeys>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        ChannelRequest request, PatronDb db, ChannelDirectory channels, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+        ChannelRequest request, PatronDb db, ChannelDirectory channels, ChannelSecrets secrets, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
         var errors = Validate(request.Cipher, request.Scopes);
         if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 64)
@@ -47,7 +47,7 @@ public static class ChannelsApi
         var now = clock.GetUtcNow();
         var channel = new Channel
         {
-            Name = keys.Name, ApiKeyHash = ChannelAuth.HashApiKey(keys.ApiKey), DesKey = keys.DesKey,
+            Name = keys.Name, ApiKeyHash = ChannelAuth.HashApiKey(keys.ApiKey), DesKey = secrets.Protect(keys.DesKey),
             Cipher = request.Cipher ?? OpenApiCipher.Des, Scopes = string.Join(' ', request.Scopes ?? []), CreatedAt = now,
         };
         db.Channels.Add(channel);
@@ -78,13 +78,13 @@ public static class ChannelsApi
 
     /// <summary>Replaces both keys at once; the old ones stop working immediately.</summary>
     public static async Task<Results<Ok<ChannelKeys>, ProblemHttpResult>> RotateAsync(
-        string name, PatronDb db, ChannelDirectory channels, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+        string name, PatronDb db, ChannelDirectory channels, ChannelSecrets secrets, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
         var channel = await db.Channels.SingleOrDefaultAsync(c => c.Name == name, ct);
         if (channel is null)
             return Problems.NotFound($"There is no channel {name}.");
         var keys = NewKeys(name);
-        (channel.ApiKeyHash, channel.DesKey) = (ChannelAuth.HashApiKey(keys.ApiKey), keys.DesKey);
+        (channel.ApiKeyHash, channel.DesKey) = (ChannelAuth.HashApiKey(keys.ApiKey), secrets.Protect(keys.DesKey));
         db.Record(user, clock.GetUtcNow(), "channel.rotate", "channel", name, null, new { rotated = "apiKey, desKey" });
         await db.SaveChangesAsync(ct);
         channels.Invalidate();

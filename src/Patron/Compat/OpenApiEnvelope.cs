@@ -14,7 +14,7 @@ public sealed class OpenApiOptions
     public int TimestampWindowSeconds { get; set; } = 300;
 }
 
-/// <summary>The open API's answer <c>{code, msg, data}</c>: HTTP 200 for every business error.</summary>
+/// <summary>The open API's answer <c>{code, msg, data}</c>: HTTP 200 for every business error, 429 over the rate limit.</summary>
 public sealed class OpenApiResult(ErrorCode code, string msg, JsonNode? data) : IResult
 {
     private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.Create(UnicodeRanges.All) };
@@ -27,12 +27,17 @@ public sealed class OpenApiResult(ErrorCode code, string msg, JsonNode? data) : 
 
     public async Task ExecuteAsync(HttpContext http)
     {
-        http.Response.StatusCode = code == ErrorCode.Internal ? StatusCodes.Status500InternalServerError : StatusCodes.Status200OK;
+        http.Response.StatusCode = code switch
+        {
+            ErrorCode.Internal => StatusCodes.Status500InternalServerError,
+            ErrorCode.RateLimited => StatusCodes.Status429TooManyRequests,
+            _ => StatusCodes.Status200OK,
+        };
         http.Response.ContentType = "application/json; charset=utf-8";
         await using var json = new Utf8JsonWriter(http.Response.Body, Options);
         json.WriteStartObject();
         json.WriteNumber("code", (int)code);
-        json.WriteString("msg", msg);
+        json.WriteString("msg", CompatXml.Writable(msg));
         json.WritePropertyName("data");
         if (data is null)
             json.WriteNullValue();

@@ -14,6 +14,25 @@ public static class CompatXml
     public const string ResultNamespace = "http://schemas.datacontract.org/2004/07/DigitalScience.DataTransfer";
     public const string TagNamespace = "http://schemas.datacontract.org/2004/07/DigitalScience.DataTransfer.Tour.V5.Result.Member";
     public static readonly XNamespace Xsi = "http://www.w3.org/2001/XMLSchema-instance";
+
+    /// <summary>
+    /// A message that may echo the caller's input, made writable in XML, BSON and JSON alike:
+    /// characters XML 1.0 forbids (controls, U+FFFE, U+FFFF) and unpaired surrogates become U+FFFD.
+    /// </summary>
+    public static string Writable(string text)
+    {
+        if (text.All(c => !char.IsSurrogate(c) && XmlConvert.IsXmlChar(c)))
+            return text;
+        var clean = new System.Text.StringBuilder(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+                clean.Append(text[i]).Append(text[++i]);
+            else
+                clean.Append(char.IsSurrogate(text[i]) || !XmlConvert.IsXmlChar(text[i]) ? '\uFFFD' : text[i]);
+        }
+        return clean.ToString();
+    }
 }
 
 /// <summary>The seed's MemberValuePointAddResult; property order is the JSON sample's.</summary>
@@ -43,7 +62,7 @@ public sealed class PointsEnvelope : IResult
     private readonly bool _pointShape;
 
     private PointsEnvelope(int status, int errcode, string errmsg, PointAddTag? pointTag, string? textTag, bool pointShape) =>
-        (_status, _errcode, _errmsg, _pointTag, _textTag, _pointShape) = (status, errcode, errmsg, pointTag, textTag, pointShape);
+        (_status, _errcode, _errmsg, _pointTag, _textTag, _pointShape) = (status, errcode, CompatXml.Writable(errmsg), pointTag, textTag, pointShape);
 
     public static PointsEnvelope PointAdded(PointAddTag tag) => new(200, 0, Success, tag, null, pointShape: true);
 
@@ -62,6 +81,7 @@ public sealed class PointsEnvelope : IResult
         ErrorCode.UnknownChannel => StatusCodes.Status401Unauthorized,
         ErrorCode.ScopeNotGranted => StatusCodes.Status403Forbidden,
         ErrorCode.InvalidParameter => StatusCodes.Status400BadRequest,
+        ErrorCode.RateLimited => StatusCodes.Status429TooManyRequests,
         ErrorCode.Internal => StatusCodes.Status500InternalServerError,
         _ => StatusCodes.Status200OK,
     };

@@ -31,6 +31,8 @@ public sealed class WireFields(JsonObject obj)
         var text = v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : v.ToJsonString();
         if (required && text.Length == 0)
             return Fail(name, "required", "");
+        if (text.Contains('\0'))
+            return Fail(name, "must not contain NUL characters", ""); // PostgreSQL text cannot hold one: it was a 500
         return text.Length > maxLength ? Fail(name, $"at most {maxLength} characters", "") : text;
     }
 

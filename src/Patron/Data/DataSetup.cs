@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -6,6 +7,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using Patron.Cards;
 using Patron.Catalog;
+using Patron.Channels;
 using Patron.Points;
 
 namespace Patron.Data;
@@ -57,6 +59,11 @@ public static class DataSetup
                 throw new InvalidOperationException($"--storage must be sqlite or postgres, not '{options.Storage}'");
         }
         builder.Services.AddScoped<CatalogApplier>();
+        // One key ring for every instance and restart: in the database, next to what it protects.
+        builder.Services.AddDataProtection().SetApplicationName("Patron").PersistKeysToDbContext<PatronDb>();
+        builder.Services.AddSingleton<ChannelSecrets>();
+        // At Debug the key-ring store prints each key's XML, key material included.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore", LogLevel.Information);
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         return builder;
     }
@@ -71,6 +78,7 @@ public static class DataSetup
         if (db is SqlitePatronDb)
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;");
         await db.Database.MigrateAsync();
+        await app.Services.GetRequiredService<ChannelSecrets>().PrepareAsync(db, app.Lifetime.ApplicationStopping);
         if (catalog is not null)
             await scope.ServiceProvider.GetRequiredService<CatalogApplier>().ApplyAsync(catalog, app.Lifetime.ApplicationStopping);
     }

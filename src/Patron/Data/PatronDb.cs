@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Patron.Cards;
 using Patron.Channels;
@@ -12,7 +13,7 @@ namespace Patron.Data;
 /// The one EF Core model. Each provider has a subclass only so that it can own its own
 /// migrations set (Data/Migrations/Sqlite, Data/Migrations/Postgres); handlers take PatronDb.
 /// </summary>
-public abstract class PatronDb(DbContextOptions options) : DbContext(options)
+public abstract class PatronDb(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
 {
     public DbSet<Setting> Settings => Set<Setting>();
     public DbSet<Level> Levels => Set<Level>();
@@ -29,6 +30,7 @@ public abstract class PatronDb(DbContextOptions options) : DbContext(options)
     public DbSet<UsageEntry> UsageEntries => Set<UsageEntry>();
     public DbSet<CardUse> CardUses => Set<CardUse>();
     public DbSet<CardUseLog> CardUseLogs => Set<CardUseLog>();
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -85,7 +87,7 @@ public abstract class PatronDb(DbContextOptions options) : DbContext(options)
             e.HasIndex(c => c.Name).IsUnique();
             e.Property(c => c.ApiKeyHash).HasMaxLength(64);
             e.HasIndex(c => c.ApiKeyHash).IsUnique();
-            e.Property(c => c.DesKey).HasMaxLength(256);
+            e.Property(c => c.DesKey).HasMaxLength(1024); // encrypted: ChannelSecrets
             e.Property(c => c.Cipher).HasMaxLength(16);
             e.Property(c => c.Scopes).HasMaxLength(512);
         });
@@ -173,6 +175,7 @@ public abstract class PatronDb(DbContextOptions options) : DbContext(options)
             e.Property(o => o.ApiTokenHash).HasMaxLength(64);
             e.HasIndex(o => o.ApiTokenHash).IsUnique();
         });
+        model.Entity<DataProtectionKey>(e => e.ToTable("data_protection_keys"));
         model.Entity<AuditEntry>(e =>
         {
             e.ToTable("audit_log");

@@ -13,11 +13,12 @@ public static class LevelSetApi
     public static RouteHandlerBuilder MapLevelSet(this IEndpointRouteBuilder routes) =>
         routes.MapPost("/api/Setting/KH_GRHY/Level/Set", SetAsync).WithTags("Points API (seed)").DisableAntiforgery();
 
-    public static async Task<PointsEnvelope> SetAsync(HttpRequest request, PatronDb db, ChannelDirectory channels, TimeProvider clock, CancellationToken ct)
+    public static async Task<PointsEnvelope> SetAsync(HttpRequest request, PatronDb db, ChannelDirectory channels, ChannelRateLimiter limiter,
+        TimeProvider clock, CancellationToken ct)
     {
         // "Same formats and auth as Point/Add" (SPEC §2): the points.add scope.
         var channel = await ChannelAuth.BearerAsync(request, channels, Scopes.PointsAdd, ct);
-        if (channel.Failure is { } denied)
+        if ((channel.Failure ?? limiter.TryAcquire(channel.Value!, request.HttpContext.Response)) is { } denied)
             return PointsEnvelope.Failed(denied, pointShape: false);
         var body = await WireBody.ReadAsync(request, "MemberLevelSetParm", ct);
         if (body.Failure is { } malformed)

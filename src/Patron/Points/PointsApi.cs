@@ -12,10 +12,11 @@ public static class PointsApi
     public static RouteHandlerBuilder MapPointAdd(this IEndpointRouteBuilder routes) =>
         routes.MapPost("/api/Setting/KH_GRHY/Point/Add", AddAsync).WithTags("Points API (seed)").DisableAntiforgery();
 
-    public static async Task<PointsEnvelope> AddAsync(HttpRequest request, ChannelDirectory channels, PointsWriter points, CancellationToken ct)
+    public static async Task<PointsEnvelope> AddAsync(HttpRequest request, ChannelDirectory channels, PointsWriter points, ChannelRateLimiter limiter,
+        CancellationToken ct)
     {
         var channel = await ChannelAuth.BearerAsync(request, channels, Scopes.PointsAdd, ct);
-        if (channel.Failure is { } denied)
+        if ((channel.Failure ?? limiter.TryAcquire(channel.Value!, request.HttpContext.Response)) is { } denied)
             return PointsEnvelope.Failed(denied, pointShape: true);
 
         var body = await WireBody.ReadAsync(request, "MemberValuePointAddParm", ct);

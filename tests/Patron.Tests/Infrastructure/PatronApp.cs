@@ -9,7 +9,7 @@ namespace Patron.Tests.Infrastructure;
 
 /// <summary>One Patron host over a real database, exactly as Program.cs builds it.</summary>
 public sealed class PatronApp(string storage, string connection, string? catalogPath, TimeProvider? clock = null,
-    IReadOnlyDictionary<string, string>? settings = null)
+    Action<IWebHostBuilder>? configure = null)
     : WebApplicationFactory<Program>
 {
     public string Storage => storage;
@@ -22,13 +22,12 @@ public sealed class PatronApp(string storage, string connection, string? catalog
         builder.UseSetting("connection", connection);
         if (catalogPath is not null)
             builder.UseSetting("catalog", catalogPath);
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
-            builder.UseSetting(key, value);
         if (clock is not null)
             builder.ConfigureServices(s => s.Replace(ServiceDescriptor.Singleton(clock)));
         // Every test applies a catalog with two passwords; full-strength PBKDF2 would spend most of
         // the suite's time hashing. The hash format records its iteration count, so nothing else changes.
         builder.ConfigureServices(s => s.Configure<Microsoft.AspNetCore.Identity.PasswordHasherOptions>(o => o.IterationCount = 1_000));
+        configure?.Invoke(builder);
     }
 
     /// <summary>

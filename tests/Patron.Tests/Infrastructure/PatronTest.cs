@@ -25,8 +25,10 @@ public abstract class PatronTest(Backend backend) : IAsyncLifetime
     /// <summary>The clock of the first host; null for the system clock.</summary>
     protected virtual TimeProvider? Clock => null;
 
-    /// <summary>Configuration for every host the test starts, such as <c>GroupCommit:GatherMilliseconds</c>.</summary>
-    protected virtual IReadOnlyDictionary<string, string>? Settings => null;
+    /// <summary>Settings or services of every host this test starts, e.g. <c>builder.UseSetting("RateLimit:Burst", "3")</c>.</summary>
+    protected virtual void ConfigureHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+    }
 
     public async Task InitializeAsync()
     {
@@ -38,7 +40,7 @@ public abstract class PatronTest(Backend backend) : IAsyncLifetime
     /// <summary>Starts another host on the same database: a second instance, or a restart.</summary>
     protected PatronApp StartApp(TimeProvider? clock = null)
     {
-        var app = new PatronApp(backend.Storage, Connection, TestCatalog.Write(Catalog()), clock, Settings);
+        var app = new PatronApp(backend.Storage, Connection, TestCatalog.Write(Catalog()), clock, ConfigureHost);
         _ = app.Server; // start now: migrations and catalog run here
         _apps.Add(app);
         return app;

@@ -6,7 +6,7 @@ using Patron.Data;
 
 namespace Patron.Console.Pages;
 
-public sealed class ChannelsModel(PatronDb db, ChannelDirectory channels, TimeProvider clock) : PageModel
+public sealed class ChannelsModel(PatronDb db, ChannelDirectory channels, ChannelSecrets secrets, TimeProvider clock) : PageModel
 {
     public List<ChannelResponse> Channels { get; private set; } = [];
 
@@ -18,13 +18,13 @@ public sealed class ChannelsModel(PatronDb db, ChannelDirectory channels, TimePr
     public async Task OnGetAsync(CancellationToken ct) => Channels = (await ChannelsApi.ListAsync(db, ct)).Value!;
 
     public async Task<IActionResult> OnPostAsync(string name, string? cipher, string[] scopes, CancellationToken ct) =>
-        await ShowAsync((await ChannelsApi.CreateAsync(new ChannelRequest(name ?? "", cipher, scopes), db, channels, User, clock, ct)).Result, ct);
+        await ShowAsync((await ChannelsApi.CreateAsync(new ChannelRequest(name ?? "", cipher, scopes), db, channels, secrets, User, clock, ct)).Result, ct);
 
     public async Task<IActionResult> OnPostScopesAsync(string name, string[] scopes, CancellationToken ct) =>
         await ShowAsync((await ChannelsApi.EditAsync(name, new ChannelEditRequest(null, scopes), db, channels, User, clock, ct)).Result, ct);
 
     public async Task<IActionResult> OnPostRotateAsync(string name, CancellationToken ct) =>
-        await ShowAsync((await ChannelsApi.RotateAsync(name, db, channels, User, clock, ct)).Result, ct);
+        await ShowAsync((await ChannelsApi.RotateAsync(name, db, channels, secrets, User, clock, ct)).Result, ct);
 
     private async Task<IActionResult> ShowAsync(IResult result, CancellationToken ct)
     {

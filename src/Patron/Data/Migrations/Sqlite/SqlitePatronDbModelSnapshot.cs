@@ -16,6 +16,26 @@ namespace Patron.Data.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("friendly_name");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("xml");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("data_protection_keys", (string)null);
+                });
+
             modelBuilder.Entity("Patron.Cards.Card", b =>
                 {
                     b.Property<string>("Id")
@@ -468,7 +488,7 @@ namespace Patron.Data.Migrations.Sqlite
 
                     b.Property<string>("DesKey")
                         .IsRequired()
-                        .HasMaxLength(256)
+                        .HasMaxLength(1024)
                         .HasColumnType("TEXT")
                         .HasColumnName("des_key");
 
