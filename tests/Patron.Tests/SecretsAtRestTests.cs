@@ -97,7 +97,8 @@ public sealed class SecretsAtRestTestsOnPostgres() : SecretsAtRestTests(Backend.
         using var response = await OperatorClient(app: second).PostAsync("/api/v1/channels/hkl-test/rotate", null);
         var newKey = (await response.Content.ReadFromJsonAsync<JsonNode>())!["desKey"]!.GetValue<string>();
 
-        // The first host cached the old key; the stored value changed, so it decrypts the new one.
+        // The first host sees the new stored value once its channel snapshot (1 s) renews, and decrypts with the new key.
+        await Task.Delay(1_100);
         var first = new OpenApiClient(App.CreateClient()) { Key = newKey };
         Assert.Equal(0, (await first.CallAsync("queryMncardByMember", """{"memberId":"M0001"}""")).Code);
         Assert.Equal(1003, (await new OpenApiClient(App.CreateClient()).CallAsync("queryMncardByMember", """{"memberId":"M0001"}""")).Code);
