@@ -1,0 +1,53 @@
+using Patron.Cards;
+using Patron.Channels;
+using Patron.Members;
+
+namespace Patron.Tests;
+
+/// <summary>How one batch of sales is decided, without storage.</summary>
+public sealed class CardSaleBatchTests
+{
+    private static readonly Channel Pos = new() { Id = 3, Name = "pos", ApiKeyHash = "", DesKey = "", Cipher = "des-ecb", Scopes = "" };
+    private static readonly TimeZoneInfo Shanghai = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
+
+    private static CardSaleBatchState State(params CardSale[] earlier)
+    {
+        var member = new Member { Id = 7, Code = "M0007" };
+        var card = new Card { Id = "C1", Name = "月卡", ValidDays = 30, OnSale = true };
+        card.Products.Add(new CardProduct { CardId = "C1", Id = "P", Name = "面", TotalUsedNum = 8, CycleDays = 7, CycleNum = 2 });
+        var off = new Card { Id = "C0", Name = "停售", ValidDays = 30, OnSale = false };
+        return new CardSaleBatchState(earlier.ToDictionary(s => (s.ChannelId, s.SaleNo)), new() { ["M0007"] = member }, new() { [7] = member },
+            new() { ["C1"] = card, ["C0"] = off }, Shanghai);
+    }
+
+    private static SaleCall Sale(string saleNo, string member = "M0007", string card = "C1", int num = 1, decimal pay = 11.22m) =>
+        new(Pos, new SaleRequest(card, 1_767_578_400_000, "1345", "526", pay, saleNo, member, num));
+
+    [Fact]
+    public void EachSaleIsDecidedAloneAndASaleNoIssuesOneSetOfCards()
+    {
+        var plan = CardSaleBatch.Decide([Sale("a", num: 2), Sale("a", num: 2), Sale("a", num: 3), Sale("b", member: "7"), Sale("c", member: "X"),
+            Sale("d", card: "C0"), Sale("e", card: "NONE")], State(), 1_767_578_400_000);
+
+        Assert.Equal([null, null, ErrorCode.SaleNoReused, null, ErrorCode.MemberNotFound, ErrorCode.CardNotFound, ErrorCode.CardNotFound],
+            plan.Outcomes.Select(o => o.Failure?.Code));
+        Assert.Equal(plan.Outcomes[0].Value!.ToJsonString(), plan.Outcomes[1].Value!.ToJsonString());
+        Assert.NotSame(plan.Outcomes[0].Value, plan.Outcomes[1].Value); // a JSON node can belong to one answer only
+        Assert.Equal([2, 1], plan.Sales.Select(s => s.Cards.Count));
+        Assert.All(plan.Sales.SelectMany(s => s.Cards), c => Assert.Equal(("M0007", 1), (c.MemberCode, c.Entries.Count)));
+        Assert.Equal(3, plan.Sales.SelectMany(s => s.Cards).Select(c => c.Id).Distinct().Count());
+    }
+
+    [Fact]
+    public void ASaleNoAlreadyStoredIsReplayedOrRefused()
+    {
+        var stored = new CardSale { ChannelId = 3, SaleNo = "a", RequestHash = Sale("a").Request.Hash(), ResultJson = """{"id":"LSTORED"}""",
+            ChannelName = "pos", CardInfoId = "C1", MemberCode = "M0007" };
+
+        var plan = CardSaleBatch.Decide([Sale("a"), Sale("a", pay: 1m)], State(stored), 1_767_578_400_000);
+
+        Assert.Equal("LSTORED", plan.Outcomes[0].Value!["id"]!.GetValue<string>());
+        Assert.Equal(ErrorCode.SaleNoReused, plan.Outcomes[1].Failure?.Code);
+        Assert.Empty(plan.Sales);
+    }
+}
