@@ -52,22 +52,7 @@ public static class PointsBatch
                 continue;
             }
             var after = applied.Value;
-            var entry = new PointEntry
-            {
-                MemberId = change.MemberId,
-                BusiType = change.BusiType,
-                BusiBillNum = change.BusiBillNum,
-                ChangeValue = after.Balance - before.Balance,
-                BalanceBefore = before.Balance,
-                BalanceAfter = after.Balance,
-                LevelBefore = before.LevelId,
-                LevelAfter = after.LevelId,
-                ChannelId = change.ChannelId,
-                Actor = change.Actor,
-                CreatedAt = now,
-                IdempotencyKey = change.IdempotencyKey,
-                RequestHash = hash,
-            };
+            var entry = NewEntry(change, hash, before, after, now);
             members[change.MemberId] = after;
             changed[change.MemberId] = after;
             if (change.IdempotencyKey is { } newKey)
@@ -77,4 +62,22 @@ public static class PointsBatch
         }
         return new PointsBatchPlan(outcomes, entries, changed);
     }
+
+    /// <summary>The ledger row of an applied change: its own before and after, who asked, and its key.</summary>
+    public static PointEntry NewEntry(PointChange change, string? hash, PointsState before, PointsState after, DateTimeOffset now) => new()
+    {
+        MemberId = change.MemberId,
+        BusiType = change.BusiType,
+        BusiBillNum = change.BusiBillNum,
+        ChangeValue = after.Balance - before.Balance,
+        BalanceBefore = before.Balance,
+        BalanceAfter = after.Balance,
+        LevelBefore = before.LevelId,
+        LevelAfter = after.LevelId,
+        ChannelId = change.ChannelId,
+        Actor = change.Actor,
+        CreatedAt = now,
+        IdempotencyKey = change.IdempotencyKey,
+        RequestHash = hash,
+    };
 }

@@ -59,22 +59,7 @@ public sealed class PointsLedger(PatronDb db, TimeProvider clock)
             return failure;
 
         var after = outcome.Value;
-        var entry = new PointEntry
-        {
-            MemberId = member.Id,
-            BusiType = change.BusiType,
-            BusiBillNum = change.BusiBillNum,
-            ChangeValue = after.Balance - before.Balance,
-            BalanceBefore = before.Balance,
-            BalanceAfter = after.Balance,
-            LevelBefore = before.LevelId,
-            LevelAfter = after.LevelId,
-            ChannelId = change.ChannelId,
-            Actor = change.Actor,
-            CreatedAt = clock.GetUtcNow(),
-            IdempotencyKey = change.IdempotencyKey,
-            RequestHash = hash,
-        };
+        var entry = PointsBatch.NewEntry(change, hash, before, after, clock.GetUtcNow());
         (member.Balance, member.LifetimeEarned, member.LevelId) = (after.Balance, after.LifetimeEarned, after.LevelId);
         db.PointEntries.Add(entry);
         audit?.Invoke(entry);
