@@ -15,8 +15,6 @@ public static class PatronHosting
     {
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
             builder.WebHost.UseUrls(DefaultUrl);
-        // --Sockets:InlineScheduling true runs request code on the socket threads: fewer thread hops.
-        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = builder.Configuration.GetValue("Sockets:InlineScheduling", false));
         // EF's per-command log lines would drown the service's own; failures are still logged.
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Migrations", LogLevel.Warning);

@@ -14,9 +14,10 @@ public sealed record UseRequest(string CardRef, string CardProductId, string Pos
 }
 
 /// <summary>
-/// Uses and cancels of a card product. Each is one transaction whose write to the usage entry is a
-/// compare-and-set on lockVersion: a concurrent change makes it fail, re-read and decide again, so
-/// no quota is ever exceeded, on one instance or many.
+/// Uses (on SQLite; PostgreSQL batches them in <see cref="PostgresCardUseWriter"/>) and cancels of a
+/// card product. Each is one transaction whose write to the usage entry is a compare-and-set on
+/// lockVersion: a concurrent change makes it fail, re-read and decide again, so no quota is ever
+/// exceeded, on one instance or many.
 /// </summary>
 public sealed class CardUsage(PatronDb db, TimeProvider clock) : ICardUses
 {

@@ -17,8 +17,9 @@ public sealed record PointChange(long MemberId, string BusiType, string BusiBill
 }
 
 /// <summary>
-/// The points transaction script shared by Point/Add and operator adjustments: lock the member,
-/// apply the rules, append one ledger row, all in one database transaction.
+/// Operators' adjustments, one transaction each: lock the member, apply the rules, append one ledger
+/// row and the audit record together. Partners' Point/Add goes through <see cref="PointsWriter"/>
+/// (group commit); both take the member's row lock and build rows with <see cref="PointsBatch.NewEntry"/>.
 /// </summary>
 public sealed class PointsLedger(PatronDb db, TimeProvider clock)
 {
