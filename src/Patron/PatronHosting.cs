@@ -39,10 +39,12 @@ public static class PatronHosting
 }
 
 /// <summary>
-/// The last line: an exception that escapes a handler is a bug. It is logged with a trace id and
-/// answered with code 5000 in the API's own envelope, never with a stack trace.
+/// The last line: an exception that escapes a handler is a bug, answered with code 5000 and a
+/// trace id in the API's own envelope, never with a stack trace, and logged. A database that is
+/// down is not a bug: the answer is HTTP 503 with Retry-After, and the log says so once in a while
+/// (<see cref="StorageFault"/>).
 /// </summary>
-public sealed class PatronExceptionHandler(ILogger<PatronExceptionHandler> logger) : IExceptionHandler
+public sealed class PatronExceptionHandler(ILogger<PatronExceptionHandler> logger, IProblemDetailsService problems) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
@@ -50,19 +52,39 @@ public sealed class PatronExceptionHandler(ILogger<PatronExceptionHandler> logge
             return true; // the caller went away; nobody is listening for an answer
 
         var traceId = System.Diagnostics.Activity.Current?.Id ?? http.TraceIdentifier;
-        logger.LogError(exception, "Unhandled error on {Method} {Path}, trace id {TraceId}", http.Request.Method, http.Request.Path, traceId);
+        var unavailable = StorageFault.IsUnavailable(exception);
+        if (unavailable)
+        {
+            StorageFault.Report(logger, exception);
+            http.Response.Headers.RetryAfter = "1";
+        }
+        else
+        {
+            logger.LogError(exception, "Unhandled error on {Method} {Path}, trace id {TraceId}", http.Request.Method, http.Request.Path, traceId);
+        }
+        var status = unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError;
+        var failure = new Failure(ErrorCode.Internal, unavailable
+            ? $"the database is unavailable, try again shortly (trace id {traceId})"
+            : $"internal error, trace id {traceId}");
         var path = http.Request.Path.Value ?? "";
         if (path.StartsWith("/api/Setting/", StringComparison.OrdinalIgnoreCase))
         {
-            var failure = new Failure(ErrorCode.Internal, $"internal error, trace id {traceId}");
-            await PointsEnvelope.Failed(failure, pointShape: path.EndsWith("/Point/Add", StringComparison.OrdinalIgnoreCase)).ExecuteAsync(http);
+            await PointsEnvelope.Failed(failure, pointShape: path.EndsWith("/Point/Add", StringComparison.OrdinalIgnoreCase), status).ExecuteAsync(http);
             return true;
         }
         if (path.Contains("/openapi/", StringComparison.OrdinalIgnoreCase))
         {
-            await OpenApiResult.Fail(new Failure(ErrorCode.Internal, $"internal error, trace id {traceId}")).ExecuteAsync(http);
+            await OpenApiResult.Fail(failure, status).ExecuteAsync(http);
             return true;
         }
-        return false; // the ProblemDetails service writes a 500 with the trace id
+        if (!unavailable)
+            return false; // the ProblemDetails service writes a 500 with the trace id
+        http.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            Exception = exception,
+            ProblemDetails = { Status = status, Title = "The database is unavailable", Detail = "Try again shortly.", Extensions = { ["traceId"] = traceId } },
+        });
     }
 }

@@ -15,7 +15,7 @@ public sealed class OpenApiOptions
 }
 
 /// <summary>The open API's answer <c>{code, msg, data}</c>: HTTP 200 for every business error, 429 over the rate limit.</summary>
-public sealed class OpenApiResult(ErrorCode code, string msg, JsonNode? data) : IResult
+public sealed class OpenApiResult(ErrorCode code, string msg, JsonNode? data, int? status = null) : IResult
 {
     private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.Create(UnicodeRanges.All) };
 
@@ -23,11 +23,11 @@ public sealed class OpenApiResult(ErrorCode code, string msg, JsonNode? data) : 
 
     public static OpenApiResult Ok(JsonNode? data) => new(ErrorCode.Ok, PointsEnvelope.Success, data);
 
-    public static OpenApiResult Fail(Failure failure) => new(failure.Code, failure.Message, null);
+    public static OpenApiResult Fail(Failure failure, int? status = null) => new(failure.Code, failure.Message, null, status);
 
     public async Task ExecuteAsync(HttpContext http)
     {
-        http.Response.StatusCode = code switch
+        http.Response.StatusCode = status ?? code switch
         {
             ErrorCode.Internal => StatusCodes.Status500InternalServerError,
             ErrorCode.RateLimited => StatusCodes.Status429TooManyRequests,

@@ -40,7 +40,7 @@ public static class DataSetup
                 var sqlite = new SqliteConnectionStringBuilder(options.Connection ?? StorageOptions.DefaultSqlite);
                 if (Path.GetDirectoryName(Path.GetFullPath(sqlite.DataSource)) is { } folder)
                     Directory.CreateDirectory(folder);
-                builder.Services.AddDbContextPool<PatronDb, SqlitePatronDb>(o => o.UseSqlite(sqlite.ToString()).AddInterceptors(new SqlitePragmas()));
+                builder.Services.AddDbContextPool<PatronDb, SqlitePatronDb>(o => QuietFailures(o.UseSqlite(sqlite.ToString()).AddInterceptors(new SqlitePragmas())));
                 builder.Services.AddSingleton(sqlite);
                 builder.Services.AddSingleton<PointsWriter, SqlitePointsWriter>();
                 builder.Services.AddScoped<ICardUses>(sp => sp.GetRequiredService<CardUsage>());
@@ -50,7 +50,7 @@ public static class DataSetup
                 var connection = options.Connection
                     ?? throw new InvalidOperationException("--storage postgres needs --connection \"Host=…;Database=…;Username=…\"");
                 builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connection));
-                builder.Services.AddDbContextPool<PatronDb, PostgresPatronDb>((sp, o) => o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()));
+                builder.Services.AddDbContextPool<PatronDb, PostgresPatronDb>((sp, o) => QuietFailures(o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>())));
                 builder.Services.AddSingleton<PointsWriter, PostgresPointsWriter>();
                 builder.Services.AddSingleton<ICardUses, PostgresCardUseWriter>();
                 builder.Services.AddSingleton<ICardSales, PostgresCardSaleWriter>();
@@ -68,19 +68,54 @@ public static class DataSetup
         return builder;
     }
 
-    /// <summary>Migrates the schema, then applies the catalog, before the service takes requests.</summary>
+    /// <summary>
+    /// A failed command, query or save is not logged by EF: the exception reaches the caller, which
+    /// handles it (a lost race is retried) or lets it escape to <see cref="PatronExceptionHandler"/>,
+    /// which logs it once with the request's trace id, or as an outage (<see cref="StorageFault"/>).
+    /// Otherwise a database that is down would log four stack traces per request.
+    /// </summary>
+    private static DbContextOptionsBuilder QuietFailures(DbContextOptionsBuilder options) =>
+        options.ConfigureWarnings(w => w.Ignore(RelationalEventId.ConnectionError, RelationalEventId.CommandError,
+            CoreEventId.QueryIterationFailed, CoreEventId.SaveChangesFailed));
+
+    /// <summary>Start-up work of one instance at a time: <c>pg_advisory_lock</c> takes a 64-bit key; this is "Patron" in ASCII.</summary>
+    private const long StartUpLock = 0x50_61_74_72_6F_6E;
+
+    /// <summary>
+    /// Migrates the schema, then applies the catalog, before the service takes requests. Instances
+    /// that start together on one PostgreSQL take turns, so the schema, the Data Protection key and
+    /// the catalog are each settled once, by the first.
+    /// </summary>
     public static async Task PreparePatronAsync(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<StorageOptions>();
         var catalog = options.Catalog is { } path ? CatalogFile.Load(path) : null;
-        await using var scope = app.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
-        if (db is SqlitePatronDb)
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;");
-        await db.Database.MigrateAsync();
-        await app.Services.GetRequiredService<ChannelSecrets>().PrepareAsync(db, app.Lifetime.ApplicationStopping);
-        if (catalog is not null)
-            await scope.ServiceProvider.GetRequiredService<CatalogApplier>().ApplyAsync(catalog, app.Lifetime.ApplicationStopping);
+        await using var turn = app.Services.GetService<NpgsqlDataSource>() is { } postgres ? await postgres.OpenConnectionAsync() : null;
+        if (turn is not null)
+            await AdvisoryAsync(turn, "pg_advisory_lock", app.Lifetime.ApplicationStopping);
+        try
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
+            if (db is SqlitePatronDb)
+                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;");
+            await db.Database.MigrateAsync();
+            await app.Services.GetRequiredService<ChannelSecrets>().PrepareAsync(db, app.Lifetime.ApplicationStopping);
+            if (catalog is not null)
+                await scope.ServiceProvider.GetRequiredService<CatalogApplier>().ApplyAsync(catalog, app.Lifetime.ApplicationStopping);
+        }
+        finally
+        {
+            // Closing returns the connection to the pool, which keeps the session and its lock: unlock now.
+            if (turn is not null)
+                await AdvisoryAsync(turn, "pg_advisory_unlock", CancellationToken.None);
+        }
+    }
+
+    private static async Task AdvisoryAsync(NpgsqlConnection connection, string function, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand($"SELECT {function}({StartUpLock})", connection) { CommandTimeout = 0 };
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     public static IEndpointConventionBuilder MapHealth(this IEndpointRouteBuilder routes) =>

@@ -125,7 +125,10 @@ public abstract class GroupCommit<TRequest, TResult> : IAsyncDisposable
             }
             catch (Exception e)
             {
-                _log.LogError(e, "A batch of {Count} requests could not be committed", batch.Count);
+                if (StorageFault.IsUnavailable(e))
+                    StorageFault.Report(_log, e);
+                else
+                    _log.LogError(e, "A batch of {Count} requests could not be committed", batch.Count);
                 foreach (var pending in batch)
                     pending.Done.TrySetException(e);
                 return;

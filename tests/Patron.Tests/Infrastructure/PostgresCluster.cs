@@ -10,17 +10,31 @@ namespace Patron.Tests.Infrastructure;
 /// loopback port; each test gets a database of its own. Missing binaries fail the tests
 /// rather than skip them: the PostgreSQL half of the suite must always run.
 /// </summary>
-public sealed class PostgresCluster
+public sealed class PostgresCluster : IAsyncDisposable
 {
-    private static readonly Lazy<Task<PostgresCluster>> Shared = new(StartAsync);
+    private static readonly Lazy<Task<PostgresCluster>> Shared = new(() => StartAsync(durable: false));
 
     private readonly string _bin;
     private readonly string _dir;
     private readonly int _port;
+    private readonly bool _durable;
 
-    private PostgresCluster(string bin, string dir, int port) => (_bin, _dir, _port) = (bin, dir, port);
+    private PostgresCluster(string bin, string dir, int port, bool durable) => (_bin, _dir, _port, _durable) = (bin, dir, port, durable);
 
     public static Task<PostgresCluster> GetAsync() => Shared.Value;
+
+    /// <summary>
+    /// A cluster of the caller's own, for tests that crash it. Commits are synchronous: a
+    /// commit is acknowledged only once its WAL reached the operating system, so an immediate
+    /// stop (a crash of PostgreSQL, not of the machine) loses nothing that was acknowledged.
+    /// fsync stays off: the machine itself does not crash.
+    /// </summary>
+    public static Task<PostgresCluster> StartOwnAsync() => StartAsync(durable: true);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Task.Run(Destroy);
+    }
 
     public string ConnectionString(string database) =>
         $"Host=127.0.0.1;Port={_port};Username=postgres;Database={database};Maximum Pool Size=60;Timeout=30;Command Timeout=60";
@@ -40,7 +54,7 @@ public sealed class PostgresCluster
 
     public Task StartAgainAsync() => PgCtlAsync(StartArguments());
 
-    private static async Task<PostgresCluster> StartAsync()
+    private static async Task<PostgresCluster> StartAsync(bool durable)
     {
         var bin = Environment.GetEnvironmentVariable("PATRON_PG_BIN") ?? "/usr/lib/postgresql/15/bin";
         if (!File.Exists(Path.Combine(bin, "initdb")))
@@ -48,7 +62,7 @@ public sealed class PostgresCluster
 
         var dir = Path.Combine(Path.GetTempPath(), "patron-pg-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
-        var cluster = new PostgresCluster(bin, dir, FreePort());
+        var cluster = new PostgresCluster(bin, dir, FreePort(), durable);
         if (Environment.UserName == "root")
             await RunAsync("chown", $"postgres \"{dir}\"");
         await cluster.AsPostgresAsync("initdb", $"-D \"{dir}\" -U postgres -A trust -E UTF8 --locale=C --no-sync");
@@ -57,9 +71,10 @@ public sealed class PostgresCluster
         return cluster;
     }
 
-    // fsync off: these databases are thrown away; durability is the benchmark's and fault tests' business.
+    // fsync off: these databases are thrown away, and no test crashes the machine.
     private string StartArguments() =>
-        $"start -D \"{_dir}\" -l \"{_dir}/server.log\" -w -t 60 -o \"-p {_port} -k {_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400\"";
+        $"start -D \"{_dir}\" -l \"{_dir}/server.log\" -w -t 60 -o \"-p {_port} -k {_dir} -c listen_addresses=127.0.0.1 -c fsync=off " +
+        $"-c synchronous_commit={(_durable ? "on" : "off")} -c full_page_writes=off -c max_connections=400\"";
 
     private Task PgCtlAsync(string arguments) => AsPostgresAsync("pg_ctl", arguments);
 
