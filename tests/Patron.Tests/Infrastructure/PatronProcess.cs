@@ -49,6 +49,8 @@ public sealed class PatronProcess(string storage, string connection, string cata
         process.BeginErrorReadLine();
         _process = process;
         Starts++;
+        // A test run that is cut short must not leave services behind.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillQuietly(process);
 
         using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = Stopwatch.StartNew();
@@ -81,6 +83,18 @@ public sealed class PatronProcess(string storage, string connection, string cata
         await process.WaitForExitAsync();
         process.Dispose();
         _process = null;
+    }
+
+    private static void KillQuietly(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // already gone
+        }
     }
 
     /// <summary>The last lines the service printed, for a failing test's message.</summary>
