@@ -18,7 +18,8 @@ builder.Services.AddPatronConsole();
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
-app.UseRequestLocalization();
+// Only the console speaks a language: partners' calls skip setting the culture (an execution-context change per request).
+app.UseWhen(http => !IsPartnerCall(http.Request.Path), console => console.UseRequestLocalization());
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
@@ -56,4 +57,8 @@ catch (CatalogException e)
 await app.RunAsync();
 return 0;
 
-public partial class Program;
+public partial class Program
+{
+    private static bool IsPartnerCall(PathString path) =>
+        path.StartsWithSegments("/api/Setting", StringComparison.OrdinalIgnoreCase) || path.Value?.Contains("/openapi/v1/", StringComparison.OrdinalIgnoreCase) == true;
+}

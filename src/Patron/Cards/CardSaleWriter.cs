@@ -8,8 +8,10 @@ namespace Patron.Cards;
 
 /// <summary>
 /// sendMncardForSale through group commit on PostgreSQL: one round trip reads the batch's earlier
-/// saleNos, members, cards and zone; one writes every sale, card and entry; one commit. The unique
-/// (channel, saleNo) index still decides a race with another instance: the batch is then decided again.
+/// saleNos, members, cards and zone; one writes every sale, card and entry as one implicit
+/// transaction (a batch up to one Sync: all of it commits or none). The reads lock nothing, so they
+/// need no transaction with the writes: the unique (channel, saleNo) index decides a race with
+/// another instance, and the batch is then decided again.
 /// </summary>
 public sealed class PostgresCardSaleWriter(NpgsqlDataSource data, GroupCommitOptions options, ILogger<PostgresCardSaleWriter> log, TimeProvider clock)
     : GroupCommit<SaleCall, Outcome<JsonNode>>(options, log), ICardSales
@@ -20,12 +22,10 @@ public sealed class PostgresCardSaleWriter(NpgsqlDataSource data, GroupCommitOpt
     protected override async Task<Outcome<JsonNode>[]> CommitAsync(IReadOnlyList<SaleCall> batch, CancellationToken ct)
     {
         await using var connection = await data.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
         var state = await LoadAsync(connection, batch, ct);
         var plan = CardSaleBatch.Decide(batch, state, clock.GetUtcNow().ToUnixTimeMilliseconds());
         if (plan.Sales.Count > 0)
             await WriteAsync(connection, plan.Sales, ct);
-        await tx.CommitAsync(ct);
         return plan.Outcomes;
     }
 
@@ -97,7 +97,7 @@ public sealed class PostgresCardSaleWriter(NpgsqlDataSource data, GroupCommitOpt
         return new CardSaleBatchState(earlier, members.ToDictionary(m => m.Code), members.ToDictionary(m => m.Id), cards, zone);
     }
 
-    /// <summary>One round trip: the sales (whose new ids the cards take, matched by channel and saleNo), then the entries.</summary>
+    /// <summary>One round trip and one commit: the sales (whose new ids the cards take, matched by channel and saleNo), then the entries.</summary>
     private static async Task WriteAsync(NpgsqlConnection connection, List<IssuedSale> issued, CancellationToken ct)
     {
         var sales = issued.Select(i => i.Sale).ToList();

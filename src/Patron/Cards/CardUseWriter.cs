@@ -7,8 +7,8 @@ namespace Patron.Cards;
 /// <summary>
 /// useMncard through group commit on PostgreSQL: a batch locks its usage entries in id order
 /// (<c>FOR UPDATE</c>, so quotas hold across instances and batches cannot deadlock), decides each use
-/// by <see cref="CardUseBatch"/>, writes the uses, their log rows and each entry's new counts in one
-/// round trip, and commits once. Cancels and refunds stay on <see cref="CardUsage"/>'s
+/// by <see cref="CardUseBatch"/>, and writes the uses, their log rows and each entry's new counts and
+/// commits in one round trip. Cancels and refunds stay on <see cref="CardUsage"/>'s
 /// compare-and-set, which the writer honours by raising lockVersion.
 /// </summary>
 public sealed class PostgresCardUseWriter(NpgsqlDataSource data, GroupCommitOptions options, ILogger<PostgresCardUseWriter> log, TimeProvider clock)
@@ -17,20 +17,18 @@ public sealed class PostgresCardUseWriter(NpgsqlDataSource data, GroupCommitOpti
     public Task<Outcome<UsageEntryView>> UseAsync(Channel channel, UseRequest request, CancellationToken ct) =>
         SubmitAsync(new CardUseCall(channel.Id, request), ct);
 
-    protected override async Task<Outcome<UsageEntryView>[]> CommitAsync(IReadOnlyList<CardUseCall> batch, CancellationToken ct)
-    {
-        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        await using var connection = await data.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var (earlier, targets, zone) = await LoadAsync(connection, batch, ct);
-        var older = CardUseBatch.OlderCycles(batch, targets, zone, now);
-        var counts = older.Count == 0 ? [] : await CountOlderCyclesAsync(connection, older, ct);
-        var plan = CardUseBatch.Decide(batch, new CardUseBatchState(earlier, targets, counts, zone), now);
-        if (plan.Uses.Count > 0)
-            await WriteAsync(connection, plan, ct);
-        await tx.CommitAsync(ct);
-        return plan.Outcomes;
-    }
+    /// <summary>Two round trips: BEGIN and the reads, then the writes and COMMIT (<see cref="PostgresBatchTransaction"/>).</summary>
+    protected override Task<Outcome<UsageEntryView>[]> CommitAsync(IReadOnlyList<CardUseCall> batch, CancellationToken ct) =>
+        PostgresBatchTransaction.RunAsync(data, async connection =>
+        {
+            var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+            var (earlier, targets, zone) = await LoadAsync(connection, batch, ct);
+            var older = CardUseBatch.OlderCycles(batch, targets, zone, now);
+            var counts = older.Count == 0 ? [] : await CountOlderCyclesAsync(connection, older, ct);
+            var plan = CardUseBatch.Decide(batch, new CardUseBatchState(earlier, targets, counts, zone), now);
+            await WriteAndCommitAsync(connection, plan, ct);
+            return plan.Outcomes;
+        }, ct);
 
     private static async Task<(Dictionary<(int, string), CardUse>, Dictionary<(string, string), UseTarget>, TimeZoneInfo)> LoadAsync(
         NpgsqlConnection connection, IReadOnlyList<CardUseCall> batch, CancellationToken ct)
@@ -39,6 +37,7 @@ public sealed class PostgresCardUseWriter(NpgsqlDataSource data, GroupCommitOpti
         {
             BatchCommands =
             {
+                PostgresBatchTransaction.Begin(),
                 new NpgsqlBatchCommand("""
                     SELECT e.id, e.member_card_id, e.card_product_id, e.card_product_name, e.total_used_num, e.cycle_days, e.cycle_num,
                         e.has_used_num, e.last_cycle, e.last_cycle_used, e.posid, e.lock_version, e.status, e.begin_time, e.end_time,
@@ -130,8 +129,15 @@ public sealed class PostgresCardUseWriter(NpgsqlDataSource data, GroupCommitOpti
         return counts;
     }
 
-    private static async Task WriteAsync(NpgsqlConnection connection, CardUseBatchPlan plan, CancellationToken ct)
+    /// <summary>One round trip: the uses, their log rows, each entry's new counts, and the commit.</summary>
+    private static async Task WriteAndCommitAsync(NpgsqlConnection connection, CardUseBatchPlan plan, CancellationToken ct)
     {
+        if (plan.Uses.Count == 0)
+        {
+            await using var commit = new NpgsqlBatch(connection) { BatchCommands = { PostgresBatchTransaction.Commit() } };
+            await commit.ExecuteNonQueryAsync(ct);
+            return;
+        }
         var uses = plan.Uses;
         var log = plan.Log;
         var entries = plan.Changed;
@@ -197,8 +203,9 @@ public sealed class PostgresCardUseWriter(NpgsqlDataSource data, GroupCommitOpti
                         new() { Value = entries.Select(e => e.LockVersion).ToArray() },
                     },
                 },
+                PostgresBatchTransaction.Commit(),
             },
         };
-        await write.ExecuteNonQueryAsync(ct);
+        await write.ExecuteNonQueryAsync(ct); // reads every statement's result: an error in any throws here
     }
 }

@@ -34,19 +34,17 @@ public sealed class PostgresPointsWriter(NpgsqlDataSource data, GroupCommitOptio
         "auto_id, member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after, level_before, level_after, " +
         "channel_id, actor, created_at, idempotency_key, request_hash";
 
-    protected override async Task<Outcome<PointEntry>[]> CommitAsync(IReadOnlyList<PointChange> batch, CancellationToken ct)
-    {
-        await using var connection = await data.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var state = await LoadAsync(connection, batch, ct);
-        var plan = PointsBatch.Decide(batch, state, Now());
-        if (plan.NewEntries.Count > 0)
-            await WriteAsync(connection, plan, ct);
-        await tx.CommitAsync(ct);
-        return plan.Outcomes;
-    }
+    /// <summary>Two round trips: BEGIN and the reads, then the writes and COMMIT (<see cref="PostgresBatchTransaction"/>).</summary>
+    protected override Task<Outcome<PointEntry>[]> CommitAsync(IReadOnlyList<PointChange> batch, CancellationToken ct) =>
+        PostgresBatchTransaction.RunAsync(data, async connection =>
+        {
+            var state = await LoadAsync(connection, batch, ct);
+            var plan = PointsBatch.Decide(batch, state, Now());
+            await WriteAndCommitAsync(connection, plan, ct);
+            return plan.Outcomes;
+        }, ct);
 
-    /// <summary>One round trip: lock the members in id order (so batches cannot deadlock), earlier keys, levels.</summary>
+    /// <summary>One round trip: begin, lock the members in id order (so batches cannot deadlock), earlier keys, levels.</summary>
     private static async Task<PointsBatchState> LoadAsync(NpgsqlConnection connection, IReadOnlyList<PointChange> batch, CancellationToken ct)
     {
         var keyed = batch.Where(c => c.IdempotencyKey is not null).ToList();
@@ -54,6 +52,7 @@ public sealed class PostgresPointsWriter(NpgsqlDataSource data, GroupCommitOptio
         {
             BatchCommands =
             {
+                PostgresBatchTransaction.Begin(),
                 new NpgsqlBatchCommand("SELECT id, balance, lifetime_earned, level_id FROM members WHERE id = ANY($1) ORDER BY id FOR UPDATE")
                 {
                     Parameters = { new() { Value = MemberIds(batch) } },
@@ -93,11 +92,17 @@ public sealed class PostgresPointsWriter(NpgsqlDataSource data, GroupCommitOptio
 
     /// <summary>
     /// One round trip: the ledger rows in one set-based insert, in batch order (so AutoIds rise in
-    /// the order the balances chain), and one update per member.
+    /// the order the balances chain), one update per member, and the commit.
     /// </summary>
-    private static async Task WriteAsync(NpgsqlConnection connection, PointsBatchPlan plan, CancellationToken ct)
+    private static async Task WriteAndCommitAsync(NpgsqlConnection connection, PointsBatchPlan plan, CancellationToken ct)
     {
         var rows = plan.NewEntries;
+        if (rows.Count == 0)
+        {
+            await using var commit = new NpgsqlBatch(connection) { BatchCommands = { PostgresBatchTransaction.Commit() } };
+            await commit.ExecuteNonQueryAsync(ct);
+            return;
+        }
         var members = plan.Changed.OrderBy(m => m.Key).ToList();
         await using var write = new NpgsqlBatch(connection)
         {
@@ -147,6 +152,7 @@ public sealed class PostgresPointsWriter(NpgsqlDataSource data, GroupCommitOptio
                         new() { Value = members.Select(m => (short)m.Value.LevelId).ToArray() },
                     },
                 },
+                PostgresBatchTransaction.Commit(),
             },
         };
         await using var reader = await write.ExecuteReaderAsync(ct);
@@ -154,6 +160,10 @@ public sealed class PostgresPointsWriter(NpgsqlDataSource data, GroupCommitOptio
         var ids = new List<long>(rows.Count);
         while (await reader.ReadAsync(ct))
             ids.Add(reader.GetInt64(0));
+        // The update's and the commit's results: an error in either throws here, before anyone is answered.
+        while (await reader.NextResultAsync(ct))
+        {
+        }
         ids.Sort();
         for (var i = 0; i < rows.Count; i++)
             rows[i].AutoId = ids[i];
