@@ -88,6 +88,35 @@ public sealed class GroupCommitTestsOnSqlite() : GroupCommitTests(Backend.Sqlite
 public sealed class GroupCommitTestsOnPostgres() : GroupCommitTests(Backend.Postgres)
 {
     [Fact]
+    public async Task ARequestTheDatabaseRefusesFailsAloneAndItsBatchStillCommits()
+    {
+        // A trigger stands in for whatever the database might refuse that the rules let through.
+        await using (var db = new Npgsql.NpgsqlConnection(Connection))
+        {
+            await db.OpenAsync();
+            await using var trigger = new Npgsql.NpgsqlCommand("""
+                CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS
+                $$ BEGIN IF NEW.busi_bill_num = 'BOOM' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$;
+                CREATE TRIGGER refuse_boom BEFORE INSERT ON point_ledger FOR EACH ROW EXECUTE FUNCTION refuse_boom();
+                """, db);
+            await trigger.ExecuteNonQueryAsync();
+        }
+        var before = Stats(App);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(i =>
+            Partner.AddPointsAsync(20 + i % 2, "P", 10, i == 3 ? "BOOM" : $"ok-{i}", key: $"k-{i}")));
+
+        Assert.True(Stats(App).Largest >= 6 && Stats(App).Batches > before.Batches, "the six shared a batch");
+        Assert.Equal([0, 0, 0, 5000, 0, 0], answers.Select(a => a.Errcode));
+        Assert.Equal((30, 20), (await BalanceAsync(20), await BalanceAsync(21)));
+        Assert.Equal(5, await LedgerCountAsync());
+        // The pooled connections are not left inside a failed transaction: the next calls work.
+        for (var i = 0; i < 4; i++)
+            Assert.Equal(0, (await Partner.AddPointsAsync(22, "P", 1, $"after-{i}", key: $"after-{i}")).Errcode);
+        Assert.Equal(4, await BalanceAsync(22));
+    }
+
+    [Fact]
     public async Task TwoProcessesBatchingOnOnePostgresKeepEveryRequestExactlyOnce()
     {
         var second = StartApp();

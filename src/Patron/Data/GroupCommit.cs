@@ -123,6 +123,15 @@ public abstract class GroupCommit<TRequest, TResult> : IAsyncDisposable
                 // Another instance committed the same key, or a deadlock victim: decide the batch again.
                 await Task.Delay(Random.Shared.Next(1, 1 + attempt));
             }
+            catch (Exception e) when (batch.Count > 1 && !StorageFault.IsUnavailable(e))
+            {
+                // The database refused something the rules let through: one request must not fail the
+                // rest of its batch, so each is settled alone and only the one at fault fails.
+                _log.LogWarning(e, "A batch of {Count} requests failed; settling each alone", batch.Count);
+                foreach (var pending in batch)
+                    await SettleAsync([pending], [pending.Request]);
+                return;
+            }
             catch (Exception e)
             {
                 if (StorageFault.IsUnavailable(e))
