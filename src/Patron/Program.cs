@@ -22,6 +22,7 @@ app.UseRequestLocalization();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
+app.UseNativeApiCharsets();
 
 app.MapHealth();
 
