@@ -23,6 +23,7 @@ app.UseWhen(http => !IsPartnerCall(http.Request.Path), console => console.UseReq
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
+app.UseNativeApiCharsets();
 
 app.MapHealth();
 

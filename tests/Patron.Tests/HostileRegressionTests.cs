@@ -10,7 +10,7 @@ using Patron.Tests.Infrastructure;
 namespace Patron.Tests;
 
 /// <summary>What the hostile-input fuzzers found, one fixed case each.</summary>
-public abstract class HostileRegressionTests(Backend backend) : PatronTest(backend)
+public abstract partial class HostileRegressionTests(Backend backend) : PatronTest(backend)
 {
     private OpenApiClient OpenApi => new(App.CreateClient());
 

@@ -13,6 +13,9 @@ public sealed record CardRequest(string Id, string Name, decimal Price, int Vali
 /// <summary>Cards and their products as operators define them; sold cards keep the terms they were sold with.</summary>
 public static class CardsApi
 {
+    /// <summary>What numeric(18,2) holds: a larger price was stored by SQLite and a 500 on PostgreSQL.</summary>
+    private const decimal MaxPrice = 9_999_999_999_999_999.99m;
+
     public static RouteGroupBuilder MapCards(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/").WithTags("Cards");
@@ -35,9 +38,10 @@ public static class CardsApi
     {
         if (Validate(request) is { Count: > 0 } errors)
             return TypedResults.ValidationProblem(errors);
-        if (await db.Cards.AnyAsync(c => c.Id == request.Id, ct))
-            return Problems.Conflict($"There is already a card {request.Id}.");
-        var card = db.Cards.Add(new Card { Id = request.Id.Trim(), Name = "" }).Entity;
+        var id = request.Id.Trim(); // stored trimmed, so compared trimmed: an untrimmed twin was a unique violation (500)
+        if (await db.Cards.AnyAsync(c => c.Id == id, ct))
+            return Problems.Conflict($"There is already a card {id}.");
+        var card = db.Cards.Add(new Card { Id = id, Name = "" }).Entity;
         Apply(card, request);
         db.Record(user, clock.GetUtcNow(), "card.create", "card", card.Id, null, card.ToView());
         await db.SaveChangesAsync(ct);
@@ -63,7 +67,7 @@ public static class CardsApi
     public static async Task<Results<Ok<CardView>, ProblemHttpResult>> TakeOffSaleAsync(
         string id, PatronDb db, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
-        var card = await db.Cards.Include(c => c.Products).SingleOrDefaultAsync(c => c.Id == id, ct);
+        var card = StoredText.HasNul(id) ? null : await db.Cards.Include(c => c.Products).SingleOrDefaultAsync(c => c.Id == id, ct);
         if (card is null)
             return Problems.NotFound($"There is no card {id}.");
         var before = card.ToView();
@@ -85,7 +89,7 @@ public static class CardsApi
         (card.Name, card.Price, card.ValidDays, card.OnSale) = (request.Name.Trim(), request.Price, request.ValidDays, request.OnSale);
         foreach (var p in request.Products)
         {
-            var product = card.Products.SingleOrDefault(x => x.Id == p.Id);
+            var product = card.Products.SingleOrDefault(x => x.Id == p.Id.Trim());
             if (product is null)
                 card.Products.Add(product = new CardProduct { CardId = card.Id, Id = p.Id.Trim(), Name = "" });
             (product.Name, product.TotalUsedNum, product.CycleDays, product.CycleNum) = (p.Name.Trim(), p.TotalUsedNum, p.CycleDays, p.CycleNum);
@@ -95,21 +99,26 @@ public static class CardsApi
     public static Dictionary<string, string[]> Validate(CardRequest r)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(r.Id) || r.Id.Length > 32)
+        if (string.IsNullOrWhiteSpace(r.Id) || r.Id.Length > 32 || StoredText.HasNul(r.Id))
             errors["id"] = ["required, at most 32 characters"];
-        if (string.IsNullOrWhiteSpace(r.Name) || r.Name.Length > 100)
+        if (string.IsNullOrWhiteSpace(r.Name) || r.Name.Length > 100 || StoredText.HasNul(r.Name))
             errors["name"] = ["required, at most 100 characters"];
-        if (r.Price < 0 || decimal.Round(r.Price, 2) != r.Price)
-            errors["price"] = ["0 or more, at most 2 decimals"];
+        if (r.Price is < 0 or > MaxPrice || decimal.Round(r.Price, 2) != r.Price)
+            errors["price"] = [$"0 to {MaxPrice}, at most 2 decimals"];
         if (r.ValidDays is < 1 or > 36600)
             errors["validDays"] = ["1 to 36600"];
         if (r.Products is not { Count: > 0 })
             errors["products"] = ["at least one product"];
         foreach (var (p, i) in (r.Products ?? []).Select((p, i) => (p, i)))
         {
-            if (string.IsNullOrWhiteSpace(p.Id) || p.Id.Length > 32 || r.Products!.Take(i).Any(o => o.Id == p.Id))
+            if (p is null) // "products":[null] reached p.Id: a 500
+            {
+                errors[$"products[{i}]"] = ["a product, not null"];
+                continue;
+            }
+            if (string.IsNullOrWhiteSpace(p.Id) || p.Id.Length > 32 || StoredText.HasNul(p.Id) || r.Products!.Take(i).Any(o => o?.Id?.Trim() == p.Id.Trim()))
                 errors[$"products[{i}].id"] = ["required, unique, at most 32 characters"];
-            if (string.IsNullOrWhiteSpace(p.Name) || p.Name.Length > 100)
+            if (string.IsNullOrWhiteSpace(p.Name) || p.Name.Length > 100 || StoredText.HasNul(p.Name))
                 errors[$"products[{i}].name"] = ["required, at most 100 characters"];
             if (p.TotalUsedNum < 1 || p.CycleDays < 1 || p.CycleNum < 1)
                 errors[$"products[{i}]"] = ["totalUsedNum, cycleDays and cycleNum are 1 or more"];

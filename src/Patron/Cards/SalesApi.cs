@@ -55,6 +55,8 @@ public static class SalesApi
     /// <summary>A saleNo is unique per channel; name the channel when two channels used the same one.</summary>
     public static async Task<Results<Ok<SaleView>, ProblemHttpResult>> GetSaleAsync(string saleNo, string? channel, PatronDb db, CancellationToken ct)
     {
+        if (StoredText.HasNul(saleNo, channel))
+            return Problems.NotFound($"There is no sale {saleNo}.");
         var sales = await db.CardSales.AsNoTracking()
             .Where(s => s.SaleNo == saleNo && (channel == null || s.ChannelName == channel)).Take(2).ToListAsync(ct);
         if (sales.Count == 0)
@@ -72,6 +74,8 @@ public static class SalesApi
         var size = Math.Clamp(limit ?? 50, 1, 200);
         var (start, end) = await RangeAsync(db, from, to, ct);
         var channels = await db.Channels.AsNoTracking().ToDictionaryAsync(c => c.Id, c => c.Name, ct);
+        if (StoredText.HasNul(channel, restaurant))
+            return TypedResults.Ok(new UsesPage([], null));
         var query = db.CardUses.AsNoTracking().Where(u => u.UseTime >= start && u.UseTime < end);
         if (channel is not null)
         {
@@ -91,6 +95,8 @@ public static class SalesApi
     private static async Task<IQueryable<CardSale>> FilterSalesAsync(PatronDb db, DateOnly? from, DateOnly? to, string? channel, string? restaurant, CancellationToken ct)
     {
         var (start, end) = await RangeAsync(db, from, to, ct);
+        if (StoredText.HasNul(channel, restaurant))
+            return db.CardSales.Where(_ => false); // nothing stored holds a NUL, and PostgreSQL must not be sent one
         var query = db.CardSales.AsNoTracking().Where(s => s.SaleTime >= start && s.SaleTime < end);
         if (channel is not null)
             query = query.Where(s => s.ChannelName == channel);
@@ -104,7 +110,7 @@ public static class SalesApi
     {
         var zone = await BusinessZone.LoadAsync(db, ct);
         return (from is { } f ? CardCalendar.StartOfDay(f, zone) : long.MinValue,
-                to is { } t ? CardCalendar.StartOfDay(t.AddDays(1), zone) : long.MaxValue);
+                to is { } t && t < DateOnly.MaxValue ? CardCalendar.StartOfDay(t.AddDays(1), zone) : long.MaxValue); // 9999-12-31 has no next day: it was a 500
     }
 
     private static SaleRow ToRow(CardSale s) => new(s.Id, s.SaleNo, s.ChannelName, s.CardInfoId, s.MemberCode, s.Num, s.PayAmt,

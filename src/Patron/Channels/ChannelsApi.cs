@@ -36,14 +36,15 @@ public static class ChannelsApi
         ChannelRequest request, PatronDb db, ChannelDirectory channels, ChannelSecrets secrets, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
         var errors = Validate(request.Cipher, request.Scopes);
-        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 64)
+        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 64 || StoredText.HasNul(request.Name))
             errors["name"] = ["required, at most 64 characters"];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
-        if (await db.Channels.AnyAsync(c => c.Name == request.Name, ct))
-            return Problems.Conflict($"There is already a channel {request.Name}.");
+        var name = request.Name.Trim(); // stored trimmed, so compared trimmed: an untrimmed twin was a unique violation (500)
+        if (await db.Channels.AnyAsync(c => c.Name == name, ct))
+            return Problems.Conflict($"There is already a channel {name}.");
 
-        var keys = NewKeys(request.Name.Trim());
+        var keys = NewKeys(name);
         var now = clock.GetUtcNow();
         var channel = new Channel
         {
@@ -63,7 +64,7 @@ public static class ChannelsApi
         var errors = Validate(request.Cipher, request.Scopes);
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
-        var channel = await db.Channels.SingleOrDefaultAsync(c => c.Name == name, ct);
+        var channel = StoredText.HasNul(name) ? null : await db.Channels.SingleOrDefaultAsync(c => c.Name == name, ct);
         if (channel is null)
             return Problems.NotFound($"There is no channel {name}.");
         var before = ToResponse(channel);
@@ -80,7 +81,7 @@ public static class ChannelsApi
     public static async Task<Results<Ok<ChannelKeys>, ProblemHttpResult>> RotateAsync(
         string name, PatronDb db, ChannelDirectory channels, ChannelSecrets secrets, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
-        var channel = await db.Channels.SingleOrDefaultAsync(c => c.Name == name, ct);
+        var channel = StoredText.HasNul(name) ? null : await db.Channels.SingleOrDefaultAsync(c => c.Name == name, ct);
         if (channel is null)
             return Problems.NotFound($"There is no channel {name}.");
         var keys = NewKeys(name);

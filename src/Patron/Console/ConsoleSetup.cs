@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Localization;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
 
 namespace Patron.Console;
 
@@ -28,7 +29,13 @@ public static class ConsoleSetup
             o.RootDirectory = "/Console/Pages";
             o.Conventions.AuthorizeFolder("/", OperatorAuth.ReadPolicy);
             o.Conventions.AllowAnonymousToPage("/Login");
-        }).AddViewLocalization().AddMvcOptions(o => o.Filters.Add<AdminsChangeFilter>());
+        }).AddViewLocalization().AddMvcOptions(o =>
+        {
+            o.Filters.Add<AdminsChangeFilter>();
+            o.Filters.Add<NoHandlerFilter>();
+            // No form of the console names fields jQuery-style (a[b][c]); that parser threw on a form key with an unclosed '[': a 500.
+            o.ValueProviderFactories.RemoveType<JQueryFormValueProviderFactory>();
+        });
         services.AddOpenApi();
         return services;
     }
@@ -50,8 +57,9 @@ public static class ConsoleSetup
         return Results.LocalRedirect(IsLocal(returnUrl) ? returnUrl! : "/console");
     }
 
+    // As LocalRedirect itself checks, control characters included (browsers drop some, "/\t/host" is "//host"): one it refused threw, a 500.
     private static bool IsLocal(string? url) =>
-        url is { Length: > 0 } && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\'));
+        url is { Length: > 0 } && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\')) && !url.Any(char.IsControl);
 }
 
 /// <summary>
@@ -73,6 +81,27 @@ public sealed class AdminsChangeFilter : Microsoft.AspNetCore.Mvc.Filters.IAsync
         if (!HttpMethods.IsGet(http.Request.Method) && !ownAccountAction && !http.User.IsInRole(Roles.Admin))
         {
             context.Result = new Microsoft.AspNetCore.Mvc.ForbidResult();
+            return;
+        }
+        await next();
+    }
+}
+
+/// <summary>
+/// A post to a page that has no handler for it (the dashboard, a member's page without ?handler=)
+/// rendered the page without loading its model: a 500. It is a 405 instead.
+/// </summary>
+public sealed class NoHandlerFilter : Microsoft.AspNetCore.Mvc.Filters.IAsyncPageFilter
+{
+    public Task OnPageHandlerSelectionAsync(Microsoft.AspNetCore.Mvc.Filters.PageHandlerSelectedContext context) => Task.CompletedTask;
+
+    public async Task OnPageHandlerExecutionAsync(Microsoft.AspNetCore.Mvc.Filters.PageHandlerExecutingContext context,
+        Microsoft.AspNetCore.Mvc.Filters.PageHandlerExecutionDelegate next)
+    {
+        var method = context.HttpContext.Request.Method;
+        if (context.HandlerMethod is null && !HttpMethods.IsGet(method) && !HttpMethods.IsHead(method))
+        {
+            context.Result = new Microsoft.AspNetCore.Mvc.StatusCodeResult(StatusCodes.Status405MethodNotAllowed);
             return;
         }
         await next();

@@ -35,6 +35,35 @@ public static class NativeApi
         return api;
     }
 
+    /// <summary>
+    /// A JSON body declared in a charset .NET cannot decode (charset=bogus, utf-7) made the
+    /// framework's body reader throw, a 500; the native API answers 415 instead. Goes after
+    /// authorization, so that a caller who may not call learns nothing more.
+    /// </summary>
+    public static IApplicationBuilder UseNativeApiCharsets(this IApplicationBuilder app) => app.UseWhen(
+        http => http.Request.Path.StartsWithSegments("/api/v1") && !ReadableCharset(http.Request.ContentType),
+        branch => branch.Run(http => TypedResults.Problem(title: "Unsupported Media Type", statusCode: 415,
+            detail: "Send JSON in UTF-8 (Content-Type: application/json).").ExecuteAsync(http)));
+
+    private static bool ReadableCharset(string? contentType)
+    {
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var type) || !type.Charset.HasValue
+            || type.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+            return true;
+        var charset = type.Charset;
+        // As the framework's reader does: quotes are optional.
+        var name = charset.Length > 2 && charset[0] == '"' && charset[^1] == '"' ? charset.Substring(1, charset.Length - 2) : charset.ToString();
+        try
+        {
+            _ = System.Text.Encoding.GetEncoding(name);
+            return true;
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        {
+            return false;
+        }
+    }
+
     public static Ok<AntiforgeryResponse> GetAntiforgery(HttpContext http, IAntiforgery antiforgery)
     {
         var tokens = antiforgery.GetAndStoreTokens(http);
@@ -53,7 +82,7 @@ public static class NativeApi
         System.Security.Claims.ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.User) || request.User.Length > 64)
+        if (string.IsNullOrWhiteSpace(request.User) || request.User.Length > 64 || StoredText.HasNul(request.User))
             errors["user"] = ["required, at most 64 characters"];
         if (request.Password is not { Length: >= 8 and <= 128 })
             errors["password"] = ["8 to 128 characters"];
@@ -88,6 +117,8 @@ public static class NativeApi
     public static async Task<Ok<AuditPage>> ListAuditAsync(string? entity, string? entityId, long? before, int? limit, PatronDb db, CancellationToken ct)
     {
         var size = Math.Clamp(limit ?? 50, 1, 200);
+        if (StoredText.HasNul(entity, entityId))
+            return TypedResults.Ok(new AuditPage([], null));
         var query = db.AuditLog.AsNoTracking();
         if (entity is not null)
             query = query.Where(a => a.Entity == entity);

@@ -131,6 +131,8 @@ public sealed class OperatorSignIn(PatronDb db, IPasswordHasher<Operator> hasher
     public async Task<Outcome<Operator>> CheckAsync(string user, string password, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
+        if (StoredText.HasNul(user))
+            return new Failure(ErrorCode.InvalidParameter, "wrong user or password");
         var op = await db.Operators.SingleOrDefaultAsync(o => o.UserName == user, ct);
         if (op is null)
             return new Failure(ErrorCode.InvalidParameter, "wrong user or password");

@@ -30,7 +30,7 @@ public static class LevelsApi
         var errors = new Dictionary<string, string[]>();
         if (id is < 0 or > 255)
             errors["id"] = ["0 to 255"];
-        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 64)
+        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 64 || StoredText.HasNul(request.Name))
             errors["name"] = ["required, at most 64 characters"];
         if (request.Threshold < 0)
             errors["threshold"] = ["0 or more"];

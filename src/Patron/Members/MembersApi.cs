@@ -10,6 +10,8 @@ namespace Patron.Members;
 
 public static class MembersApi
 {
+    private const int MaxNameLength = 100;
+
     public static RouteGroupBuilder MapMembers(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/members").WithTags("Members");
@@ -25,6 +27,9 @@ public static class MembersApi
     {
         var size = Math.Clamp(limit ?? 20, 1, 100);
         var text = (q ?? "").Trim();
+        // Longer than any name, code or phone, it matches nobody; and past 50,000 bytes SQLite refuses the LIKE pattern (a 500).
+        if (text.Length > MaxNameLength || StoredText.HasNul(text))
+            return TypedResults.Ok(new List<MemberResponse>());
         var query = db.Members.AsNoTracking();
         if (text.Length > 0)
         {
@@ -51,7 +56,7 @@ public static class MembersApi
         var errors = Validate(request.Name, request.Phone);
         if (request.Id is < 1)
             errors["id"] = ["1 or more"];
-        if (request.Code is { } c && (c.Trim().Length is 0 or > 32))
+        if (request.Code is { } c && (c.Trim().Length is 0 or > 32 || StoredText.HasNul(c)))
             errors["code"] = ["1 to 32 characters"];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
@@ -105,10 +110,12 @@ public static class MembersApi
     private static Dictionary<string, string[]> Validate(string? name, string? phone)
     {
         var errors = new Dictionary<string, string[]>();
-        if (name is { Length: > 100 })
-            errors["name"] = ["at most 100 characters"];
+        if (name is { Length: > MaxNameLength })
+            errors["name"] = [$"at most {MaxNameLength} characters"];
         if (phone is { Length: > 32 })
             errors["phone"] = ["at most 32 characters"];
+        if (StoredText.HasNul(name, phone))
+            errors["text"] = ["no NUL characters"];
         return errors;
     }
 }

@@ -21,6 +21,8 @@ public static class PointRules
             return Failure.Invalid("BusiType", $"'{Truncate(busiType)}' is not one of P, S, R, C, E, Z");
         if (busiBillNum.Length is 0 or > MaxBillNumLength)
             return Failure.Invalid("BusiBillNum", $"required, at most {MaxBillNumLength} characters");
+        if (StoredText.HasNul(busiBillNum))
+            return Failure.Invalid("BusiBillNum", "must not contain NUL characters");
         return busiType[0] switch
         {
             'E' when changeValue >= 0 => Failure.Invalid("ChangeValue", "an exchange (E) must be negative"),
