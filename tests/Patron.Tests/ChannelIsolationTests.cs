@@ -13,15 +13,6 @@ public abstract class ChannelIsolationTests(Backend backend) : PatronTest(backen
     // A second partner with every card scope, on the other cipher.
     private OpenApiClient Stranger => new(App.CreateClient()) { Channel = "aes-partner", Key = TestCatalog.AesKey, Cipher = OpenApiCipher.AesGcm };
 
-    private Task<string> CardStateAsync() => App.QueryAsync(async db => JsonSerializer.Serialize(new
-    {
-        Sales = await db.CardSales.OrderBy(s => s.Id).ToListAsync(),
-        Cards = await db.MemberCards.OrderBy(c => c.Id).Select(c => new { c.Id, c.Status, c.LockVersion }).ToListAsync(),
-        Entries = await db.UsageEntries.OrderBy(e => e.Id).ToListAsync(),
-        Uses = await db.CardUses.OrderBy(u => u.Id).ToListAsync(),
-        Log = await db.CardUseLogs.CountAsync(),
-    }));
-
     private async Task<string> SellAndUseAsync()
     {
         var card = (await Seller.SellAsync("S-1", memberId: "M0003")).Data!["id"]!.GetValue<string>();

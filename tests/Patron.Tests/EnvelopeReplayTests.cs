@@ -23,15 +23,6 @@ public abstract class EnvelopeReplayTests(Backend backend) : PatronTest(backend)
         });
     }
 
-    private Task<string> CardStateAsync() => App.QueryAsync(async db => JsonSerializer.Serialize(new
-    {
-        Sales = await db.CardSales.OrderBy(s => s.Id).ToListAsync(),
-        Cards = await db.MemberCards.OrderBy(c => c.Id).Select(c => new { c.Id, c.Status, c.LockVersion }).ToListAsync(),
-        Entries = await db.UsageEntries.OrderBy(e => e.Id).ToListAsync(),
-        Uses = await db.CardUses.OrderBy(u => u.Id).ToListAsync(),
-        Log = await db.CardUseLogs.CountAsync(),
-    }));
-
     [Fact]
     public async Task CapturedEnvelopesReplayedOnAnotherInstanceGetTheFirstResultAndChangeNothing()
     {

@@ -59,6 +59,16 @@ public abstract class PatronTest(Backend backend) : IAsyncLifetime
     protected Task<long> BalanceAsync(long memberId) =>
         App.QueryAsync(db => db.Members.Where(m => m.Id == memberId).Select(m => m.Balance).SingleAsync());
 
+    /// <summary>Every card-side row, as one string: equal before and after means nothing changed.</summary>
+    protected Task<string> CardStateAsync() => App.QueryAsync(async db => System.Text.Json.JsonSerializer.Serialize(new
+    {
+        Sales = await db.CardSales.OrderBy(s => s.Id).ToListAsync(),
+        Cards = await db.MemberCards.OrderBy(c => c.Id).Select(c => new { c.Id, c.Status, c.LockVersion }).ToListAsync(),
+        Entries = await db.UsageEntries.OrderBy(e => e.Id).ToListAsync(),
+        Uses = await db.CardUses.OrderBy(u => u.Id).ToListAsync(),
+        Log = await db.CardUseLogs.CountAsync(),
+    }));
+
     protected Task<int> LedgerCountAsync() => App.QueryAsync(db => db.PointEntries.CountAsync());
 
     public async Task DisposeAsync()
