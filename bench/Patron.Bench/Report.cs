@@ -21,6 +21,9 @@ public sealed record CaseSummary(CaseInfo Info, IReadOnlyList<CaseResult> Rounds
     public double ClientCpuPercent => Median(r => r.ClientCpuPercent);
     public double MachineBusyPercent => Median(r => r.MachineBusyPercent);
 
+    /// <summary>All the machine's CPU time (every process) per request or transaction, in µs.</summary>
+    public double MachineCpuUs(int cores) => Median(r => r.Throughput > 0 ? r.MachineBusyPercent / 100 * cores / r.Throughput * 1e6 : double.NaN);
+
     private double Median(Func<CaseResult, double> value)
     {
         var sorted = Rounds.Select(value).Where(v => !double.IsNaN(v)).Order().ToArray();
@@ -94,12 +97,12 @@ public sealed class Report(BenchOptions options, MachineInfo machine, SetupInfo?
 
         md.AppendLine("## Where the CPU went (medians)");
         md.AppendLine();
-        md.AppendLine("| case | service CPU µs/request | service CPU % | load generator CPU % | machine busy % | service log warnings / errors |");
-        md.AppendLine("|---|--:|--:|--:|--:|--:|");
+        md.AppendLine("| case | service CPU µs/request | service CPU % | load generator CPU % | machine busy % | machine CPU µs/request | service log warnings / errors |");
+        md.AppendLine("|---|--:|--:|--:|--:|--:|--:|");
         foreach (var s in _summaries)
-            md.AppendLine(Inv, $"| {s.Info.Title} | {Num(s.ServiceCpuUs, "0")} | {Num(s.ServiceCpuPercent, "0")} | {Num(s.ClientCpuPercent, "0")} | {Num(s.MachineBusyPercent, "0")} | {s.Rounds.Sum(r => r.LogWarnings)} / {s.Rounds.Sum(r => r.LogErrors)} |");
+            md.AppendLine(Inv, $"| {s.Info.Title} | {Num(s.ServiceCpuUs, "0")} | {Num(s.ServiceCpuPercent, "0")} | {Num(s.ClientCpuPercent, "0")} | {Num(s.MachineBusyPercent, "0")} | {Num(s.MachineCpuUs(machine.Cores), "0")} | {s.Rounds.Sum(r => r.LogWarnings)} / {s.Rounds.Sum(r => r.LogErrors)} |");
         md.AppendLine();
-        md.AppendLine(Inv, $"CPU % is of one core ({machine.Cores} cores = {machine.Cores * 100} %); machine busy is all processes, this benchmark's and anyone else's. The load generator runs on the same cores as the service; pgbench's own CPU is part of machine busy.");
+        md.AppendLine(Inv, $"CPU % is of one core ({machine.Cores} cores = {machine.Cores * 100} %); machine busy is all processes, this benchmark's and anyone else's. The load generator runs on the same cores as the service; pgbench's own CPU is part of machine busy. Machine CPU per request is everything the machine spent (service, load generator or pgbench, PostgreSQL, kernel) divided by the requests or transactions done; with every core busy, no case can go faster than {machine.Cores} × 10⁶ ÷ that figure per second.");
         md.AppendLine();
 
         md.AppendLine("## Each round");
