@@ -13,9 +13,58 @@ namespace Patron.Cards;
 /// need no transaction with the writes: the unique (channel, saleNo) index decides a race with
 /// another instance, and the batch is then decided again.
 /// </summary>
-public sealed class PostgresCardSaleWriter(NpgsqlDataSource data, GroupCommitOptions options, ILogger<PostgresCardSaleWriter> log, TimeProvider clock)
+public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.Key)] NpgsqlDataSource data, GroupCommitOptions options, ILogger<PostgresCardSaleWriter> log, TimeProvider clock)
     : GroupCommit<SaleCall, Outcome<JsonNode>>(options, log), ICardSales
 {
+    /// <summary>Sales already recorded under the batch's saleNos.</summary>
+    internal const string EarlierSalesSql = """
+        SELECT channel_id, sale_no, request_hash, result_json FROM card_sales
+        WHERE (channel_id, sale_no) IN (SELECT * FROM unnest($1::integer[], $2::text[]))
+        """;
+
+    /// <summary>The members the batch names, by code or id.</summary>
+    internal const string MembersSql = "SELECT id, code FROM members WHERE code = ANY($1) OR id = ANY($2)";
+
+    /// <summary>The cards sold, with their products.</summary>
+    internal const string CardsSql = """
+        SELECT c.id, c.name, c.price, c.valid_days, c.on_sale, p.id, p.name, p.total_used_num, p.cycle_days, p.cycle_num
+        FROM cards c LEFT JOIN card_products p ON p.card_id = c.id
+        WHERE c.id = ANY($1)
+        ORDER BY c.id, p.id
+        """;
+
+    /// <summary>The sales, and the member cards that take their new ids.</summary>
+    internal const string InsertSalesAndCardsSql = """
+        WITH s AS (
+            INSERT INTO card_sales (channel_id, channel_name, sale_no, card_info_id, member_id, member_code, num, pay_amt,
+                sale_time, sale_user, sale_org_code, create_time, status, request_hash, result_json)
+            SELECT channel_id, channel_name, sale_no, card_info_id, member_id, member_code, num, pay_amt,
+                sale_time, sale_user, sale_org_code, create_time, 1, request_hash, result_json
+            FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::integer[], $8::numeric[],
+                $9::bigint[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[])
+                WITH ORDINALITY AS x(channel_id, channel_name, sale_no, card_info_id, member_id, member_code, num, pay_amt,
+                    sale_time, sale_user, sale_org_code, create_time, request_hash, result_json, ord)
+            ORDER BY ord
+            RETURNING id, channel_id, sale_no)
+        INSERT INTO member_cards (id, sale_id, card_info_id, member_id, member_code, status, begin_time, end_time, create_time, lock_version)
+        SELECT c.id, s.id, c.card_info_id, c.member_id, c.member_code, 1, c.begin_time, c.end_time, c.create_time, 0
+        FROM unnest($15::text[], $16::integer[], $17::text[], $18::text[], $19::bigint[], $20::text[], $21::bigint[], $22::bigint[], $23::bigint[])
+            AS c(id, channel_id, sale_no, card_info_id, member_id, member_code, begin_time, end_time, create_time)
+        JOIN s ON s.channel_id = c.channel_id AND s.sale_no = c.sale_no
+        """;
+
+    /// <summary>The cards' usage entries.</summary>
+    internal const string InsertEntriesSql = """
+        INSERT INTO usage_entries (id, member_card_id, card_product_id, card_product_name, total_used_num, cycle_days, cycle_num,
+            has_used_num, last_cycle, last_cycle_used, posid, lock_version, status, begin_time, end_time, create_time)
+        SELECT id, member_card_id, card_product_id, card_product_name, total_used_num, cycle_days, cycle_num,
+            0, 0, 0, NULL, 0, 1, begin_time, end_time, create_time
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::integer[], $7::integer[], $8::bigint[],
+            $9::bigint[], $10::bigint[])
+            AS e(id, member_card_id, card_product_id, card_product_name, total_used_num, cycle_days, cycle_num, begin_time,
+                end_time, create_time)
+        """;
+
     public Task<Outcome<JsonNode>> SellAsync(Channel channel, SaleRequest request, CancellationToken ct) =>
         SubmitAsync(new SaleCall(channel, request), ct);
 
@@ -36,10 +85,7 @@ public sealed class PostgresCardSaleWriter(NpgsqlDataSource data, GroupCommitOpt
         {
             BatchCommands =
             {
-                new NpgsqlBatchCommand("""
-                    SELECT channel_id, sale_no, request_hash, result_json FROM card_sales
-                    WHERE (channel_id, sale_no) IN (SELECT * FROM unnest($1::integer[], $2::text[]))
-                    """)
+                new NpgsqlBatchCommand(EarlierSalesSql)
                 {
                     Parameters =
                     {
@@ -47,7 +93,7 @@ public sealed class PostgresCardSaleWriter(NpgsqlDataSource data, GroupCommitOpt
                         new() { Value = batch.Select(c => c.Request.SaleNo).ToArray() },
                     },
                 },
-                new NpgsqlBatchCommand("SELECT id, code FROM members WHERE code = ANY($1) OR id = ANY($2)")
+                new NpgsqlBatchCommand(MembersSql)
                 {
                     Parameters =
                     {
@@ -55,16 +101,11 @@ public sealed class PostgresCardSaleWriter(NpgsqlDataSource data, GroupCommitOpt
                         new() { Value = references.Select(r => long.TryParse(r, out var id) ? id : -1).ToArray() },
                     },
                 },
-                new NpgsqlBatchCommand("""
-                    SELECT c.id, c.name, c.price, c.valid_days, c.on_sale, p.id, p.name, p.total_used_num, p.cycle_days, p.cycle_num
-                    FROM cards c LEFT JOIN card_products p ON p.card_id = c.id
-                    WHERE c.id = ANY($1)
-                    ORDER BY c.id, p.id
-                    """)
+                new NpgsqlBatchCommand(CardsSql)
                 {
                     Parameters = { new() { Value = batch.Select(c => c.Request.CardInfoId).Distinct().ToArray() } },
                 },
-                new NpgsqlBatchCommand("SELECT value FROM settings WHERE key = $1") { Parameters = { new() { Value = SettingKeys.TimeZone } } },
+                new NpgsqlBatchCommand(SettingKeys.ValueSql) { Parameters = { new() { Value = SettingKeys.TimeZone } } },
             },
         };
         await using var r = await read.ExecuteReaderAsync(ct);
@@ -107,24 +148,7 @@ public sealed class PostgresCardSaleWriter(NpgsqlDataSource data, GroupCommitOpt
         {
             BatchCommands =
             {
-                new NpgsqlBatchCommand("""
-                    WITH s AS (
-                        INSERT INTO card_sales (channel_id, channel_name, sale_no, card_info_id, member_id, member_code, num, pay_amt,
-                            sale_time, sale_user, sale_org_code, create_time, status, request_hash, result_json)
-                        SELECT channel_id, channel_name, sale_no, card_info_id, member_id, member_code, num, pay_amt,
-                            sale_time, sale_user, sale_org_code, create_time, 1, request_hash, result_json
-                        FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::integer[], $8::numeric[],
-                            $9::bigint[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[])
-                            WITH ORDINALITY AS x(channel_id, channel_name, sale_no, card_info_id, member_id, member_code, num, pay_amt,
-                                sale_time, sale_user, sale_org_code, create_time, request_hash, result_json, ord)
-                        ORDER BY ord
-                        RETURNING id, channel_id, sale_no)
-                    INSERT INTO member_cards (id, sale_id, card_info_id, member_id, member_code, status, begin_time, end_time, create_time, lock_version)
-                    SELECT c.id, s.id, c.card_info_id, c.member_id, c.member_code, 1, c.begin_time, c.end_time, c.create_time, 0
-                    FROM unnest($15::text[], $16::integer[], $17::text[], $18::text[], $19::bigint[], $20::text[], $21::bigint[], $22::bigint[], $23::bigint[])
-                        AS c(id, channel_id, sale_no, card_info_id, member_id, member_code, begin_time, end_time, create_time)
-                    JOIN s ON s.channel_id = c.channel_id AND s.sale_no = c.sale_no
-                    """)
+                new NpgsqlBatchCommand(InsertSalesAndCardsSql)
                 {
                     Parameters =
                     {
@@ -153,16 +177,7 @@ public sealed class PostgresCardSaleWriter(NpgsqlDataSource data, GroupCommitOpt
                         new() { Value = cards.Select(c => c.Card.CreateTime).ToArray() },
                     },
                 },
-                new NpgsqlBatchCommand("""
-                    INSERT INTO usage_entries (id, member_card_id, card_product_id, card_product_name, total_used_num, cycle_days, cycle_num,
-                        has_used_num, last_cycle, last_cycle_used, posid, lock_version, status, begin_time, end_time, create_time)
-                    SELECT id, member_card_id, card_product_id, card_product_name, total_used_num, cycle_days, cycle_num,
-                        0, 0, 0, NULL, 0, 1, begin_time, end_time, create_time
-                    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::integer[], $7::integer[], $8::bigint[],
-                        $9::bigint[], $10::bigint[])
-                        AS e(id, member_card_id, card_product_id, card_product_name, total_used_num, cycle_days, cycle_num, begin_time,
-                            end_time, create_time)
-                    """)
+                new NpgsqlBatchCommand(InsertEntriesSql)
                 {
                     Parameters =
                     {

@@ -11,9 +11,61 @@ namespace Patron.Cards;
 /// commits in one round trip. Cancels and refunds stay on <see cref="CardUsage"/>'s
 /// compare-and-set, which the writer honours by raising lockVersion.
 /// </summary>
-public sealed class PostgresCardUseWriter(NpgsqlDataSource data, GroupCommitOptions options, ILogger<PostgresCardUseWriter> log, TimeProvider clock)
+public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.Key)] NpgsqlDataSource data, GroupCommitOptions options, ILogger<PostgresCardUseWriter> log, TimeProvider clock)
     : GroupCommit<CardUseCall, Outcome<UsageEntryView>>(options, log), ICardUses
 {
+    /// <summary>The batch's usage entries, locked in id order, with their cards and sales.</summary>
+    internal const string LockTargetsSql = """
+        SELECT e.id, e.member_card_id, e.card_product_id, e.card_product_name, e.total_used_num, e.cycle_days, e.cycle_num,
+            e.has_used_num, e.last_cycle, e.last_cycle_used, e.posid, e.lock_version, e.status, e.begin_time, e.end_time,
+            e.create_time, c.status, c.member_code, c.card_info_id, c.sale_id, s.sale_org_code, s.sale_user, s.channel_name
+        FROM usage_entries e
+        JOIN member_cards c ON c.id = e.member_card_id
+        JOIN card_sales s ON s.id = c.sale_id
+        WHERE (e.member_card_id, e.card_product_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+        ORDER BY e.id
+        FOR UPDATE OF e
+        """;
+
+    /// <summary>Uses already recorded under the batch's useNos.</summary>
+    internal const string EarlierUsesSql = """
+        SELECT channel_id, use_no, request_hash, result_json FROM card_uses
+        WHERE (channel_id, use_no) IN (SELECT * FROM unnest($1::integer[], $2::text[]))
+        """;
+
+    /// <summary>Live uses of cycles before an entry's last (uses sent late).</summary>
+    internal const string OlderCycleCountsSql = """
+        SELECT usage_entry_id, cycle, count(*)::integer FROM card_uses
+        WHERE cancelled_at IS NULL AND (usage_entry_id, cycle) IN (SELECT * FROM unnest($1::text[], $2::integer[]))
+        GROUP BY usage_entry_id, cycle
+        """;
+
+    /// <summary>The batch's uses.</summary>
+    internal const string InsertUsesSql = """
+        INSERT INTO card_uses (channel_id, use_no, usage_entry_id, member_card_id, posid, use_time, cycle, created_at,
+            request_hash, result_json)
+        SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::integer[],
+            $8::bigint[], $9::text[], $10::text[])
+        """;
+
+    /// <summary>Their log rows, in the order the uses were decided.</summary>
+    internal const string InsertLogSql = """
+        INSERT INTO card_use_log (usage_entry_id, kind, use_no, posid, channel_id, at, has_used_num_after)
+        SELECT usage_entry_id, kind, use_no, posid, channel_id, at, has_used_num_after
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::bigint[], $7::integer[])
+            WITH ORDINALITY AS l(usage_entry_id, kind, use_no, posid, channel_id, at, has_used_num_after, ord)
+        ORDER BY ord -- log ids rise in the order the uses were decided
+        """;
+
+    /// <summary>Each changed entry's new counts.</summary>
+    internal const string UpdateEntriesSql = """
+        UPDATE usage_entries AS e SET has_used_num = u.has_used_num, last_cycle = u.last_cycle,
+            last_cycle_used = u.last_cycle_used, posid = u.posid, lock_version = u.lock_version
+        FROM unnest($1::text[], $2::integer[], $3::integer[], $4::integer[], $5::text[], $6::integer[])
+            AS u(id, has_used_num, last_cycle, last_cycle_used, posid, lock_version)
+        WHERE e.id = u.id
+        """;
+
     public Task<Outcome<UsageEntryView>> UseAsync(Channel channel, UseRequest request, CancellationToken ct) =>
         SubmitAsync(new CardUseCall(channel.Id, request), ct);
 
@@ -38,17 +90,7 @@ public sealed class PostgresCardUseWriter(NpgsqlDataSource data, GroupCommitOpti
             BatchCommands =
             {
                 PostgresBatchTransaction.Begin(),
-                new NpgsqlBatchCommand("""
-                    SELECT e.id, e.member_card_id, e.card_product_id, e.card_product_name, e.total_used_num, e.cycle_days, e.cycle_num,
-                        e.has_used_num, e.last_cycle, e.last_cycle_used, e.posid, e.lock_version, e.status, e.begin_time, e.end_time,
-                        e.create_time, c.status, c.member_code, c.card_info_id, c.sale_id, s.sale_org_code, s.sale_user, s.channel_name
-                    FROM usage_entries e
-                    JOIN member_cards c ON c.id = e.member_card_id
-                    JOIN card_sales s ON s.id = c.sale_id
-                    WHERE (e.member_card_id, e.card_product_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-                    ORDER BY e.id
-                    FOR UPDATE OF e
-                    """)
+                new NpgsqlBatchCommand(LockTargetsSql)
                 {
                     Parameters =
                     {
@@ -56,10 +98,7 @@ public sealed class PostgresCardUseWriter(NpgsqlDataSource data, GroupCommitOpti
                         new() { Value = batch.Select(c => c.Request.CardProductId).ToArray() },
                     },
                 },
-                new NpgsqlBatchCommand("""
-                    SELECT channel_id, use_no, request_hash, result_json FROM card_uses
-                    WHERE (channel_id, use_no) IN (SELECT * FROM unnest($1::integer[], $2::text[]))
-                    """)
+                new NpgsqlBatchCommand(EarlierUsesSql)
                 {
                     Parameters =
                     {
@@ -67,7 +106,7 @@ public sealed class PostgresCardUseWriter(NpgsqlDataSource data, GroupCommitOpti
                         new() { Value = batch.Select(c => c.Request.UseNo).ToArray() },
                     },
                 },
-                new NpgsqlBatchCommand("SELECT value FROM settings WHERE key = $1") { Parameters = { new() { Value = SettingKeys.TimeZone } } },
+                new NpgsqlBatchCommand(SettingKeys.ValueSql) { Parameters = { new() { Value = SettingKeys.TimeZone } } },
             },
         };
         await using var r = await read.ExecuteReaderAsync(ct);
@@ -110,11 +149,7 @@ public sealed class PostgresCardUseWriter(NpgsqlDataSource data, GroupCommitOpti
     private static async Task<Dictionary<(string, int), int>> CountOlderCyclesAsync(NpgsqlConnection connection,
         HashSet<(string EntryId, int Cycle)> older, CancellationToken ct)
     {
-        await using var count = new NpgsqlCommand("""
-            SELECT usage_entry_id, cycle, count(*)::integer FROM card_uses
-            WHERE cancelled_at IS NULL AND (usage_entry_id, cycle) IN (SELECT * FROM unnest($1::text[], $2::integer[]))
-            GROUP BY usage_entry_id, cycle
-            """, connection)
+        await using var count = new NpgsqlCommand(OlderCycleCountsSql, connection)
         {
             Parameters =
             {
@@ -145,12 +180,7 @@ public sealed class PostgresCardUseWriter(NpgsqlDataSource data, GroupCommitOpti
         {
             BatchCommands =
             {
-                new NpgsqlBatchCommand("""
-                    INSERT INTO card_uses (channel_id, use_no, usage_entry_id, member_card_id, posid, use_time, cycle, created_at,
-                        request_hash, result_json)
-                    SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::integer[],
-                        $8::bigint[], $9::text[], $10::text[])
-                    """)
+                new NpgsqlBatchCommand(InsertUsesSql)
                 {
                     Parameters =
                     {
@@ -166,13 +196,7 @@ public sealed class PostgresCardUseWriter(NpgsqlDataSource data, GroupCommitOpti
                         new() { Value = uses.Select(u => u.ResultJson).ToArray() },
                     },
                 },
-                new NpgsqlBatchCommand("""
-                    INSERT INTO card_use_log (usage_entry_id, kind, use_no, posid, channel_id, at, has_used_num_after)
-                    SELECT usage_entry_id, kind, use_no, posid, channel_id, at, has_used_num_after
-                    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::bigint[], $7::integer[])
-                        WITH ORDINALITY AS l(usage_entry_id, kind, use_no, posid, channel_id, at, has_used_num_after, ord)
-                    ORDER BY ord -- log ids rise in the order the uses were decided
-                    """)
+                new NpgsqlBatchCommand(InsertLogSql)
                 {
                     Parameters =
                     {
@@ -185,13 +209,7 @@ public sealed class PostgresCardUseWriter(NpgsqlDataSource data, GroupCommitOpti
                         new() { Value = log.Select(l => l.HasUsedNumAfter).ToArray() },
                     },
                 },
-                new NpgsqlBatchCommand("""
-                    UPDATE usage_entries AS e SET has_used_num = u.has_used_num, last_cycle = u.last_cycle,
-                        last_cycle_used = u.last_cycle_used, posid = u.posid, lock_version = u.lock_version
-                    FROM unnest($1::text[], $2::integer[], $3::integer[], $4::integer[], $5::text[], $6::integer[])
-                        AS u(id, has_used_num, last_cycle, last_cycle_used, posid, lock_version)
-                    WHERE e.id = u.id
-                    """)
+                new NpgsqlBatchCommand(UpdateEntriesSql)
                 {
                     Parameters =
                     {

@@ -50,6 +50,7 @@ public static class DataSetup
                 var connection = options.Connection
                     ?? throw new InvalidOperationException("--storage postgres needs --connection \"Host=…;Database=…;Username=…\"");
                 builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connection));
+                builder.Services.AddKeyedSingleton(WriterConnections.Key, (_, _) => WriterConnections.Create(connection));
                 builder.Services.AddDbContextPool<PatronDb, PostgresPatronDb>((sp, o) => QuietFailures(o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>())));
                 builder.Services.AddSingleton<PointsWriter, PostgresPointsWriter>();
                 builder.Services.AddSingleton<ICardUses, PostgresCardUseWriter>();

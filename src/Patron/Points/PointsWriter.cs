@@ -27,9 +27,40 @@ public abstract class PointsWriter(GroupCommitOptions options, ILogger log, Time
         [.. batch.Select(c => c.MemberId).Distinct().Order()];
 }
 
-public sealed class PostgresPointsWriter(NpgsqlDataSource data, GroupCommitOptions options, ILogger<PointsWriter> log, TimeProvider clock)
+public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Key)] NpgsqlDataSource data, GroupCommitOptions options, ILogger<PointsWriter> log, TimeProvider clock)
     : PointsWriter(options, log, clock)
 {
+    /// <summary>The batch's members, locked in id order.</summary>
+    internal const string LockMembersSql = "SELECT id, balance, lifetime_earned, level_id FROM members WHERE id = ANY($1) ORDER BY id FOR UPDATE";
+
+    /// <summary>Ledger rows already written under the batch's idempotency keys.</summary>
+    internal const string EarlierKeysSql =
+        $"SELECT {LedgerColumns} FROM point_ledger WHERE (channel_id, idempotency_key) IN (SELECT * FROM unnest($1::integer[], $2::text[]))";
+
+    /// <summary>The level table.</summary>
+    internal const string LevelsSql = "SELECT id, name, threshold FROM levels ORDER BY threshold";
+
+    /// <summary>The ledger rows, in batch order.</summary>
+    internal const string InsertLedgerSql = """
+        INSERT INTO point_ledger (member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after,
+            level_before, level_after, channel_id, actor, created_at, idempotency_key, request_hash)
+        SELECT member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after,
+            level_before, level_after, channel_id, actor, created_at, idempotency_key, request_hash
+        FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::smallint[], $8::smallint[],
+            $9::integer[], $10::text[], $11::timestamptz[], $12::text[], $13::text[])
+            WITH ORDINALITY AS r(member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after,
+                level_before, level_after, channel_id, actor, created_at, idempotency_key, request_hash, ord)
+        ORDER BY ord
+        RETURNING auto_id
+        """;
+
+    /// <summary>Each changed member's new balance and level.</summary>
+    internal const string UpdateMembersSql = """
+        UPDATE members AS m SET balance = u.balance, lifetime_earned = u.lifetime_earned, level_id = u.level_id
+        FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::smallint[]) AS u(id, balance, lifetime_earned, level_id)
+        WHERE m.id = u.id
+        """;
+
     private const string LedgerColumns =
         "auto_id, member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after, level_before, level_after, " +
         "channel_id, actor, created_at, idempotency_key, request_hash";
@@ -53,12 +84,11 @@ public sealed class PostgresPointsWriter(NpgsqlDataSource data, GroupCommitOptio
             BatchCommands =
             {
                 PostgresBatchTransaction.Begin(),
-                new NpgsqlBatchCommand("SELECT id, balance, lifetime_earned, level_id FROM members WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+                new NpgsqlBatchCommand(LockMembersSql)
                 {
                     Parameters = { new() { Value = MemberIds(batch) } },
                 },
-                new NpgsqlBatchCommand(
-                    $"SELECT {LedgerColumns} FROM point_ledger WHERE (channel_id, idempotency_key) IN (SELECT * FROM unnest($1::integer[], $2::text[]))")
+                new NpgsqlBatchCommand(EarlierKeysSql)
                 {
                     Parameters =
                     {
@@ -66,8 +96,8 @@ public sealed class PostgresPointsWriter(NpgsqlDataSource data, GroupCommitOptio
                         new() { Value = keyed.Select(c => c.IdempotencyKey!).ToArray() },
                     },
                 },
-                new NpgsqlBatchCommand("SELECT id, name, threshold FROM levels ORDER BY threshold"),
-                new NpgsqlBatchCommand("SELECT value FROM settings WHERE key = $1") { Parameters = { new() { Value = SettingKeys.LevelBasis } } },
+                new NpgsqlBatchCommand(LevelsSql),
+                new NpgsqlBatchCommand(SettingKeys.ValueSql) { Parameters = { new() { Value = SettingKeys.LevelBasis } } },
             },
         };
         await using var reader = await read.ExecuteReaderAsync(ct);
@@ -108,18 +138,7 @@ public sealed class PostgresPointsWriter(NpgsqlDataSource data, GroupCommitOptio
         {
             BatchCommands =
             {
-                new NpgsqlBatchCommand("""
-                    INSERT INTO point_ledger (member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after,
-                        level_before, level_after, channel_id, actor, created_at, idempotency_key, request_hash)
-                    SELECT member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after,
-                        level_before, level_after, channel_id, actor, created_at, idempotency_key, request_hash
-                    FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::smallint[], $8::smallint[],
-                        $9::integer[], $10::text[], $11::timestamptz[], $12::text[], $13::text[])
-                        WITH ORDINALITY AS r(member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after,
-                            level_before, level_after, channel_id, actor, created_at, idempotency_key, request_hash, ord)
-                    ORDER BY ord
-                    RETURNING auto_id
-                    """)
+                new NpgsqlBatchCommand(InsertLedgerSql)
                 {
                     Parameters =
                     {
@@ -138,11 +157,7 @@ public sealed class PostgresPointsWriter(NpgsqlDataSource data, GroupCommitOptio
                         new() { Value = rows.Select(r => r.RequestHash).ToArray() },
                     },
                 },
-                new NpgsqlBatchCommand("""
-                    UPDATE members AS m SET balance = u.balance, lifetime_earned = u.lifetime_earned, level_id = u.level_id
-                    FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::smallint[]) AS u(id, balance, lifetime_earned, level_id)
-                    WHERE m.id = u.id
-                    """)
+                new NpgsqlBatchCommand(UpdateMembersSql)
                 {
                     Parameters =
                     {

@@ -1,0 +1,83 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Patron.Cards;
+using Patron.Data;
+using Patron.Points;
+using Patron.Tests.Infrastructure;
+
+namespace Patron.Tests;
+
+/// <summary>
+/// The group-commit writers' statements are prepared and planned once per connection. A plan made
+/// on a new, empty database must still find rows through an index: one that scans the table would
+/// keep scanning it, at a cost that grows with every row.
+/// </summary>
+public sealed partial class WriterPlanTests() : PatronTest(Backend.Postgres)
+{
+    /// <summary>Every statement that looks rows up by key (the level table, a handful of rows, is read whole).</summary>
+    public static TheoryData<string, string> Statements() => new()
+    {
+        { "points: lock members", PostgresPointsWriter.LockMembersSql },
+        { "points: earlier keys", PostgresPointsWriter.EarlierKeysSql },
+        { "points: insert ledger", PostgresPointsWriter.InsertLedgerSql },
+        { "points: update members", PostgresPointsWriter.UpdateMembersSql },
+        { "setting", SettingKeys.ValueSql },
+        { "use: lock targets", PostgresCardUseWriter.LockTargetsSql },
+        { "use: earlier uses", PostgresCardUseWriter.EarlierUsesSql },
+        { "use: older cycle counts", PostgresCardUseWriter.OlderCycleCountsSql },
+        { "use: insert uses", PostgresCardUseWriter.InsertUsesSql },
+        { "use: insert log", PostgresCardUseWriter.InsertLogSql },
+        { "use: update entries", PostgresCardUseWriter.UpdateEntriesSql },
+        { "sale: earlier sales", PostgresCardSaleWriter.EarlierSalesSql },
+        { "sale: members", PostgresCardSaleWriter.MembersSql },
+        { "sale: cards", PostgresCardSaleWriter.CardsSql },
+        { "sale: insert sales and cards", PostgresCardSaleWriter.InsertSalesAndCardsSql },
+        { "sale: insert entries", PostgresCardSaleWriter.InsertEntriesSql },
+    };
+
+    [Fact]
+    public async Task WriterConnectionsPrepareAndPlanOnce()
+    {
+        await using var connection = await WriterConnectionAsync();
+        Assert.Equal("force_generic_plan", await ShowAsync(connection, "plan_cache_mode"));
+        Assert.Equal("off", await ShowAsync(connection, "enable_seqscan"));
+        Assert.True(new NpgsqlConnectionStringBuilder(connection.ConnectionString).MaxAutoPrepare > 0);
+    }
+
+    [Theory]
+    [MemberData(nameof(Statements))]
+    public async Task AGenericPlanMadeOnEmptyTablesScansNone(string statement, string sql)
+    {
+        await using var connection = await WriterConnectionAsync();
+        // The planner's worst case: statistics that say every table the writers touch is empty.
+        await using (var vacuum = new NpgsqlCommand("VACUUM ANALYZE", connection))
+            await vacuum.ExecuteNonQueryAsync();
+
+        var parameters = Parameter().Matches(sql).Select(m => int.Parse(m.Groups[1].Value)).DefaultIfEmpty(0).Max();
+        await using (var prepare = new NpgsqlCommand($"PREPARE probe AS {sql}", connection))
+            await prepare.ExecuteNonQueryAsync();
+        var arguments = parameters == 0 ? "" : $"({string.Join(", ", Enumerable.Repeat("NULL", parameters))})";
+        await using var explain = new NpgsqlCommand($"EXPLAIN EXECUTE probe{arguments}", connection);
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+            while (await reader.ReadAsync())
+                plan.Add(reader.GetString(0));
+
+        var text = string.Join('\n', plan);
+        Assert.DoesNotContain("Seq Scan", text, StringComparison.Ordinal);
+        Assert.True(plan.Count > 0, $"{statement}: no plan");
+    }
+
+    private async Task<NpgsqlConnection> WriterConnectionAsync() =>
+        await App.Services.GetRequiredKeyedService<NpgsqlDataSource>(WriterConnections.Key).OpenConnectionAsync();
+
+    private static async Task<string> ShowAsync(NpgsqlConnection connection, string setting)
+    {
+        await using var show = new NpgsqlCommand($"SHOW {setting}", connection);
+        return (string)(await show.ExecuteScalarAsync())!;
+    }
+
+    [GeneratedRegex(@"\$(\d+)")]
+    private static partial Regex Parameter();
+}
