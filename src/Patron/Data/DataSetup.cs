@@ -43,6 +43,7 @@ public static class DataSetup
                 builder.Services.AddDbContextPool<PatronDb, SqlitePatronDb>(o => QuietFailures(o.UseSqlite(sqlite.ToString()).AddInterceptors(new SqlitePragmas())));
                 builder.Services.AddSingleton(sqlite);
                 builder.Services.AddSingleton<PointsWriter, SqlitePointsWriter>();
+                builder.Services.AddHostedService<SqliteCheckpointer>();
                 builder.Services.AddScoped<ICardUses>(sp => sp.GetRequiredService<CardUsage>());
                 builder.Services.AddScoped<ICardSales>(sp => sp.GetRequiredService<CardSales>());
                 break;
@@ -128,14 +129,14 @@ public static class DataSetup
         public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken ct = default)
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = FULL;";
+            command.CommandText = SqliteCheckpointer.ConnectionPragmas;
             await command.ExecuteNonQueryAsync(ct);
         }
 
         public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
         {
             using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = FULL;";
+            command.CommandText = SqliteCheckpointer.ConnectionPragmas;
             command.ExecuteNonQuery();
         }
     }

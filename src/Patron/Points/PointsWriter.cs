@@ -210,7 +210,7 @@ public sealed class SqlitePointsWriter(SqliteConnectionStringBuilder connection,
         await connection.OpenAsync(ct);
         await using (var pragmas = connection.CreateCommand())
         {
-            pragmas.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = FULL;";
+            pragmas.CommandText = SqliteCheckpointer.ConnectionPragmas;
             await pragmas.ExecuteNonQueryAsync(ct);
         }
         await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(ct); // BEGIN IMMEDIATE: the write lock
