@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -15,26 +16,22 @@ namespace Patron.Tests;
 /// </summary>
 public sealed partial class WriterPlanTests() : PatronTest(Backend.Postgres)
 {
-    /// <summary>Every statement that looks rows up by key (the level table, a handful of rows, is read whole).</summary>
-    public static TheoryData<string, string> Statements() => new()
+    /// <summary>
+    /// Every statement the writers send: each <c>…Sql</c> constant of theirs, but the level table,
+    /// a handful of rows read whole.
+    /// </summary>
+    public static TheoryData<string, string> Statements()
     {
-        { "points: lock members", PostgresPointsWriter.LockMembersSql },
-        { "points: earlier keys", PostgresPointsWriter.EarlierKeysSql },
-        { "points: insert ledger", PostgresPointsWriter.InsertLedgerSql },
-        { "points: update members", PostgresPointsWriter.UpdateMembersSql },
-        { "setting", SettingKeys.ValueSql },
-        { "use: lock targets", PostgresCardUseWriter.LockTargetsSql },
-        { "use: earlier uses", PostgresCardUseWriter.EarlierUsesSql },
-        { "use: older cycle counts", PostgresCardUseWriter.OlderCycleCountsSql },
-        { "use: insert uses", PostgresCardUseWriter.InsertUsesSql },
-        { "use: insert log", PostgresCardUseWriter.InsertLogSql },
-        { "use: update entries", PostgresCardUseWriter.UpdateEntriesSql },
-        { "sale: earlier sales", PostgresCardSaleWriter.EarlierSalesSql },
-        { "sale: members", PostgresCardSaleWriter.MembersSql },
-        { "sale: cards", PostgresCardSaleWriter.CardsSql },
-        { "sale: insert sales and cards", PostgresCardSaleWriter.InsertSalesAndCardsSql },
-        { "sale: insert entries", PostgresCardSaleWriter.InsertEntriesSql },
-    };
+        var data = new TheoryData<string, string>();
+        foreach (var type in new[] { typeof(PostgresPointsWriter), typeof(PostgresCardUseWriter), typeof(PostgresCardSaleWriter), typeof(SettingKeys) })
+            foreach (var field in type.GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static))
+                if (field is { IsLiteral: true, Name: var name } && name.EndsWith("Sql", StringComparison.Ordinal) && name != nameof(PostgresPointsWriter.LevelsSql))
+                    data.Add($"{type.Name}.{name}", (string)field.GetRawConstantValue()!);
+        return data;
+    }
+
+    [Fact]
+    public void TheStatementsAreFound() => Assert.True(Statements().Count() >= 16, $"{Statements().Count()} writer statements found");
 
     [Fact]
     public async Task WriterConnectionsPrepareAndPlanOnce()

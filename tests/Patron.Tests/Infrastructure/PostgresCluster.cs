@@ -60,8 +60,10 @@ public sealed class PostgresCluster : IAsyncDisposable
         if (!File.Exists(Path.Combine(bin, "initdb")))
             throw new InvalidOperationException($"PostgreSQL binaries not found in {bin}: install postgresql-15 (the tests need a real server).");
 
+        await SweepOrphansAsync(bin);
         var dir = Path.Combine(Path.GetTempPath(), "patron-pg-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
+        await File.WriteAllTextAsync(dir + OwnerSuffix, Owner(Environment.ProcessId));
         var cluster = new PostgresCluster(bin, dir, FreePort(), durable);
         if (Environment.UserName == "root")
             await RunAsync("chown", $"postgres \"{dir}\"");
@@ -83,16 +85,57 @@ public sealed class PostgresCluster : IAsyncDisposable
             ? RunAsync("runuser", $"-u postgres -- {Path.Combine(_bin, tool)} {arguments}")
             : RunAsync(Path.Combine(_bin, tool), arguments);
 
+    /// <summary>Best effort, step by step: a cluster already stopped, or a folder already gone, is no reason to keep the rest.</summary>
     private void Destroy()
     {
         try
         {
             PgCtlAsync($"stop -D \"{_dir}\" -m immediate").Wait(TimeSpan.FromSeconds(20));
-            Directory.Delete(_dir, recursive: true);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or AggregateException or InvalidOperationException)
+        catch (AggregateException)
         {
-            // Best effort at exit; a leftover folder in /tmp is harmless.
+            // not running
+        }
+        try
+        {
+            if (Directory.Exists(_dir))
+                Directory.Delete(_dir, recursive: true);
+            File.Delete(_dir + OwnerSuffix);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A leftover folder in /tmp is harmless; the next run sweeps it.
+        }
+    }
+
+    private const string OwnerSuffix = ".owner";
+
+    /// <summary>A process by its id and start time, so that a reused id does not pass for the test run that made a cluster.</summary>
+    private static string Owner(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return $"{pid} {stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19]}";
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    /// <summary>
+    /// Stops and removes the clusters of test runs that are gone. Clean-up at exit is best effort: a
+    /// test host that is killed, or not given the time, leaves its cluster running.
+    /// </summary>
+    private static async Task SweepOrphansAsync(string bin)
+    {
+        foreach (var marker in Directory.EnumerateFiles(Path.GetTempPath(), "patron-pg-*" + OwnerSuffix))
+        {
+            var owner = File.ReadAllText(marker).Trim();
+            if (int.TryParse(owner.Split(' ')[0], out var pid) && Owner(pid) == owner)
+                continue; // its test run is still going
+            await Task.Run(new PostgresCluster(bin, marker[..^OwnerSuffix.Length], 0, durable: false).Destroy);
         }
     }
 
