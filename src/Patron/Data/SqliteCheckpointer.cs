@@ -47,9 +47,9 @@ public sealed class SqliteCheckpointer(SqliteConnectionStringBuilder connection,
             if (await RunAsync(db, "PASSIVE", ct) > _restartPages)
                 await RunAsync(db, "RESTART", ct);
         }
-        catch (SqliteException e)
+        catch (Exception e) when (e is SqliteException or InvalidOperationException or IOException)
         {
-            // The next tick tries again; meanwhile the log only grows.
+            // The next tick tries again; meanwhile the log only grows. Thrown on, it would stop the whole host.
             log.LogWarning("SQLite checkpoint failed: {Message}", e.Message);
         }
     }

@@ -19,7 +19,7 @@ public static class WriterConnections
     public static NpgsqlDataSource Create(string connection)
     {
         var builder = new NpgsqlConnectionStringBuilder(connection) { NoResetOnClose = true };
-        if (builder.MaxAutoPrepare == 0) // unless the connection string names a number
+        if (builder.MaxAutoPrepare == 0) // Npgsql's default: prepare nothing
             builder.MaxAutoPrepare = 32;
         builder.Options = $"{builder.Options} -c plan_cache_mode=force_generic_plan -c enable_seqscan=off".Trim();
         return NpgsqlDataSource.Create(builder);

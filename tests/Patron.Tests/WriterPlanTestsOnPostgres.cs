@@ -14,7 +14,7 @@ namespace Patron.Tests;
 /// on a new, empty database must still find rows through an index: one that scans the table would
 /// keep scanning it, at a cost that grows with every row.
 /// </summary>
-public sealed partial class WriterPlanTests() : PatronTest(Backend.Postgres)
+public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Postgres)
 {
     /// <summary>
     /// Every statement the writers send: each <c>…Sql</c> constant of theirs, but the level table,
