@@ -132,9 +132,17 @@ public sealed class PostgresCluster : IAsyncDisposable
     {
         foreach (var marker in Directory.EnumerateFiles(Path.GetTempPath(), "patron-pg-*" + OwnerSuffix))
         {
-            var owner = File.ReadAllText(marker).Trim();
-            if (int.TryParse(owner.Split(' ')[0], out var pid) && Owner(pid) == owner)
-                continue; // its test run is still going
+            string owner;
+            try
+            {
+                owner = File.ReadAllText(marker).Trim();
+            }
+            catch (IOException)
+            {
+                continue; // removed meanwhile by the run that made it
+            }
+            if (!int.TryParse(owner.Split(' ')[0], out var pid) || Owner(pid) == owner)
+                continue; // its test run is still going, or the marker does not say whose it is
             await Task.Run(new PostgresCluster(bin, marker[..^OwnerSuffix.Length], 0, durable: false).Destroy);
         }
     }
