@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Diagnostics;
 using Patron.Cards;
 using Patron.Channels;
@@ -42,16 +43,38 @@ public static class PatronHosting
 /// The last line: an exception that escapes a handler is a bug, answered with code 5000 and a
 /// trace id in the API's own envelope, never with a stack trace, and logged. A database that is
 /// down is not a bug: the answer is HTTP 503 with Retry-After, and the log says so once in a while
-/// (<see cref="StorageFault"/>).
+/// (<see cref="StorageFault"/>). Nor is a request the server could not read (a body cut short,
+/// malformed chunks, too slow, too large): Kestrel's own status (400, 408, 413) with an invalid-input
+/// code, logged as information without a stack trace.
 /// </summary>
 public sealed class PatronExceptionHandler(ILogger<PatronExceptionHandler> logger, IProblemDetailsService problems) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
-        if (exception is OperationCanceledException && http.RequestAborted.IsCancellationRequested)
-            return true; // the caller went away; nobody is listening for an answer
+        // The caller went away (a reset connection, a cancelled read, a body cut off): nobody is
+        // listening for an answer, and the connection is closed rather than drained.
+        if (exception is ConnectionResetException
+            || exception is OperationCanceledException or IOException or BadHttpRequestException && http.RequestAborted.IsCancellationRequested)
+        {
+            http.Abort();
+            return true;
+        }
 
         var traceId = System.Diagnostics.Activity.Current?.Id ?? http.TraceIdentifier;
+        if (exception is BadHttpRequestException unreadable)
+        {
+            logger.LogInformation("Unreadable request on {Method} {Path}, trace id {TraceId}: {Reason}",
+                http.Request.Method, http.Request.Path, traceId, unreadable.Message);
+            var invalid = Failure.Invalid("body", $"the request could not be read: {unreadable.Message}");
+            if (await TryWriteEnvelopeAsync(http, invalid, unreadable.StatusCode))
+                return true;
+            http.Response.StatusCode = unreadable.StatusCode;
+            return await problems.TryWriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = http,
+                ProblemDetails = { Status = unreadable.StatusCode, Title = "The request could not be read", Detail = unreadable.Message },
+            });
+        }
         var unavailable = StorageFault.IsUnavailable(exception);
         if (unavailable)
         {
@@ -66,6 +89,22 @@ public sealed class PatronExceptionHandler(ILogger<PatronExceptionHandler> logge
         var failure = new Failure(ErrorCode.Internal, unavailable
             ? $"the database is unavailable, try again shortly (trace id {traceId})"
             : $"internal error, trace id {traceId}");
+        if (await TryWriteEnvelopeAsync(http, failure, status))
+            return true;
+        if (!unavailable)
+            return false; // the ProblemDetails service writes a 500 with the trace id
+        http.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            Exception = exception,
+            ProblemDetails = { Status = status, Title = "The database is unavailable", Detail = "Try again shortly.", Extensions = { ["traceId"] = traceId } },
+        });
+    }
+
+    /// <summary>The failure in the envelope of the partner API that was called; false for any other path.</summary>
+    private static async ValueTask<bool> TryWriteEnvelopeAsync(HttpContext http, Failure failure, int status)
+    {
         var path = http.Request.Path.Value ?? "";
         if (path.StartsWith("/api/Setting/", StringComparison.OrdinalIgnoreCase))
         {
@@ -77,14 +116,6 @@ public sealed class PatronExceptionHandler(ILogger<PatronExceptionHandler> logge
             await OpenApiResult.Fail(failure, status).ExecuteAsync(http);
             return true;
         }
-        if (!unavailable)
-            return false; // the ProblemDetails service writes a 500 with the trace id
-        http.Response.StatusCode = status;
-        return await problems.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = http,
-            Exception = exception,
-            ProblemDetails = { Status = status, Title = "The database is unavailable", Detail = "Try again shortly.", Extensions = { ["traceId"] = traceId } },
-        });
+        return false;
     }
 }
