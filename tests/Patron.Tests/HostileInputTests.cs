@@ -261,7 +261,11 @@ public abstract class HostileInputTests(Backend backend, int cases, ITestOutputH
             (2, Gen.OneOf(Raw("LevelId", "0"), Raw("LevelId", "2"), Raw("LevelId", "255"), Raw("LevelId", "256"), Raw("LevelId", "-1"), Raw("LevelId", "1.5"),
                     Raw("LevelId", "1e400"), Str("LevelId", "abc"), Str("LevelId", ""), Raw("LevelId", "true"), Raw("LevelId", "[]"), Str("LevelId", "\uFF11"))
                 .Select(p => (Poison: (WireField?)p, Unknown: Array.Empty<string>()))),
-            (1, Hostile.Odd("MemberList").Where(f => f.Json.TrimStart().StartsWith('{') || f.Json is "[]" or "null" or "\"\"" or "true")
+            // A MemberList that is no list of ids. Drawn directly: filtering Hostile.Odd for these was so
+            // rare that CsCheck's Where sometimes gave up, failing the test on a seed rather than on the service.
+            (1, Gen.OneOf(Raw("MemberList", "{}"), Raw("MemberList", "{\"id\":1}"), Raw("MemberList", "{\"MemberList\":[1]}"),
+                    Raw("MemberList", string.Concat(Enumerable.Repeat("{\"a\":", 200)) + "1" + new string('}', 200)),
+                    Raw("MemberList", "[]"), Raw("MemberList", "null"), Str("MemberList", ""), Raw("MemberList", "true"))
                 .Select(p => (Poison: (WireField?)p, Unknown: Array.Empty<string>())))),
         (onlyUpTo, level, real, poison) =>
         {
