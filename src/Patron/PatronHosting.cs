@@ -54,7 +54,7 @@ public sealed class PatronExceptionHandler(ILogger<PatronExceptionHandler> logge
         // The caller went away (a reset connection, a cancelled read, a body cut off): nobody is
         // listening for an answer, and the connection is closed rather than drained.
         if (exception is ConnectionResetException
-            || exception is OperationCanceledException or IOException or BadHttpRequestException && http.RequestAborted.IsCancellationRequested)
+            || (exception is OperationCanceledException or IOException or BadHttpRequestException) && http.RequestAborted.IsCancellationRequested)
         {
             http.Abort();
             return true;
