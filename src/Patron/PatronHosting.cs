@@ -45,16 +45,19 @@ public static class PatronHosting
 /// down is not a bug: the answer is HTTP 503 with Retry-After, and the log says so once in a while
 /// (<see cref="StorageFault"/>). Nor is a request the server could not read (a body cut short,
 /// malformed chunks, too slow, too large): Kestrel's own status (400, 408, 413) with an invalid-input
-/// code, logged as information without a stack trace.
+/// code, logged as information without a stack trace. Only the partner APIs read bodies themselves
+/// (<see cref="WireBody"/>); elsewhere ASP.NET Core's binding answers 400 before this, and the
+/// problem document below is a fallback.
 /// </summary>
 public sealed class PatronExceptionHandler(ILogger<PatronExceptionHandler> logger, IProblemDetailsService problems) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
         // The caller went away (a reset connection, a cancelled read, a body cut off): nobody is
-        // listening for an answer, and the connection is closed rather than drained.
+        // listening for an answer, and the connection is closed rather than drained. Both
+        // ConnectionResetException and BadHttpRequestException are IOExceptions.
         if (exception is ConnectionResetException
-            || (exception is OperationCanceledException or IOException or BadHttpRequestException) && http.RequestAborted.IsCancellationRequested)
+            || (exception is OperationCanceledException or IOException) && http.RequestAborted.IsCancellationRequested)
         {
             http.Abort();
             return true;

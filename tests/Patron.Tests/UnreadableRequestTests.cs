@@ -76,6 +76,19 @@ public sealed class UnreadableRequestTests : IAsyncLifetime
         await AssertNothingStoredAndNoErrorLoggedAsync(unreadableLogged: false);
     }
 
+    [Fact]
+    public async Task ChunksThatAreNotChunksOnTheConsoleAreABadRequestAndNoError()
+    {
+        // The console's form reading answers 400 itself, before the exception handler; what matters is no 500 and no error.
+        var request = $"POST /console/login HTTP/1.1\r\nHost: {_url.Authority}\r\n" +
+                      "Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nuser=a&password=b\r\n0\r\n\r\n";
+
+        var answer = await ExchangeAsync(request);
+
+        Assert.StartsWith("HTTP/1.1 400 ", answer);
+        await AssertNothingStoredAndNoErrorLoggedAsync(unreadableLogged: false);
+    }
+
     private async Task<Socket> ConnectAsync()
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
