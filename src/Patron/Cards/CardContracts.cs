@@ -10,13 +10,25 @@ public sealed record UsageEntryView(
     string CardProductId, string CreateUser, long BeginTime, long EndTime, string Id, string MemberId, string Status);
 
 /// <summary>A member card, every field of the seed's response table, plus its code and the card's name.</summary>
-public sealed record MemberCardView(
+public record MemberCardView(
     string CardInfoId, IReadOnlyList<UsageEntryView> MemberUsedList, string SaleOrgCode, decimal PayAmt, string SaleNo,
     long SaleTime, string SaleUser, long CreateTime, string SaleChannel, int LockVersion, string CreateUser,
     long BeginTime, long EndTime, string Id, string MemberId, string Status, string CardCode, string CardName);
 
 /// <summary>The seed's <c>list</c>: the codes issued for one card.</summary>
 public sealed record CouponList(string CpnId, IReadOnlyList<string> CpnCodes);
+
+/// <summary>sendMncardForSale's answer: the first card's fields, then <c>list</c> and every card in <c>cards</c>.</summary>
+public sealed record SaleAnswer : MemberCardView
+{
+    public SaleAnswer(IReadOnlyList<MemberCardView> cards, CouponList list) : base(cards[0]) => (List, Cards) = ([list], cards);
+
+    [JsonPropertyOrder(1)]
+    public IReadOnlyList<CouponList> List { get; }
+
+    [JsonPropertyOrder(2)]
+    public IReadOnlyList<MemberCardView> Cards { get; }
+}
 
 public sealed record RefundView(string SaleNo, string Status, decimal? RefundAmt, long? RefundTime, IReadOnlyList<MemberCardView> Cards);
 
@@ -32,7 +44,7 @@ public sealed record SaleView(
 [JsonSerializable(typeof(MemberCardView))]
 [JsonSerializable(typeof(List<MemberCardView>))]
 [JsonSerializable(typeof(UsageEntryView))]
-[JsonSerializable(typeof(List<CouponList>))]
+[JsonSerializable(typeof(SaleAnswer))]
 [JsonSerializable(typeof(RefundView))]
 public sealed partial class CardJson : JsonSerializerContext;
 

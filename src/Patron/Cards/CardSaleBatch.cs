@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Patron.Channels;
 using Patron.Members;
 
@@ -7,7 +6,8 @@ namespace Patron.Cards;
 /// <summary>Sells times-cards: one at a time (<see cref="CardSales"/>) or through group commit.</summary>
 public interface ICardSales
 {
-    Task<Outcome<JsonNode>> SellAsync(Channel channel, SaleRequest request, CancellationToken ct);
+    /// <summary>The sale's answer as JSON text: the one it keeps for a retry.</summary>
+    Task<Outcome<string>> SellAsync(Channel channel, SaleRequest request, CancellationToken ct);
 }
 
 public sealed record SaleCall(Channel Channel, SaleRequest Request);
@@ -22,7 +22,7 @@ public sealed record CardSaleBatchState(
 
 public sealed record IssuedSale(CardSale Sale, List<MemberCard> Cards);
 
-public sealed record CardSaleBatchPlan(Outcome<JsonNode>[] Outcomes, List<IssuedSale> Sales);
+public sealed record CardSaleBatchPlan(Outcome<string>[] Outcomes, List<IssuedSale> Sales);
 
 /// <summary>
 /// Decides a batch of sales as if they had arrived one by one: a saleNo already sold (earlier or
@@ -33,7 +33,7 @@ public static class CardSaleBatch
 {
     public static CardSaleBatchPlan Decide(IReadOnlyList<SaleCall> calls, CardSaleBatchState state, long now)
     {
-        var outcomes = new Outcome<JsonNode>[calls.Count];
+        var outcomes = new Outcome<string>[calls.Count];
         var sales = new List<IssuedSale>();
         var taken = new Dictionary<(int, string), CardSale>();
         for (var i = 0; i < calls.Count; i++)
@@ -42,9 +42,8 @@ public static class CardSaleBatch
             var hash = request.Hash();
             if (state.Earlier.TryGetValue((channel.Id, request.SaleNo), out var first) || taken.TryGetValue((channel.Id, request.SaleNo), out first))
             {
-                // Parsed afresh for each answer: a node belongs to one response.
                 outcomes[i] = first.RequestHash == hash
-                    ? JsonNode.Parse(first.ResultJson)!
+                    ? first.ResultJson
                     : new Failure(ErrorCode.SaleNoReused, $"saleNo {request.SaleNo} was already used for a different sale");
                 continue;
             }
@@ -61,10 +60,10 @@ public static class CardSaleBatch
                 continue;
             }
 
-            var (sale, cards, data) = CardSales.Issue(channel, request, hash, member, card, state.Zone, now);
+            var (sale, cards) = CardSales.Issue(channel, request, hash, member, card, state.Zone, now);
             sales.Add(new IssuedSale(sale, cards));
             taken[(channel.Id, request.SaleNo)] = sale;
-            outcomes[i] = data;
+            outcomes[i] = sale.ResultJson;
         }
         return new CardSaleBatchPlan(outcomes, sales);
     }

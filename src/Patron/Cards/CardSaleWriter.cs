@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Npgsql;
 using Patron.Channels;
 using Patron.Data;
@@ -14,7 +13,7 @@ namespace Patron.Cards;
 /// another instance, and the batch is then decided again.
 /// </summary>
 public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.Key)] NpgsqlDataSource data, GroupCommitOptions options, ILogger<PostgresCardSaleWriter> log, TimeProvider clock)
-    : GroupCommit<SaleCall, Outcome<JsonNode>>(options, log), ICardSales
+    : GroupCommit<SaleCall, Outcome<string>>(options, log), ICardSales
 {
     /// <summary>Sales already recorded under the batch's saleNos.</summary>
     internal const string EarlierSalesSql = """
@@ -65,10 +64,10 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
                 end_time, create_time)
         """;
 
-    public Task<Outcome<JsonNode>> SellAsync(Channel channel, SaleRequest request, CancellationToken ct) =>
+    public Task<Outcome<string>> SellAsync(Channel channel, SaleRequest request, CancellationToken ct) =>
         SubmitAsync(new SaleCall(channel, request), ct);
 
-    protected override async Task<Outcome<JsonNode>[]> CommitAsync(IReadOnlyList<SaleCall> batch, CancellationToken ct)
+    protected override async Task<Outcome<string>[]> CommitAsync(IReadOnlyList<SaleCall> batch, CancellationToken ct)
     {
         await using var connection = await data.OpenConnectionAsync(ct);
         var state = await LoadAsync(connection, batch, ct);

@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Patron.Channels;
+using Patron.Compat;
 using Patron.Data;
 using Patron.Members;
 
@@ -22,7 +21,7 @@ public sealed record SaleRequest(string CardInfoId, long SaleTime, string? SaleU
 /// <summary>Selling and refunding times-cards: each one transaction, settled by the database.</summary>
 public sealed class CardSales(PatronDb db, TimeProvider clock) : ICardSales
 {
-    public async Task<Outcome<JsonNode>> SellAsync(Channel channel, SaleRequest request, CancellationToken ct)
+    public async Task<Outcome<string>> SellAsync(Channel channel, SaleRequest request, CancellationToken ct)
     {
         var hash = request.Hash();
         for (var attempt = 0; ; attempt++)
@@ -30,7 +29,7 @@ public sealed class CardSales(PatronDb db, TimeProvider clock) : ICardSales
             var earlier = await db.CardSales.AsNoTracking().SingleOrDefaultAsync(s => s.ChannelId == channel.Id && s.SaleNo == request.SaleNo, ct);
             if (earlier is not null)
                 return earlier.RequestHash == hash
-                    ? JsonNode.Parse(earlier.ResultJson)!
+                    ? earlier.ResultJson
                     : new Failure(ErrorCode.SaleNoReused, $"saleNo {request.SaleNo} was already used for a different sale");
 
             var member = await MemberLookup.FindAsync(db, request.MemberId, ct);
@@ -52,10 +51,10 @@ public sealed class CardSales(PatronDb db, TimeProvider clock) : ICardSales
         }
     }
 
-    private async Task<JsonNode> IssueAsync(Channel channel, SaleRequest request, string hash, Member member, Card card, CancellationToken ct)
+    private async Task<string> IssueAsync(Channel channel, SaleRequest request, string hash, Member member, Card card, CancellationToken ct)
     {
         var zone = await BusinessZone.LoadAsync(db, ct);
-        var (sale, cards, data) = Issue(channel, request, hash, member, card, zone, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var (sale, cards) = Issue(channel, request, hash, member, card, zone, clock.GetUtcNow().ToUnixTimeMilliseconds());
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         db.CardSales.Add(sale);
@@ -65,14 +64,15 @@ public sealed class CardSales(PatronDb db, TimeProvider clock) : ICardSales
         db.MemberCards.AddRange(cards);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        return data;
+        return sale.ResultJson;
     }
 
     /// <summary>
-    /// A sale, its <c>num</c> new cards with an entry per product, and the answer (the first card,
-    /// <c>list</c> and <c>cards</c>), which the sale keeps for a partner that retries. Stores nothing.
+    /// A sale, its <c>num</c> new cards with an entry per product, and the answer as JSON text (the
+    /// first card, <c>list</c> and <c>cards</c>) in the sale's <c>ResultJson</c>, which the sale keeps
+    /// for a partner that retries. Stores nothing.
     /// </summary>
-    public static (CardSale Sale, List<MemberCard> Cards, JsonObject Data) Issue(Channel channel, SaleRequest request, string hash,
+    public static (CardSale Sale, List<MemberCard> Cards) Issue(Channel channel, SaleRequest request, string hash,
         Member member, Card card, TimeZoneInfo zone, long now)
     {
         var (begin, end) = CardCalendar.Validity(request.SaleTime, card.ValidDays, zone);
@@ -83,12 +83,9 @@ public sealed class CardSales(PatronDb db, TimeProvider clock) : ICardSales
             SaleUser = request.SaleUser, SaleOrgCode = request.SaleOrgCode, CreateTime = now, RequestHash = hash, ResultJson = "",
         };
         var cards = Enumerable.Range(0, request.Num).Select(_ => NewCard(card, member, begin, end, now)).ToList();
-        var views = cards.Select(c => c.ToView(sale, card.Name)).ToList();
-        var data = JsonSerializer.SerializeToNode(views[0], CardJson.Default.MemberCardView)!.AsObject();
-        data["list"] = JsonSerializer.SerializeToNode([new CouponList(card.Id, [.. cards.Select(c => c.Id)])], CardJson.Default.ListCouponList);
-        data["cards"] = JsonSerializer.SerializeToNode(views, CardJson.Default.ListMemberCardView);
-        sale.ResultJson = data.ToJsonString();
-        return (sale, cards, data);
+        var answer = new SaleAnswer([.. cards.Select(c => c.ToView(sale, card.Name))], new CouponList(card.Id, [.. cards.Select(c => c.Id)]));
+        sale.ResultJson = OpenApiResult.JsonText(answer, CardJson.Default.SaleAnswer);
+        return (sale, cards);
     }
 
     private static MemberCard NewCard(Card card, Member member, long begin, long end, long now)

@@ -12,7 +12,7 @@ namespace Patron.Cards;
 /// <summary>The CRM open API of the seed: POST {prefix}/openapi/v1/{method} with an encrypted param.</summary>
 public static class OpenApi
 {
-    private delegate Task<Outcome<JsonNode?>> Handler(HttpContext http, Channel channel, WireFields param, CancellationToken ct);
+    private delegate Task<OpenApiResult> Handler(HttpContext http, Channel channel, WireFields param, CancellationToken ct);
 
     private static readonly Dictionary<string, (string Scope, Handler Run)> Methods = new(StringComparer.Ordinal)
     {
@@ -76,11 +76,10 @@ public static class OpenApi
         if (limiter.TryAcquire(channel, http.Response) is { } limited)
             return OpenApiResult.Fail(limited);
 
-        var outcome = await target.Run(http, channel, new WireFields(json), ct);
-        return outcome.Failure is { } failure ? OpenApiResult.Fail(failure) : OpenApiResult.Ok(outcome.Value);
+        return await target.Run(http, channel, new WireFields(json), ct);
     }
 
-    private static async Task<Outcome<JsonNode?>> SellAsync(HttpContext http, Channel channel, WireFields p, CancellationToken ct)
+    private static async Task<OpenApiResult> SellAsync(HttpContext http, Channel channel, WireFields p, CancellationToken ct)
     {
         var cardInfoId = p.String("cardInfoId", 32);
         var saleTimeText = p.String("saleTime", 32);
@@ -91,20 +90,20 @@ public static class OpenApi
         var memberId = p.String("memberId", 32);
         var num = (int)p.Long("num", 1, SaleRequest.MaxNum, whenMissing: 1);
         if (p.Error is { } invalid)
-            return invalid;
+            return OpenApiResult.Fail(invalid);
         if (payAmt is < 0 or > MaxAmount)
-            return Failure.Invalid("payAmt", $"must be a decimal number from 0 to {MaxAmount}");
+            return OpenApiResult.Fail(Failure.Invalid("payAmt", $"must be a decimal number from 0 to {MaxAmount}"));
         var services = http.RequestServices;
         var zone = await services.GetRequiredService<BusinessZoneCache>().GetAsync(ct);
         if (!CardCalendar.TryParseLocal(saleTimeText, zone, out var saleTime))
-            return Failure.Invalid("saleTime", $"expected {CardCalendar.LocalFormat}");
+            return OpenApiResult.Fail(Failure.Invalid("saleTime", $"expected {CardCalendar.LocalFormat}"));
 
         var request = new SaleRequest(cardInfoId, saleTime, NullIfEmpty(saleUser), NullIfEmpty(saleOrgCode), payAmt!.Value, saleNo, memberId, num);
         var sold = await services.GetRequiredService<ICardSales>().SellAsync(channel, request, ct);
-        return sold.Failure is { } failure ? failure : sold.Value;
+        return sold.Failure is { } failure ? OpenApiResult.Fail(failure) : OpenApiResult.OkJson(sold.Value!);
     }
 
-    private static async Task<Outcome<JsonNode?>> UseAsync(HttpContext http, Channel channel, WireFields p, CancellationToken ct)
+    private static async Task<OpenApiResult> UseAsync(HttpContext http, Channel channel, WireFields p, CancellationToken ct)
     {
         var memberCardId = p.String("memberCardId", 32, required: false);
         var cardCode = p.String("cardCode", 32, required: false);
@@ -113,9 +112,9 @@ public static class OpenApi
         var useNo = p.String("useNo", 64);
         var useTimeText = p.String("useTime", 32, required: false);
         if (p.Error is { } invalid)
-            return invalid;
+            return OpenApiResult.Fail(invalid);
         if (memberCardId.Length == 0 && cardCode.Length == 0)
-            return Failure.Invalid("memberCardId", "memberCardId or cardCode is required");
+            return OpenApiResult.Fail(Failure.Invalid("memberCardId", "memberCardId or cardCode is required"));
 
         var services = http.RequestServices;
         long? useTime = null;
@@ -123,51 +122,51 @@ public static class OpenApi
         {
             var zone = await services.GetRequiredService<BusinessZoneCache>().GetAsync(ct);
             if (!CardCalendar.TryParseLocal(useTimeText, zone, out var parsed))
-                return Failure.Invalid("useTime", $"expected {CardCalendar.LocalFormat}");
+                return OpenApiResult.Fail(Failure.Invalid("useTime", $"expected {CardCalendar.LocalFormat}"));
             // Offline POS send uses late, which is normal; a use from the future is not.
             if (parsed > services.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeMilliseconds() + 5 * 60_000)
-                return Failure.Invalid("useTime", "more than 5 minutes in the future");
+                return OpenApiResult.Fail(Failure.Invalid("useTime", "more than 5 minutes in the future"));
             useTime = parsed;
         }
 
         var request = new UseRequest(memberCardId.Length > 0 ? memberCardId : cardCode, cardProductId, posid, useNo, useTime);
         var used = await services.GetRequiredService<ICardUses>().UseAsync(channel, request, ct);
-        return used.Failure is { } failure ? failure : JsonSerializer.SerializeToNode(used.Value, CardJson.Default.UsageEntryView);
+        return used.Failure is { } failure ? OpenApiResult.Fail(failure) : OpenApiResult.Ok(used.Value!, CardJson.Default.UsageEntryView);
     }
 
-    private static async Task<Outcome<JsonNode?>> CancelAsync(HttpContext http, Channel channel, WireFields p, CancellationToken ct)
+    private static async Task<OpenApiResult> CancelAsync(HttpContext http, Channel channel, WireFields p, CancellationToken ct)
     {
         var useNo = p.String("useNo", 64);
         if (p.Error is { } invalid)
-            return invalid;
+            return OpenApiResult.Fail(invalid);
         var cancelled = await http.RequestServices.GetRequiredService<CardUsage>().CancelAsync(channel, useNo, ct);
-        return cancelled.Failure is { } failure ? failure : JsonSerializer.SerializeToNode(cancelled.Value, CardJson.Default.UsageEntryView);
+        return cancelled.Failure is { } failure ? OpenApiResult.Fail(failure) : OpenApiResult.Ok(cancelled.Value!, CardJson.Default.UsageEntryView);
     }
 
-    private static async Task<Outcome<JsonNode?>> RefundAsync(HttpContext http, Channel channel, WireFields p, CancellationToken ct)
+    private static async Task<OpenApiResult> RefundAsync(HttpContext http, Channel channel, WireFields p, CancellationToken ct)
     {
         var saleNo = p.String("saleNo", 64);
         var refundAmt = p.Decimal("refundAmt", maxScale: 2, required: false);
         if (p.Error is { } invalid)
-            return invalid;
+            return OpenApiResult.Fail(invalid);
         if (refundAmt < 0)
-            return Failure.Invalid("refundAmt", "must be a non-negative decimal number");
+            return OpenApiResult.Fail(Failure.Invalid("refundAmt", "must be a non-negative decimal number"));
         var refunded = await http.RequestServices.GetRequiredService<CardSales>().RefundAsync(channel, saleNo, refundAmt, ct);
-        return refunded.Failure is { } failure ? failure : JsonSerializer.SerializeToNode(refunded.Value, CardJson.Default.RefundView);
+        return refunded.Failure is { } failure ? OpenApiResult.Fail(failure) : OpenApiResult.Ok(refunded.Value!, CardJson.Default.RefundView);
     }
 
-    private static async Task<Outcome<JsonNode?>> QueryAsync(HttpContext http, Channel channel, WireFields p, CancellationToken ct)
+    private static async Task<OpenApiResult> QueryAsync(HttpContext http, Channel channel, WireFields p, CancellationToken ct)
     {
         var memberId = p.String("memberId", 32);
         if (p.Error is { } invalid)
-            return invalid;
+            return OpenApiResult.Fail(invalid);
         var db = http.RequestServices.GetRequiredService<PatronDb>();
         var member = await MemberLookup.FindAsync(db, memberId, ct);
         if (member is null)
-            return new Failure(ErrorCode.MemberNotFound, $"member {memberId} not found");
+            return OpenApiResult.Fail(new Failure(ErrorCode.MemberNotFound, $"member {memberId} not found"));
         // A channel sees what it sold, not other partners' sales (their prices, saleNos, cards).
         var cards = await CardQueries.MemberCardsAsync(db, member.Id, ct, soldBy: channel.Id);
-        return JsonSerializer.SerializeToNode(cards, CardJson.Default.ListMemberCardView);
+        return OpenApiResult.Ok(cards, CardJson.Default.ListMemberCardView);
     }
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;

@@ -1,6 +1,8 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using System.Text.Unicode;
 
 namespace Patron.Compat;
@@ -15,34 +17,62 @@ public sealed class OpenApiOptions
 }
 
 /// <summary>The open API's answer <c>{code, msg, data}</c>: HTTP 200 for every business error, 429 over the rate limit.</summary>
-public sealed class OpenApiResult(ErrorCode code, string msg, JsonNode? data, int? status = null) : IResult
+public sealed class OpenApiResult : IResult
 {
-    private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.Create(UnicodeRanges.All) };
+    /// <summary>How the envelope is written: letters of every script as they are, as the seed's partners read them.</summary>
+    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.Create(UnicodeRanges.All) };
 
-    public ErrorCode Code => code;
+    private readonly ErrorCode _code;
+    private readonly string _msg;
+    private readonly Action<Utf8JsonWriter>? _writeData;
+    private readonly int? _status;
 
-    public static OpenApiResult Ok(JsonNode? data) => new(ErrorCode.Ok, PointsEnvelope.Success, data);
+    private OpenApiResult(ErrorCode code, string msg, Action<Utf8JsonWriter>? writeData, int? status) =>
+        (_code, _msg, _writeData, _status) = (code, msg, writeData, status);
+
+    public ErrorCode Code => _code;
+
+    /// <summary>A value written straight into the envelope by its source-generated serializer.</summary>
+    public static OpenApiResult Ok<T>(T data, JsonTypeInfo<T> type) =>
+        new(ErrorCode.Ok, PointsEnvelope.Success, json => JsonSerializer.Serialize(json, data, type), null);
+
+    /// <summary>An answer already written as JSON text (see <see cref="JsonText{T}"/>), such as one a sale keeps for a retry.</summary>
+    public static OpenApiResult OkJson(string json) =>
+        new(ErrorCode.Ok, PointsEnvelope.Success, writer => writer.WriteRawValue(json), null);
 
     public static OpenApiResult Fail(Failure failure, int? status = null) => new(failure.Code, failure.Message, null, status);
 
+    /// <summary>A value as the JSON text this envelope would write for it.</summary>
+    public static string JsonText<T>(T data, JsonTypeInfo<T> type)
+    {
+        var buffer = new ArrayBufferWriter<byte>(2048);
+        using (var json = new Utf8JsonWriter(buffer, WriterOptions))
+            JsonSerializer.Serialize(json, data, type);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
     public async Task ExecuteAsync(HttpContext http)
     {
-        http.Response.StatusCode = status ?? code switch
+        http.Response.StatusCode = _status ?? _code switch
         {
             ErrorCode.Internal => StatusCodes.Status500InternalServerError,
             ErrorCode.RateLimited => StatusCodes.Status429TooManyRequests,
             _ => StatusCodes.Status200OK,
         };
         http.Response.ContentType = "application/json; charset=utf-8";
-        await using var json = new Utf8JsonWriter(http.Response.Body, Options);
-        json.WriteStartObject();
-        json.WriteNumber("code", (int)code);
-        json.WriteString("msg", CompatXml.Writable(msg));
-        json.WritePropertyName("data");
-        if (data is null)
-            json.WriteNullValue();
-        else
-            data.WriteTo(json);
-        json.WriteEndObject();
+        // Into the response's pipe, so that a serializer's flush is a copy rather than a blocking write.
+        using (var json = new Utf8JsonWriter(http.Response.BodyWriter, WriterOptions))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("code", (int)_code);
+            json.WriteString("msg", CompatXml.Writable(_msg));
+            json.WritePropertyName("data");
+            if (_writeData is null)
+                json.WriteNullValue();
+            else
+                _writeData(json);
+            json.WriteEndObject();
+        }
+        await http.Response.BodyWriter.FlushAsync();
     }
 }
