@@ -83,6 +83,22 @@ public abstract partial class CardSaleTests(Backend backend) : PatronTest(backen
     }
 
     [Fact]
+    public async Task ASaleStoredByAnEarlierVersionIsRepeatedAsStored()
+    {
+        var first = await OpenApi.SellAsync("S-7");
+        // Earlier versions kept the answer with every letter outside ASCII escaped (\uXXXX).
+        var escaped = first.Data!.ToJsonString();
+        Assert.Contains("\\u", escaped);
+        await App.QueryAsync(db => db.CardSales.Where(s => s.SaleNo == "S-7").ExecuteUpdateAsync(u => u.SetProperty(s => s.ResultJson, escaped)));
+
+        var again = await OpenApi.SellAsync("S-7");
+
+        Assert.Equal(0, again.Code);
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(first.Data, again.Data));
+        Assert.Equal(1, await App.QueryAsync(db => db.MemberCards.CountAsync()));
+    }
+
+    [Fact]
     public async Task TheSameSaleNoWithOtherContentIs2003()
     {
         await OpenApi.SellAsync("S-5", num: 2);
