@@ -99,6 +99,18 @@ public abstract partial class CardSaleTests(Backend backend) : PatronTest(backen
     }
 
     [Fact]
+    public async Task AKeptAnswerThatIsNotJsonIsA5000EnvelopeNotABrokenOne()
+    {
+        await OpenApi.SellAsync("S-8");
+        await App.QueryAsync(db => db.CardSales.Where(s => s.SaleNo == "S-8").ExecuteUpdateAsync(u => u.SetProperty(s => s.ResultJson, "{\"id\":")));
+
+        var again = await OpenApi.SellAsync("S-8"); // the envelope is parsed whole, or this throws
+
+        Assert.Equal((System.Net.HttpStatusCode.InternalServerError, 5000, null), (again.Status, again.Code, again.Data));
+        Assert.Equal(1, await App.QueryAsync(db => db.MemberCards.CountAsync()));
+    }
+
+    [Fact]
     public async Task TheSameSaleNoWithOtherContentIs2003()
     {
         await OpenApi.SellAsync("S-5", num: 2);

@@ -36,9 +36,19 @@ public sealed class OpenApiResult : IResult
     public static OpenApiResult Ok<T>(T data, JsonTypeInfo<T> type) =>
         new(ErrorCode.Ok, PointsEnvelope.Success, json => JsonSerializer.Serialize(json, data, type), null);
 
-    /// <summary>An answer already written as JSON text (see <see cref="JsonText{T}"/>), such as one a sale keeps for a retry.</summary>
-    public static OpenApiResult OkJson(string json) =>
-        new(ErrorCode.Ok, PointsEnvelope.Success, writer => writer.WriteRawValue(json), null);
+    /// <summary>
+    /// An answer already written as JSON text (see <see cref="JsonText{T}"/>), such as one a sale
+    /// keeps for a retry. It is checked here, before any of the envelope is written: text that is
+    /// not one JSON value throws now, and the caller gets a whole 5000 envelope, not a broken one.
+    /// </summary>
+    public static OpenApiResult OkJson(string json)
+    {
+        var utf8 = Encoding.UTF8.GetBytes(json);
+        var reader = new Utf8JsonReader(utf8);
+        if (!reader.Read() || !reader.TrySkip() || reader.Read())
+            throw new JsonException("a kept answer is not one JSON value");
+        return new(ErrorCode.Ok, PointsEnvelope.Success, writer => writer.WriteRawValue(utf8, skipInputValidation: true), null);
+    }
 
     public static OpenApiResult Fail(Failure failure, int? status = null) => new(failure.Code, failure.Message, null, status);
 
