@@ -20,7 +20,7 @@ public sealed class OpenApiOptions
 public sealed class OpenApiResult : IResult
 {
     /// <summary>How the envelope is written: letters of every script as they are, as the seed's partners read them.</summary>
-    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.Create(UnicodeRanges.All) };
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.Create(UnicodeRanges.All) };
 
     private readonly ErrorCode _code;
     private readonly string _msg;
