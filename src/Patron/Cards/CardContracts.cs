@@ -18,10 +18,14 @@ public record MemberCardView(
 /// <summary>The seed's <c>list</c>: the codes issued for one card.</summary>
 public sealed record CouponList(string CpnId, IReadOnlyList<string> CpnCodes);
 
-/// <summary>sendMncardForSale's answer: the first card's fields, then <c>list</c> and every card in <c>cards</c>.</summary>
+/// <summary>
+/// sendMncardForSale's answer: the first card's fields, then <c>list</c> (the card sold and the
+/// codes issued) and every card in <c>cards</c>.
+/// </summary>
 public sealed record SaleAnswer : MemberCardView
 {
-    public SaleAnswer(IReadOnlyList<MemberCardView> cards, CouponList list) : base(cards[0]) => (List, Cards) = ([list], cards);
+    public SaleAnswer(IReadOnlyList<MemberCardView> cards) : base(cards[0]) =>
+        (List, Cards) = ([new CouponList(cards[0].CardInfoId, [.. cards.Select(c => c.Id)])], cards);
 
     [JsonPropertyOrder(1)]
     public IReadOnlyList<CouponList> List { get; }

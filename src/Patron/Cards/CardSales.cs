@@ -83,7 +83,7 @@ public sealed class CardSales(PatronDb db, TimeProvider clock) : ICardSales
             SaleUser = request.SaleUser, SaleOrgCode = request.SaleOrgCode, CreateTime = now, RequestHash = hash, ResultJson = "",
         };
         var cards = Enumerable.Range(0, request.Num).Select(_ => NewCard(card, member, begin, end, now)).ToList();
-        var answer = new SaleAnswer([.. cards.Select(c => c.ToView(sale, card.Name))], new CouponList(card.Id, [.. cards.Select(c => c.Id)]));
+        var answer = new SaleAnswer([.. cards.Select(c => c.ToView(sale, card.Name))]);
         sale.ResultJson = OpenApiResult.JsonText(answer, CardJson.Default.SaleAnswer);
         return (sale, cards);
     }

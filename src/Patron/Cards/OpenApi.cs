@@ -37,26 +37,26 @@ public static class OpenApi
     {
         var body = await WireBody.ReadAsync(http.Request, "envelope", ct);
         if (body.Failure is { } malformed)
-            return OpenApiResult.Fail(malformed);
+            return malformed;
         var envelope = new WireFields(body.Value!);
         var channelName = envelope.String("channel", 64);
         var timestampText = envelope.String("timestamp", 20);
         var param = envelope.String("param", WireBody.MaxBytes);
         if (envelope.Error is { } invalid)
-            return OpenApiResult.Fail(invalid);
+            return invalid;
 
         var channel = await channels.ByNameAsync(channelName, ct);
         if (channel is null)
-            return OpenApiResult.Fail(new Failure(ErrorCode.UnknownChannel, $"unknown channel {channelName}"));
+            return new Failure(ErrorCode.UnknownChannel, $"unknown channel {channelName}");
         if (!long.TryParse(timestampText, out var timestamp))
-            return OpenApiResult.Fail(Failure.Invalid("timestamp", "epoch milliseconds"));
+            return Failure.Invalid("timestamp", "epoch milliseconds");
         var skew = Math.Abs(clock.GetUtcNow().ToUnixTimeMilliseconds() - timestamp);
         if (skew > options.Value.TimestampWindowSeconds * 1000L)
-            return OpenApiResult.Fail(new Failure(ErrorCode.TimestampOutsideWindow, $"timestamp is more than {options.Value.TimestampWindowSeconds} s from the server clock"));
+            return new Failure(ErrorCode.TimestampOutsideWindow, $"timestamp is more than {options.Value.TimestampWindowSeconds} s from the server clock");
         if (!Methods.TryGetValue(method, out var target))
-            return OpenApiResult.Fail(Failure.Invalid("method", $"unknown method {method}"));
+            return Failure.Invalid("method", $"unknown method {method}");
         if (!channel.HasScope(target.Scope))
-            return OpenApiResult.Fail(new Failure(ErrorCode.ScopeNotGranted, $"channel {channel.Name} does not have the scope {target.Scope}"));
+            return new Failure(ErrorCode.ScopeNotGranted, $"channel {channel.Name} does not have the scope {target.Scope}");
 
         var plaintext = OpenApiCipher.Decrypt(channel.Cipher, secrets.DesKey(channel), param, channelName, timestampText);
         JsonObject? json = null;
@@ -71,10 +71,10 @@ public static class OpenApi
         {
         }
         if (json is null)
-            return OpenApiResult.Fail(new Failure(ErrorCode.CannotDecrypt, "param cannot be decrypted with the channel's key"));
+            return new Failure(ErrorCode.CannotDecrypt, "param cannot be decrypted with the channel's key");
         // Counted only once the key has proved the caller, so that nobody else can spend a channel's allowance.
         if (limiter.TryAcquire(channel, http.Response) is { } limited)
-            return OpenApiResult.Fail(limited);
+            return limited;
 
         return await target.Run(http, channel, new WireFields(json), ct);
     }
@@ -90,17 +90,17 @@ public static class OpenApi
         var memberId = p.String("memberId", 32);
         var num = (int)p.Long("num", 1, SaleRequest.MaxNum, whenMissing: 1);
         if (p.Error is { } invalid)
-            return OpenApiResult.Fail(invalid);
+            return invalid;
         if (payAmt is < 0 or > MaxAmount)
-            return OpenApiResult.Fail(Failure.Invalid("payAmt", $"must be a decimal number from 0 to {MaxAmount}"));
+            return Failure.Invalid("payAmt", $"must be a decimal number from 0 to {MaxAmount}");
         var services = http.RequestServices;
         var zone = await services.GetRequiredService<BusinessZoneCache>().GetAsync(ct);
         if (!CardCalendar.TryParseLocal(saleTimeText, zone, out var saleTime))
-            return OpenApiResult.Fail(Failure.Invalid("saleTime", $"expected {CardCalendar.LocalFormat}"));
+            return Failure.Invalid("saleTime", $"expected {CardCalendar.LocalFormat}");
 
         var request = new SaleRequest(cardInfoId, saleTime, NullIfEmpty(saleUser), NullIfEmpty(saleOrgCode), payAmt!.Value, saleNo, memberId, num);
         var sold = await services.GetRequiredService<ICardSales>().SellAsync(channel, request, ct);
-        return sold.Failure is { } failure ? OpenApiResult.Fail(failure) : OpenApiResult.OkJson(sold.Value!);
+        return sold.Failure is { } failure ? failure : OpenApiResult.OkJson(sold.Value!);
     }
 
     private static async Task<OpenApiResult> UseAsync(HttpContext http, Channel channel, WireFields p, CancellationToken ct)
@@ -112,9 +112,9 @@ public static class OpenApi
         var useNo = p.String("useNo", 64);
         var useTimeText = p.String("useTime", 32, required: false);
         if (p.Error is { } invalid)
-            return OpenApiResult.Fail(invalid);
+            return invalid;
         if (memberCardId.Length == 0 && cardCode.Length == 0)
-            return OpenApiResult.Fail(Failure.Invalid("memberCardId", "memberCardId or cardCode is required"));
+            return Failure.Invalid("memberCardId", "memberCardId or cardCode is required");
 
         var services = http.RequestServices;
         long? useTime = null;
@@ -122,25 +122,25 @@ public static class OpenApi
         {
             var zone = await services.GetRequiredService<BusinessZoneCache>().GetAsync(ct);
             if (!CardCalendar.TryParseLocal(useTimeText, zone, out var parsed))
-                return OpenApiResult.Fail(Failure.Invalid("useTime", $"expected {CardCalendar.LocalFormat}"));
+                return Failure.Invalid("useTime", $"expected {CardCalendar.LocalFormat}");
             // Offline POS send uses late, which is normal; a use from the future is not.
             if (parsed > services.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeMilliseconds() + 5 * 60_000)
-                return OpenApiResult.Fail(Failure.Invalid("useTime", "more than 5 minutes in the future"));
+                return Failure.Invalid("useTime", "more than 5 minutes in the future");
             useTime = parsed;
         }
 
         var request = new UseRequest(memberCardId.Length > 0 ? memberCardId : cardCode, cardProductId, posid, useNo, useTime);
         var used = await services.GetRequiredService<ICardUses>().UseAsync(channel, request, ct);
-        return used.Failure is { } failure ? OpenApiResult.Fail(failure) : OpenApiResult.Ok(used.Value!, CardJson.Default.UsageEntryView);
+        return used.Failure is { } failure ? failure : OpenApiResult.Ok(used.Value!, CardJson.Default.UsageEntryView);
     }
 
     private static async Task<OpenApiResult> CancelAsync(HttpContext http, Channel channel, WireFields p, CancellationToken ct)
     {
         var useNo = p.String("useNo", 64);
         if (p.Error is { } invalid)
-            return OpenApiResult.Fail(invalid);
+            return invalid;
         var cancelled = await http.RequestServices.GetRequiredService<CardUsage>().CancelAsync(channel, useNo, ct);
-        return cancelled.Failure is { } failure ? OpenApiResult.Fail(failure) : OpenApiResult.Ok(cancelled.Value!, CardJson.Default.UsageEntryView);
+        return cancelled.Failure is { } failure ? failure : OpenApiResult.Ok(cancelled.Value!, CardJson.Default.UsageEntryView);
     }
 
     private static async Task<OpenApiResult> RefundAsync(HttpContext http, Channel channel, WireFields p, CancellationToken ct)
@@ -148,22 +148,22 @@ public static class OpenApi
         var saleNo = p.String("saleNo", 64);
         var refundAmt = p.Decimal("refundAmt", maxScale: 2, required: false);
         if (p.Error is { } invalid)
-            return OpenApiResult.Fail(invalid);
+            return invalid;
         if (refundAmt < 0)
-            return OpenApiResult.Fail(Failure.Invalid("refundAmt", "must be a non-negative decimal number"));
+            return Failure.Invalid("refundAmt", "must be a non-negative decimal number");
         var refunded = await http.RequestServices.GetRequiredService<CardSales>().RefundAsync(channel, saleNo, refundAmt, ct);
-        return refunded.Failure is { } failure ? OpenApiResult.Fail(failure) : OpenApiResult.Ok(refunded.Value!, CardJson.Default.RefundView);
+        return refunded.Failure is { } failure ? failure : OpenApiResult.Ok(refunded.Value!, CardJson.Default.RefundView);
     }
 
     private static async Task<OpenApiResult> QueryAsync(HttpContext http, Channel channel, WireFields p, CancellationToken ct)
     {
         var memberId = p.String("memberId", 32);
         if (p.Error is { } invalid)
-            return OpenApiResult.Fail(invalid);
+            return invalid;
         var db = http.RequestServices.GetRequiredService<PatronDb>();
         var member = await MemberLookup.FindAsync(db, memberId, ct);
         if (member is null)
-            return OpenApiResult.Fail(new Failure(ErrorCode.MemberNotFound, $"member {memberId} not found"));
+            return new Failure(ErrorCode.MemberNotFound, $"member {memberId} not found");
         // A channel sees what it sold, not other partners' sales (their prices, saleNos, cards).
         var cards = await CardQueries.MemberCardsAsync(db, member.Id, ct, soldBy: channel.Id);
         return OpenApiResult.Ok(cards, CardJson.Default.ListMemberCardView);

@@ -52,6 +52,9 @@ public sealed class OpenApiResult : IResult
 
     public static OpenApiResult Fail(Failure failure, int? status = null) => new(failure.Code, failure.Message, null, status);
 
+    /// <summary>A failure answers with its code and no data, as <see cref="Outcome{T}"/> carries it.</summary>
+    public static implicit operator OpenApiResult(Failure failure) => Fail(failure);
+
     /// <summary>A value as the JSON text this envelope would write for it.</summary>
     public static string JsonText<T>(T data, JsonTypeInfo<T> type)
     {
