@@ -155,7 +155,7 @@ public sealed class CatalogValidationTests
     {
         var catalog = TestCatalog.Build();
         catalog["levels"]![1]!.AsObject().Remove("threshold");
-        var database = Path.Combine(Path.GetTempPath(), "patron-tests", $"{Guid.NewGuid():N}.db");
+        var database = TestScratch.NewPath("db-", ".db");
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { typeof(Program).Assembly.Location, "--catalog", TestCatalog.Write(catalog), "--connection", $"Data Source={database}", "--urls", "http://127.0.0.1:0" },

@@ -30,8 +30,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     [Fact]
     public async Task OnSqliteTheServiceKilledTwiceUnderLoadLosesNothingAndCountsNothingTwice()
     {
-        var folder = Directory.CreateTempSubdirectory("patron-fault-");
-        var connection = $"Data Source={Path.Combine(folder.FullName, "patron.db")}";
+        var connection = $"Data Source={TestScratch.NewPath("fault-", ".db")}";
         var catalog = TestCatalog.Write(TestCatalog.Build());
         await using var service = new PatronProcess("sqlite", connection, catalog, Fast);
         await service.StartAsync();

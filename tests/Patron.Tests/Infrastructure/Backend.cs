@@ -14,12 +14,7 @@ public abstract class Backend
     {
         public override string Storage => "sqlite";
 
-        public override Task<string> NewDatabaseAsync()
-        {
-            var folder = Path.Combine(Path.GetTempPath(), "patron-tests");
-            Directory.CreateDirectory(folder);
-            return Task.FromResult($"Data Source={Path.Combine(folder, Guid.NewGuid().ToString("N") + ".db")}");
-        }
+        public override Task<string> NewDatabaseAsync() => Task.FromResult($"Data Source={TestScratch.NewPath("db-", ".db")}");
     }
 
     private sealed class PostgresBackend : Backend

@@ -21,6 +21,9 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     private PostgresCluster(string bin, string dir, int port, bool durable) => (_bin, _dir, _port, _durable) = (bin, dir, port, durable);
 
+    /// <summary>The PostgreSQL 15 binaries: Debian's, unless PATRON_PG_BIN says otherwise.</summary>
+    public static string Bin => Environment.GetEnvironmentVariable("PATRON_PG_BIN") ?? "/usr/lib/postgresql/15/bin";
+
     public static Task<PostgresCluster> GetAsync() => Shared.Value;
 
     /// <summary>
@@ -56,20 +59,16 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     private static async Task<PostgresCluster> StartAsync(bool durable)
     {
-        var bin = Environment.GetEnvironmentVariable("PATRON_PG_BIN") ?? "/usr/lib/postgresql/15/bin";
+        var bin = Bin;
         if (!File.Exists(Path.Combine(bin, "initdb")))
             throw new InvalidOperationException($"PostgreSQL binaries not found in {bin}: install postgresql-15 (the tests need a real server).");
 
-        await SweepOrphansAsync(bin);
-        var dir = Path.Combine(Path.GetTempPath(), "patron-pg-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(dir);
-        await File.WriteAllTextAsync(dir + OwnerSuffix, Owner(Environment.ProcessId));
+        var dir = TestScratch.NewFolder("pg-"); // the run's watchdog stops it once the test host is gone
         var cluster = new PostgresCluster(bin, dir, FreePort(), durable);
         if (Environment.UserName == "root")
             await RunAsync("chown", $"postgres \"{dir}\"");
         await cluster.AsPostgresAsync("initdb", $"-D \"{dir}\" -U postgres -A trust -E UTF8 --locale=C --no-sync");
         await cluster.PgCtlAsync(cluster.StartArguments());
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.Destroy();
         return cluster;
     }
 
@@ -100,50 +99,10 @@ public sealed class PostgresCluster : IAsyncDisposable
         {
             if (Directory.Exists(_dir))
                 Directory.Delete(_dir, recursive: true);
-            File.Delete(_dir + OwnerSuffix);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // A leftover folder in /tmp is harmless; the next run sweeps it.
-        }
-    }
-
-    private const string OwnerSuffix = ".owner";
-
-    /// <summary>A process by its id and start time, so that a reused id does not pass for the test run that made a cluster.</summary>
-    private static string Owner(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return $"{pid} {stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19]}";
-        }
-        catch (IOException)
-        {
-            return "";
-        }
-    }
-
-    /// <summary>
-    /// Stops and removes the clusters of test runs that are gone. Clean-up at exit is best effort: a
-    /// test host that is killed, or not given the time, leaves its cluster running.
-    /// </summary>
-    private static async Task SweepOrphansAsync(string bin)
-    {
-        foreach (var marker in Directory.EnumerateFiles(Path.GetTempPath(), "patron-pg-*" + OwnerSuffix))
-        {
-            string owner;
-            try
-            {
-                owner = File.ReadAllText(marker).Trim();
-            }
-            catch (IOException)
-            {
-                continue; // removed meanwhile by the run that made it
-            }
-            if (!int.TryParse(owner.Split(' ')[0], out var pid) || Owner(pid) == owner)
-                continue; // its test run is still going, or the marker does not say whose it is
-            await Task.Run(new PostgresCluster(bin, marker[..^OwnerSuffix.Length], 0, durable: false).Destroy);
+            // The run's watchdog removes it with the run's folder.
         }
     }
 

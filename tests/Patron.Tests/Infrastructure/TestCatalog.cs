@@ -59,9 +59,7 @@ public static class TestCatalog
 
     public static string Write(JsonObject catalog)
     {
-        var folder = Path.Combine(Path.GetTempPath(), "patron-tests");
-        Directory.CreateDirectory(folder);
-        var path = Path.Combine(folder, $"catalog-{Guid.NewGuid():N}.json");
+        var path = TestScratch.NewPath("catalog-", ".json");
         File.WriteAllText(path, catalog.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return path;
     }
