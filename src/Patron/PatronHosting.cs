@@ -108,17 +108,17 @@ public sealed class PatronExceptionHandler(ILogger<PatronExceptionHandler> logge
     /// <summary>The failure in the envelope of the partner API that was called; false for any other path.</summary>
     private static async ValueTask<bool> TryWriteEnvelopeAsync(HttpContext http, Failure failure, int status)
     {
-        var path = http.Request.Path.Value ?? "";
-        if (path.StartsWith("/api/Setting/", StringComparison.OrdinalIgnoreCase))
+        switch (PartnerApis.Of(http.Request.Path))
         {
-            await PointsEnvelope.Failed(failure, pointShape: path.EndsWith("/Point/Add", StringComparison.OrdinalIgnoreCase), status).ExecuteAsync(http);
-            return true;
+            case PartnerApi.Points:
+                var pointShape = http.Request.Path.Value!.EndsWith("/Point/Add", StringComparison.OrdinalIgnoreCase);
+                await PointsEnvelope.Failed(failure, pointShape, status).ExecuteAsync(http);
+                return true;
+            case PartnerApi.Open:
+                await OpenApiResult.Fail(failure, status).ExecuteAsync(http);
+                return true;
+            default:
+                return false;
         }
-        if (path.Contains("/openapi/", StringComparison.OrdinalIgnoreCase))
-        {
-            await OpenApiResult.Fail(failure, status).ExecuteAsync(http);
-            return true;
-        }
-        return false;
     }
 }

@@ -2,6 +2,7 @@ using Patron;
 using Patron.Cards;
 using Patron.Catalog;
 using Patron.Channels;
+using Patron.Compat;
 using Patron.Console;
 using Patron.Data;
 using Patron.Levels;
@@ -19,7 +20,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 // Only the console speaks a language: partners' calls skip setting the culture (an execution-context change per request).
-app.UseWhen(http => !IsPartnerCall(http.Request.Path), console => console.UseRequestLocalization());
+app.UseWhen(http => PartnerApis.Of(http.Request.Path) == PartnerApi.None, console => console.UseRequestLocalization());
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
@@ -58,8 +59,4 @@ catch (CatalogException e)
 await app.RunAsync();
 return 0;
 
-public partial class Program
-{
-    private static bool IsPartnerCall(PathString path) =>
-        path.StartsWithSegments("/api/Setting", StringComparison.OrdinalIgnoreCase) || path.Value?.Contains("/openapi/v1/", StringComparison.OrdinalIgnoreCase) == true;
-}
+public partial class Program;
