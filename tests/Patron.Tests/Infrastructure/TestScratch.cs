@@ -46,11 +46,14 @@ public static class TestScratch
         return folder;
     }
 
-    /// <summary>Stops every cluster still running in <paramref name="folder"/>, then removes the folder.</summary>
+    /// <summary>
+    /// Stops every cluster still running in <paramref name="folder"/>, then removes the folder, its
+    /// owner file first, so that a sweep starting meanwhile leaves it alone.
+    /// </summary>
     private static string CleanUp(string folder) =>
-        $"for d in '{folder}'/pg-*; do [ -f \"$d/postmaster.pid\" ] && {PgCtl} stop -D \"$d\" -m immediate -w; done; rm -rf '{folder}'";
+        $"rm -f '{folder}/{OwnerFile}'; for d in '{folder}'/pg-*; do [ -f \"$d/postmaster.pid\" ] && {PgCtl} stop -D \"$d\" -m immediate -w; done; rm -rf '{folder}'";
 
-    /// <summary>Cleans up after earlier runs whose host is gone but whose folder is not.</summary>
+    /// <summary>Cleans up, in the background, after earlier runs whose host is gone but whose folder is not.</summary>
     private static void SweepOrphans()
     {
         foreach (var folder in Directory.EnumerateDirectories(Path.GetTempPath(), Prefix + "*"))
@@ -66,14 +69,7 @@ public static class TestScratch
             }
             if (!int.TryParse(owner.Split(' ')[0], out var pid) || Owner(pid) == owner)
                 continue; // its run is still going, or the marker does not say whose it is
-            try
-            {
-                Bash(CleanUp(folder));
-            }
-            catch (InvalidOperationException)
-            {
-                // Someone else's leftovers are no reason to fail this run; the next run tries again.
-            }
+            Bash($"( {CleanUp(folder)} ) </dev/null >/dev/null 2>&1 &"); // a large folder takes a while to remove
         }
     }
 
