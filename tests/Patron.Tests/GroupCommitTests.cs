@@ -85,6 +85,30 @@ public abstract class GroupCommitTests(Backend backend) : PatronTest(backend)
 
 public sealed class GroupCommitTestsOnSqlite() : GroupCommitTests(Backend.Sqlite);
 
+/// <summary>
+/// How many writer loops run: <c>--GroupCommit:Writers</c> on PostgreSQL; one on SQLite, which
+/// lets one transaction write at a time, so that a second loop never waits in its busy handler.
+/// </summary>
+public abstract class WriterLoopTests(Backend backend, int expected) : PatronTest(backend)
+{
+    protected override void ConfigureHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder) =>
+        builder.UseSetting("GroupCommit:Writers", "3");
+
+    [Fact]
+    public async Task PointAddRunsTheWriterLoopsItsDatabaseCanUse()
+    {
+        Assert.Equal(expected, App.Services.GetRequiredService<PointsWriter>().WriterLoops);
+        // …and they settle requests, concurrent ones included.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Partner.AddPointsAsync(5, "P", 1, $"w-{i}", key: $"w-{i}")));
+        Assert.All(answers, a => Assert.Equal(0, a.Errcode));
+        Assert.Equal(12, await BalanceAsync(5));
+    }
+}
+
+public sealed class WriterLoopTestsOnSqlite() : WriterLoopTests(Backend.Sqlite, expected: 1);
+
+public sealed class WriterLoopTestsOnPostgres() : WriterLoopTests(Backend.Postgres, expected: 3);
+
 public sealed class GroupCommitTestsOnPostgres() : GroupCommitTests(Backend.Postgres)
 {
     [Fact]

@@ -16,6 +16,13 @@ public sealed class GroupCommitOptions
 
     /// <summary>How long a writer waits for more requests before it commits a batch that is not full; 0, not at all.</summary>
     public int GatherMilliseconds { get; set; }
+
+    /// <summary>
+    /// These options with one writer loop, for a database that lets one transaction write at a
+    /// time (SQLite): a second loop would only wait for the lock in SQLite's busy handler, which
+    /// sleeps 1, 2, 5, 10… ms between tries, while its requests could have joined the next batch.
+    /// </summary>
+    public GroupCommitOptions OneWriter() => new() { MaxBatch = MaxBatch, Writers = 1, GatherMilliseconds = GatherMilliseconds };
 }
 
 /// <summary>
@@ -89,6 +96,9 @@ public abstract class GroupCommit<TRequest, TResult> : IAsyncDisposable
             await SettleAsync(batch, requests);
         }
     }
+
+    /// <summary>The writer loops this process runs for this kind of request.</summary>
+    public int WriterLoops => _writers.Length;
 
     /// <summary>Batches committed so far, and the largest: what group commit achieved.</summary>
     public (long Batches, int Largest) Stats => (Interlocked.Read(ref _batches), Volatile.Read(ref _largestBatch));

@@ -195,11 +195,12 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
 }
 
 /// <summary>
-/// SQLite has one writer at a time and no round trips: the batch runs as plain prepared statements
-/// inside one IMMEDIATE transaction, and its one commit is the batch's one flush.
+/// SQLite has one writer at a time and no round trips: one writer loop, whatever
+/// <c>--GroupCommit:Writers</c> says, runs each batch as plain prepared statements inside one
+/// IMMEDIATE transaction, and its one commit is the batch's one flush.
 /// </summary>
 public sealed class SqlitePointsWriter(SqliteConnectionStringBuilder connection, GroupCommitOptions options, ILogger<PointsWriter> log,
-    TimeProvider clock) : PointsWriter(options, log, clock)
+    TimeProvider clock) : PointsWriter(options.OneWriter(), log, clock)
 {
     private static readonly DateTimeOffsetToBinaryConverter Instants = new();
     private readonly string _connection = connection.ToString();
