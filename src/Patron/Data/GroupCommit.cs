@@ -22,7 +22,12 @@ public sealed class GroupCommitOptions
     /// time (SQLite): a second loop would only wait for the lock in SQLite's busy handler, which
     /// sleeps 1, 2, 5, 10… ms between tries, while its requests could have joined the next batch.
     /// </summary>
-    public GroupCommitOptions OneWriter() => new() { MaxBatch = MaxBatch, Writers = 1, GatherMilliseconds = GatherMilliseconds };
+    public GroupCommitOptions OneWriter()
+    {
+        var one = (GroupCommitOptions)MemberwiseClone();
+        one.Writers = 1;
+        return one;
+    }
 }
 
 /// <summary>
