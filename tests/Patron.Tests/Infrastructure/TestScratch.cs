@@ -39,7 +39,11 @@ public static class TestScratch
     {
         SweepOrphans();
         var folder = Path.Combine(Path.GetTempPath(), Prefix + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(folder); // 0755 under the usual umask: the postgres user can reach its clusters
+        Directory.CreateDirectory(folder);
+        // Whatever the umask, the postgres user must reach the clusters inside (chmod, unlike mkdir, ignores it).
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         File.WriteAllText(Path.Combine(folder, OwnerFile), Owner(Environment.ProcessId));
         // The watchdog is orphaned at once (the shell that starts it exits), so killing the host's process tree does not reach it.
         Bash($"( while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 1; done; {CleanUp(folder)} ) </dev/null >/dev/null 2>&1 &");
