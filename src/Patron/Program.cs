@@ -58,5 +58,3 @@ catch (CatalogException e)
 }
 await app.RunAsync();
 return 0;
-
-public partial class Program;
