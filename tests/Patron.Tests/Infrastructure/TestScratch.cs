@@ -13,6 +13,7 @@ public static class TestScratch
 {
     private const string Prefix = "patron-run-";
     private const string OwnerFile = "owner";
+    private static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(10);
     private static readonly Lazy<string> Run = new(Create);
 
     /// <summary>The run's folder, made (and its watchdog started) on first use.</summary>
@@ -69,9 +70,13 @@ public static class TestScratch
             }
             catch (IOException)
             {
-                continue; // being made, or removed meanwhile by its watchdog
+                // Being made, or being removed by its watchdog (which touches the folder as it goes), unless
+                // untouched for a while: then its removal was cut short, as when CI ends a run's processes.
+                if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(folder) < AbandonedAfter)
+                    continue;
+                owner = "";
             }
-            if (!int.TryParse(owner.Split(' ')[0], out var pid) || Owner(pid) == owner)
+            if (owner != "" && (!int.TryParse(owner.Split(' ')[0], out var pid) || Owner(pid) == owner))
                 continue; // its run is still going, or the marker does not say whose it is
             Bash($"( {CleanUp(folder)} ) </dev/null >/dev/null 2>&1 &"); // a large folder takes a while to remove
         }
