@@ -173,6 +173,56 @@ public abstract class PointAddTests(Backend backend) : PatronTest(backend)
     }
 
     [Fact]
+    public async Task ABodySentInPiecesWithoutALengthIsReadWhole()
+    {
+        var body = """{"MemberId":1,"BusiType":"P","BusiBillNum":"x","ChangeValue":7}""";
+        var answer = await PostInPiecesAsync(body, pieceBytes: 5);
+
+        Assert.Equal((HttpStatusCode.OK, 0, 7L), (answer.Status, answer.Errcode, answer.TagLong("ValuePointAfter")));
+    }
+
+    [Fact]
+    public async Task ABodyOver64KiBWithoutALengthIsRefusedAndChangesNothing()
+    {
+        var body = $$"""{"MemberId":1,"BusiType":"P","BusiBillNum":"x","ChangeValue":1,"Pad":"{{new string('x', 70 * 1024)}}"}""";
+        var answer = await PostInPiecesAsync(body, pieceBytes: 4096);
+
+        Assert.Equal((HttpStatusCode.BadRequest, 1004), (answer.Status, answer.Errcode));
+        Assert.Contains("64 KiB", answer.Errmsg);
+        Assert.Equal(0, await LedgerCountAsync());
+    }
+
+    /// <summary>A JSON body written a few bytes at a time, with no Content-Length (chunked).</summary>
+    private async Task<Envelope> PostInPiecesAsync(string body, int pieceBytes)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, PointsWireClient.PointAdd)
+        {
+            Content = new PiecesContent(System.Text.Encoding.UTF8.GetBytes(body), pieceBytes),
+        };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await Partner.SendAsync(request);
+        return await Envelope.ReadAsync(response);
+    }
+
+    private sealed class PiecesContent(byte[] bytes, int pieceBytes) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            for (var at = 0; at < bytes.Length; at += pieceBytes)
+            {
+                await stream.WriteAsync(bytes.AsMemory(at, Math.Min(pieceBytes, bytes.Length - at)));
+                await stream.FlushAsync();
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
+    [Fact]
     public async Task AnUnsupportedContentTypeIsInvalid()
     {
         var answer = await Partner.PostRawAsync(PointsWireClient.PointAdd, "MemberId=1", "text/plain");

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -25,7 +27,7 @@ public static class WireBody
     {
         if (request.ContentLength > MaxBytes)
             return TooLarge;
-        var bytes = await ReadLimitedAsync(request.Body, ct);
+        var bytes = await ReadLimitedAsync(request.BodyReader, ct);
         if (bytes is null)
             return TooLarge;
 
@@ -54,18 +56,26 @@ public static class WireBody
 
     private static readonly Failure TooLarge = Failure.Invalid("body", $"larger than {MaxBytes / 1024} KiB");
 
-    private static async Task<byte[]?> ReadLimitedAsync(Stream body, CancellationToken ct)
+    /// <summary>The whole body in one array of its own size (Kestrel's pooled buffers hold it until then), or null past <see cref="MaxBytes"/>.</summary>
+    private static async Task<byte[]?> ReadLimitedAsync(PipeReader body, CancellationToken ct)
     {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[8192];
-        int read;
-        while ((read = await body.ReadAsync(chunk, ct)) > 0)
+        while (true)
         {
-            if (buffer.Length + read > MaxBytes)
+            var read = await body.ReadAsync(ct);
+            var buffer = read.Buffer;
+            if (buffer.Length > MaxBytes)
+            {
+                body.AdvanceTo(buffer.End);
                 return null;
-            buffer.Write(chunk, 0, read);
+            }
+            if (read.IsCompleted)
+            {
+                var bytes = buffer.ToArray();
+                body.AdvanceTo(buffer.End);
+                return bytes;
+            }
+            body.AdvanceTo(buffer.Start, buffer.End); // nothing consumed yet: wait for more
         }
-        return buffer.ToArray();
     }
 
     /// <summary>
