@@ -18,6 +18,12 @@ public sealed class BenchOptions
     public int Members { get; init; } = 10_000;
     public int Cards { get; init; } = 2_000;
 
+    /// <summary>
+    /// The load generator's client: "raw" (<see cref="RawHttpConnection"/>, the default) or "httpclient"
+    /// (<see cref="HttpClientConnection"/>, which costs more CPU a request on the cores the service runs on).
+    /// </summary>
+    public string Client { get; init; } = "raw";
+
     /// <summary>Case keys to run (all when empty), for trying one case quickly.</summary>
     public HashSet<string> Only { get; init; } = [];
 
@@ -29,7 +35,7 @@ public sealed class BenchOptions
     public const string Usage = """
         usage: Patron.Bench --repo DIR --work DIR --patron Patron.dll --pg-port N [--pg-bin DIR]
                             [--out DIR] [--rounds N] [--duration S] [--warmup S] [--connections N]
-                            [--members N] [--cards N] [--only case,case] [--quick]
+                            [--members N] [--cards N] [--only case,case] [--client raw|httpclient] [--quick]
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -68,6 +74,8 @@ public sealed class BenchOptions
             Connections = Number("connections", 32),
             Members = Number("members", 10_000),
             Cards = Number("cards", 2_000),
+            Client = values.GetValueOrDefault("client", "raw") is "raw" or "httpclient" ? values.GetValueOrDefault("client", "raw")
+                : throw new ArgumentException("--client must be raw or httpclient"),
             Only = [.. values.GetValueOrDefault("only", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
         };
         if (options.PgPort == 0)

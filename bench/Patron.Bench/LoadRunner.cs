@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -11,6 +12,26 @@ public delegate string? ResponseCheck(HttpStatusCode status, byte[] body);
 
 /// <summary>One HTTP case: a request factory (each call a new, unique request) and the check of its answer.</summary>
 public sealed record LoadCase(string Key, string Title, ServiceProcess Service, Func<HttpRequestMessage> NewRequest, ResponseCheck Check);
+
+/// <summary>A worker's way to the service: it sends a request and reads the whole answer, one at a time.</summary>
+public interface ILoadConnection : IDisposable
+{
+    Task<(HttpStatusCode Status, byte[] Body)> SendAsync(HttpRequestMessage request, CancellationToken ct);
+}
+
+/// <summary>Through a shared <see cref="HttpClient"/>: what a .NET partner would use, and the load generator before <see cref="RawHttpConnection"/>.</summary>
+public sealed class HttpClientConnection(HttpClient http) : ILoadConnection
+{
+    public async Task<(HttpStatusCode Status, byte[] Body)> SendAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+        return (response.StatusCode, await response.Content.ReadAsByteArrayAsync(ct));
+    }
+
+    public void Dispose()
+    {
+    }
+}
 
 /// <summary>One case in one round. Latencies in milliseconds; CPU in percent of one core.</summary>
 public sealed record CaseResult(
@@ -42,7 +63,7 @@ public static class LoadRunner
         DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
     };
 
-    public static async Task<CaseResult> RunAsync(LoadCase c, HttpClient http, int connections, TimeSpan warmup, TimeSpan duration, int round)
+    public static async Task<CaseResult> RunAsync(LoadCase c, Func<ILoadConnection> connect, int connections, TimeSpan warmup, TimeSpan duration, int round)
     {
         var failures = new FailureLog();
         var start = Stopwatch.GetTimestamp();
@@ -53,7 +74,11 @@ public static class LoadRunner
         c.Service.ResetPeakRss();
 
         var workers = Enumerable.Range(0, connections).Select(_ => new Worker()).ToArray();
-        var running = workers.Select(w => Task.Run(() => w.RunAsync(c, http, measureStart, measureEnd, failures))).ToArray();
+        var running = workers.Select(w => Task.Run(async () =>
+        {
+            using var connection = connect();
+            await w.RunAsync(c, connection, measureStart, measureEnd, failures);
+        })).ToArray();
 
         await Until(measureStart);
         var before = Counters.Read(c.Service);
@@ -92,13 +117,15 @@ public static class LoadRunner
         return sortedTicks[Math.Clamp(rank, 0, sortedTicks.Length - 1)] * 1000.0 / Stopwatch.Frequency;
     }
 
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
+
     private sealed class Worker
     {
         public List<long> LatencyTicks { get; } = new(64 * 1024);
         public long Failed { get; private set; }
         public long WarmupFailed { get; private set; }
 
-        public async Task RunAsync(LoadCase c, HttpClient http, long measureStart, long measureEnd, FailureLog failures)
+        public async Task RunAsync(LoadCase c, ILoadConnection connection, long measureStart, long measureEnd, FailureLog failures)
         {
             while (true)
             {
@@ -109,10 +136,11 @@ public static class LoadRunner
                 try
                 {
                     using var request = c.NewRequest();
-                    using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead);
-                    error = c.Check(response.StatusCode, await response.Content.ReadAsByteArrayAsync());
+                    using var timeout = new CancellationTokenSource(RequestTimeout);
+                    var (status, body) = await connection.SendAsync(request, timeout.Token);
+                    error = c.Check(status, body);
                 }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
+                catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException or SocketException)
                 {
                     error = $"{e.GetType().Name}: {e.Message}";
                 }

@@ -78,14 +78,18 @@ try
     setup = new SetupInfo(onPostgres.StartupTime, onSqlite.StartupTime, selling.Elapsed, options.Cards);
     Say($"{options.Cards} cards sold in {selling.Elapsed.TotalSeconds:0.0} s");
 
-    (LoadCase Case, HttpClient Http, string Label, CaseKind Kind)[] http =
+    Func<ILoadConnection> Connect(ServiceProcess service, HttpClient shared) =>
+        options.Client == "raw" ? () => new RawHttpConnection(service.Url) : () => new HttpClientConnection(shared);
+    var toPostgres = Connect(onPostgres, postgresHttp);
+    var toSqlite = Connect(onSqlite, sqliteHttp);
+    (LoadCase Case, Func<ILoadConnection> Connect, string Label, CaseKind Kind)[] http =
     [
-        (new("points-random", "points add, random members", onPostgres, workload.PointAddRandom, Checks.PointsEnvelope), postgresHttp, "points add random", CaseKind.Postgres),
-        (new("points-hot", "points add, one member", onPostgres, workload.PointAddHot, Checks.PointsEnvelope), postgresHttp, "points add hot member", CaseKind.Postgres),
-        (new("card-use", "card use (useMncard), random cards", onPostgres, workload.CardUse, Checks.OpenApiEnvelope), postgresHttp, "card use", CaseKind.Postgres),
-        (new("card-sale", "card sale (sendMncardForSale), num 1", onPostgres, workload.CardSale, Checks.OpenApiEnvelope), postgresHttp, "card sale", CaseKind.Postgres),
-        (new("health", "GET /health (the HTTP ceiling; it reads the database once)", onPostgres, workload.Health, Checks.Health), postgresHttp, "GET /health", CaseKind.Ceiling),
-        (new("sqlite-points", "points add on SQLite, random members", onSqlite, workload.PointAddRandom, Checks.PointsEnvelope), sqliteHttp, "SQLite points add", CaseKind.Sqlite),
+        (new("points-random", "points add, random members", onPostgres, workload.PointAddRandom, Checks.PointsEnvelope), toPostgres, "points add random", CaseKind.Postgres),
+        (new("points-hot", "points add, one member", onPostgres, workload.PointAddHot, Checks.PointsEnvelope), toPostgres, "points add hot member", CaseKind.Postgres),
+        (new("card-use", "card use (useMncard), random cards", onPostgres, workload.CardUse, Checks.OpenApiEnvelope), toPostgres, "card use", CaseKind.Postgres),
+        (new("card-sale", "card sale (sendMncardForSale), num 1", onPostgres, workload.CardSale, Checks.OpenApiEnvelope), toPostgres, "card sale", CaseKind.Postgres),
+        (new("health", "GET /health (the HTTP ceiling; it reads the database once)", onPostgres, workload.Health, Checks.Health), toPostgres, "GET /health", CaseKind.Ceiling),
+        (new("sqlite-points", "points add on SQLite, random members", onSqlite, workload.PointAddRandom, Checks.PointsEnvelope), toSqlite, "SQLite points add", CaseKind.Sqlite),
     ];
     cases.AddRange(Pgbench.Cases.Select(c => new CaseInfo(c.Key, c.Title, c.Key.Replace("pg-", "pgbench ", StringComparison.Ordinal).Replace('-', ' '), CaseKind.Pgbench)));
     cases.AddRange(http.Select(h => new CaseInfo(h.Case.Key, h.Case.Title, h.Label, h.Kind)));
@@ -99,9 +103,9 @@ try
             results.Add(r);
             Say($"round {round}/{options.Rounds}  {c.Key,-16} {r.Throughput,9:N0} tps    p50 {r.P50Ms,6:0.00} ms  p99 {r.P99Ms,7:0.00} ms  failed {r.Failed}");
         }
-        foreach (var (c, client, _, _) in http.Where(h => Selected(h.Case.Key)))
+        foreach (var (c, connect, _, _) in http.Where(h => Selected(h.Case.Key)))
         {
-            var r = await LoadRunner.RunAsync(c, client, options.Connections, TimeSpan.FromSeconds(options.Warmup), TimeSpan.FromSeconds(options.Duration), round);
+            var r = await LoadRunner.RunAsync(c, connect, options.Connections, TimeSpan.FromSeconds(options.Warmup), TimeSpan.FromSeconds(options.Duration), round);
             results.Add(r);
             Say($"round {round}/{options.Rounds}  {c.Key,-16} {r.Throughput,9:N0} req/s  p50 {r.P50Ms,6:0.00} ms  p99 {r.P99Ms,7:0.00} ms  failed {r.Failed + r.WarmupFailed}  peak RSS {r.PeakRssMb:0} MB");
             foreach (var (message, count) in r.Failures.Take(3))

@@ -59,7 +59,7 @@ public sealed class Report(BenchOptions options, MachineInfo machine, SetupInfo?
         md.AppendLine(Inv, $"- Machine: {machine.Cores} cores ({machine.CpuModel}), {machine.RamGiB:0.0} GiB RAM, Linux {machine.Kernel}; load average at start {machine.LoadAtStart}, at end {MachineInfo.LoadAverage()}");
         md.AppendLine(Inv, $"- .NET: {machine.DotNet}; service: commit {machine.Commit}, Release build, run as `dotnet Patron.dll`");
         md.AppendLine(Inv, $"- PostgreSQL: {machine.PostgresVersion}; {machine.PostgresSettings} (bench/postgresql.conf); data on {machine.WorkFilesystem}");
-        md.AppendLine(Inv, $"- Load: {options.Connections} connections, closed loop, {options.Warmup} s warm-up then {options.Duration} s per case, {options.Rounds} round(s) of all cases interleaved; {options.Members:N0} members");
+        md.AppendLine(Inv, $"- Load: {options.Connections} connections, closed loop, {options.Warmup} s warm-up then {options.Duration} s per case, {options.Rounds} round(s) of all cases interleaved; {options.Members:N0} members; client: {(options.Client == "raw" ? "raw HTTP/1.1 over sockets" : "HttpClient")}");
         if (setup is not null)
             md.AppendLine(Inv, $"- Set-up: service start-up with the catalog ({options.Members:N0} members) {setup.PostgresStartup.TotalSeconds:0.0} s on PostgreSQL, {setup.SqliteStartup.TotalSeconds:0.0} s on SQLite; {setup.Cards:N0} cards sold for the card-use case in {setup.CardsSold.TotalSeconds:0.0} s");
         md.AppendLine();
