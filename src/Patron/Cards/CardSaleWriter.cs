@@ -18,7 +18,7 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
     /// <summary>Sales already recorded under the batch's saleNos.</summary>
     internal const string EarlierSalesSql = """
         SELECT channel_id, sale_no, request_hash, result_json FROM card_sales
-        WHERE (channel_id, sale_no) IN (SELECT * FROM unnest($1::integer[], $2::text[]))
+        WHERE (channel_id, sale_no) IN (SELECT unnest($1::integer[]), unnest($2::text[]))
         """;
 
     /// <summary>The members the batch names, by code or id.</summary>
@@ -39,16 +39,34 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
                 sale_time, sale_user, sale_org_code, create_time, status, request_hash, result_json)
             SELECT channel_id, channel_name, sale_no, card_info_id, member_id, member_code, num, pay_amt,
                 sale_time, sale_user, sale_org_code, create_time, 1, request_hash, result_json
-            FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::integer[], $8::numeric[],
-                $9::bigint[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[])
-                WITH ORDINALITY AS x(channel_id, channel_name, sale_no, card_info_id, member_id, member_code, num, pay_amt,
-                    sale_time, sale_user, sale_org_code, create_time, request_hash, result_json, ord)
-            ORDER BY ord
+            FROM (SELECT
+                    unnest($1::integer[]) AS channel_id,
+                    unnest($2::text[]) AS channel_name,
+                    unnest($3::text[]) AS sale_no,
+                    unnest($4::text[]) AS card_info_id,
+                    unnest($5::bigint[]) AS member_id,
+                    unnest($6::text[]) AS member_code,
+                    unnest($7::integer[]) AS num,
+                    unnest($8::numeric[]) AS pay_amt,
+                    unnest($9::bigint[]) AS sale_time,
+                    unnest($10::text[]) AS sale_user,
+                    unnest($11::text[]) AS sale_org_code,
+                    unnest($12::bigint[]) AS create_time,
+                    unnest($13::text[]) AS request_hash,
+                    unnest($14::text[]) AS result_json) AS x
             RETURNING id, channel_id, sale_no)
         INSERT INTO member_cards (id, sale_id, card_info_id, member_id, member_code, status, begin_time, end_time, create_time, lock_version)
         SELECT c.id, s.id, c.card_info_id, c.member_id, c.member_code, 1, c.begin_time, c.end_time, c.create_time, 0
-        FROM unnest($15::text[], $16::integer[], $17::text[], $18::text[], $19::bigint[], $20::text[], $21::bigint[], $22::bigint[], $23::bigint[])
-            AS c(id, channel_id, sale_no, card_info_id, member_id, member_code, begin_time, end_time, create_time)
+        FROM (SELECT
+                unnest($15::text[]) AS id,
+                unnest($16::integer[]) AS channel_id,
+                unnest($17::text[]) AS sale_no,
+                unnest($18::text[]) AS card_info_id,
+                unnest($19::bigint[]) AS member_id,
+                unnest($20::text[]) AS member_code,
+                unnest($21::bigint[]) AS begin_time,
+                unnest($22::bigint[]) AS end_time,
+                unnest($23::bigint[]) AS create_time) AS c
         JOIN s ON s.channel_id = c.channel_id AND s.sale_no = c.sale_no
         """;
 
@@ -58,10 +76,17 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
             has_used_num, last_cycle, last_cycle_used, posid, lock_version, status, begin_time, end_time, create_time)
         SELECT id, member_card_id, card_product_id, card_product_name, total_used_num, cycle_days, cycle_num,
             0, 0, 0, NULL, 0, 1, begin_time, end_time, create_time
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::integer[], $7::integer[], $8::bigint[],
-            $9::bigint[], $10::bigint[])
-            AS e(id, member_card_id, card_product_id, card_product_name, total_used_num, cycle_days, cycle_num, begin_time,
-                end_time, create_time)
+        FROM (SELECT
+                unnest($1::text[]) AS id,
+                unnest($2::text[]) AS member_card_id,
+                unnest($3::text[]) AS card_product_id,
+                unnest($4::text[]) AS card_product_name,
+                unnest($5::integer[]) AS total_used_num,
+                unnest($6::integer[]) AS cycle_days,
+                unnest($7::integer[]) AS cycle_num,
+                unnest($8::bigint[]) AS begin_time,
+                unnest($9::bigint[]) AS end_time,
+                unnest($10::bigint[]) AS create_time) AS e
         """;
 
     public Task<Outcome<string>> SellAsync(Channel channel, SaleRequest request, CancellationToken ct) =>

@@ -22,7 +22,7 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
         FROM usage_entries e
         JOIN member_cards c ON c.id = e.member_card_id
         JOIN card_sales s ON s.id = c.sale_id
-        WHERE (e.member_card_id, e.card_product_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+        WHERE (e.member_card_id, e.card_product_id) IN (SELECT unnest($1::text[]), unnest($2::text[]))
         ORDER BY e.id
         FOR UPDATE OF e
         """;
@@ -30,13 +30,13 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
     /// <summary>Uses already recorded under the batch's useNos.</summary>
     internal const string EarlierUsesSql = """
         SELECT channel_id, use_no, request_hash, result_json FROM card_uses
-        WHERE (channel_id, use_no) IN (SELECT * FROM unnest($1::integer[], $2::text[]))
+        WHERE (channel_id, use_no) IN (SELECT unnest($1::integer[]), unnest($2::text[]))
         """;
 
     /// <summary>Live uses of cycles before an entry's last (uses sent late).</summary>
     internal const string OlderCycleCountsSql = """
         SELECT usage_entry_id, cycle, count(*)::integer FROM card_uses
-        WHERE cancelled_at IS NULL AND (usage_entry_id, cycle) IN (SELECT * FROM unnest($1::text[], $2::integer[]))
+        WHERE cancelled_at IS NULL AND (usage_entry_id, cycle) IN (SELECT unnest($1::text[]), unnest($2::integer[]))
         GROUP BY usage_entry_id, cycle
         """;
 
@@ -52,17 +52,27 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
     internal const string InsertLogSql = """
         INSERT INTO card_use_log (usage_entry_id, kind, use_no, posid, channel_id, at, has_used_num_after)
         SELECT usage_entry_id, kind, use_no, posid, channel_id, at, has_used_num_after
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::bigint[], $7::integer[])
-            WITH ORDINALITY AS l(usage_entry_id, kind, use_no, posid, channel_id, at, has_used_num_after, ord)
-        ORDER BY ord -- log ids rise in the order the uses were decided
+        FROM (SELECT
+                unnest($1::text[]) AS usage_entry_id,
+                unnest($2::text[]) AS kind,
+                unnest($3::text[]) AS use_no,
+                unnest($4::text[]) AS posid,
+                unnest($5::integer[]) AS channel_id,
+                unnest($6::bigint[]) AS at,
+                unnest($7::integer[]) AS has_used_num_after) AS l
         """;
 
     /// <summary>Each changed entry's new counts.</summary>
     internal const string UpdateEntriesSql = """
         UPDATE usage_entries AS e SET has_used_num = u.has_used_num, last_cycle = u.last_cycle,
             last_cycle_used = u.last_cycle_used, posid = u.posid, lock_version = u.lock_version
-        FROM unnest($1::text[], $2::integer[], $3::integer[], $4::integer[], $5::text[], $6::integer[])
-            AS u(id, has_used_num, last_cycle, last_cycle_used, posid, lock_version)
+        FROM (SELECT
+                unnest($1::text[]) AS id,
+                unnest($2::integer[]) AS has_used_num,
+                unnest($3::integer[]) AS last_cycle,
+                unnest($4::integer[]) AS last_cycle_used,
+                unnest($5::text[]) AS posid,
+                unnest($6::integer[]) AS lock_version) AS u
         WHERE e.id = u.id
         """;
 

@@ -35,7 +35,7 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
 
     /// <summary>Ledger rows already written under the batch's idempotency keys.</summary>
     internal const string EarlierKeysSql =
-        $"SELECT {LedgerColumns} FROM point_ledger WHERE (channel_id, idempotency_key) IN (SELECT * FROM unnest($1::integer[], $2::text[]))";
+        $"SELECT {LedgerColumns} FROM point_ledger WHERE (channel_id, idempotency_key) IN (SELECT unnest($1::integer[]), unnest($2::text[]))";
 
     /// <summary>The level table.</summary>
     internal const string LevelsSql = "SELECT id, name, threshold FROM levels ORDER BY threshold";
@@ -46,18 +46,31 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
             level_before, level_after, channel_id, actor, created_at, idempotency_key, request_hash)
         SELECT member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after,
             level_before, level_after, channel_id, actor, created_at, idempotency_key, request_hash
-        FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::smallint[], $8::smallint[],
-            $9::integer[], $10::text[], $11::timestamptz[], $12::text[], $13::text[])
-            WITH ORDINALITY AS r(member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after,
-                level_before, level_after, channel_id, actor, created_at, idempotency_key, request_hash, ord)
-        ORDER BY ord
+        FROM (SELECT
+                unnest($1::bigint[]) AS member_id,
+                unnest($2::text[]) AS busi_type,
+                unnest($3::text[]) AS busi_bill_num,
+                unnest($4::bigint[]) AS change_value,
+                unnest($5::bigint[]) AS balance_before,
+                unnest($6::bigint[]) AS balance_after,
+                unnest($7::smallint[]) AS level_before,
+                unnest($8::smallint[]) AS level_after,
+                unnest($9::integer[]) AS channel_id,
+                unnest($10::text[]) AS actor,
+                unnest($11::timestamptz[]) AS created_at,
+                unnest($12::text[]) AS idempotency_key,
+                unnest($13::text[]) AS request_hash) AS r
         RETURNING auto_id
         """;
 
     /// <summary>Each changed member's new balance and level.</summary>
     internal const string UpdateMembersSql = """
         UPDATE members AS m SET balance = u.balance, lifetime_earned = u.lifetime_earned, level_id = u.level_id
-        FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::smallint[]) AS u(id, balance, lifetime_earned, level_id)
+        FROM (SELECT
+                unnest($1::bigint[]) AS id,
+                unnest($2::bigint[]) AS balance,
+                unnest($3::bigint[]) AS lifetime_earned,
+                unnest($4::smallint[]) AS level_id) AS u
         WHERE m.id = u.id
         """;
 
@@ -171,7 +184,7 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
             },
         };
         await using var reader = await write.ExecuteReaderAsync(ct);
-        // The identity is drawn row by row in ORDER BY ord; sorted, the ids line up with the rows.
+        // The identity is drawn row by row as the arrays are unnested, in their order; sorted, the ids line up with the rows.
         var ids = new List<long>(rows.Count);
         while (await reader.ReadAsync(ct))
             ids.Add(reader.GetInt64(0));
