@@ -44,8 +44,8 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
     internal const string InsertUsesSql = """
         INSERT INTO card_uses (channel_id, use_no, usage_entry_id, member_card_id, posid, use_time, cycle, created_at,
             request_hash, result_json)
-        SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::integer[],
-            $8::bigint[], $9::text[], $10::text[])
+        SELECT unnest($1::integer[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]),
+            unnest($6::bigint[]), unnest($7::integer[]), unnest($8::bigint[]), unnest($9::text[]), unnest($10::text[])
         """;
 
     /// <summary>Their log rows, in the order the uses were decided.</summary>
