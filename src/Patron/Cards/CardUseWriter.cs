@@ -51,15 +51,8 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
     /// <summary>Their log rows, in the order the uses were decided.</summary>
     internal const string InsertLogSql = """
         INSERT INTO card_use_log (usage_entry_id, kind, use_no, posid, channel_id, at, has_used_num_after)
-        SELECT usage_entry_id, kind, use_no, posid, channel_id, at, has_used_num_after
-        FROM (SELECT
-                unnest($1::text[]) AS usage_entry_id,
-                unnest($2::text[]) AS kind,
-                unnest($3::text[]) AS use_no,
-                unnest($4::text[]) AS posid,
-                unnest($5::integer[]) AS channel_id,
-                unnest($6::bigint[]) AS at,
-                unnest($7::integer[]) AS has_used_num_after) AS l
+        SELECT unnest($1::text[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::integer[]),
+            unnest($6::bigint[]), unnest($7::integer[])
         """;
 
     /// <summary>Each changed entry's new counts.</summary>

@@ -44,22 +44,9 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
     internal const string InsertLedgerSql = """
         INSERT INTO point_ledger (member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after,
             level_before, level_after, channel_id, actor, created_at, idempotency_key, request_hash)
-        SELECT member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after,
-            level_before, level_after, channel_id, actor, created_at, idempotency_key, request_hash
-        FROM (SELECT
-                unnest($1::bigint[]) AS member_id,
-                unnest($2::text[]) AS busi_type,
-                unnest($3::text[]) AS busi_bill_num,
-                unnest($4::bigint[]) AS change_value,
-                unnest($5::bigint[]) AS balance_before,
-                unnest($6::bigint[]) AS balance_after,
-                unnest($7::smallint[]) AS level_before,
-                unnest($8::smallint[]) AS level_after,
-                unnest($9::integer[]) AS channel_id,
-                unnest($10::text[]) AS actor,
-                unnest($11::timestamptz[]) AS created_at,
-                unnest($12::text[]) AS idempotency_key,
-                unnest($13::text[]) AS request_hash) AS r
+        SELECT unnest($1::bigint[]), unnest($2::text[]), unnest($3::text[]), unnest($4::bigint[]), unnest($5::bigint[]),
+            unnest($6::bigint[]), unnest($7::smallint[]), unnest($8::smallint[]), unnest($9::integer[]), unnest($10::text[]),
+            unnest($11::timestamptz[]), unnest($12::text[]), unnest($13::text[])
         RETURNING auto_id
         """;
 
