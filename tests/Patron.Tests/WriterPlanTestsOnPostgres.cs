@@ -18,16 +18,13 @@ namespace Patron.Tests;
 /// </summary>
 public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Postgres)
 {
-    /// <summary>
-    /// Every statement the writers send: each <c>…Sql</c> constant of theirs, but the level table,
-    /// a handful of rows read whole.
-    /// </summary>
+    /// <summary>Every statement the writers send: each <c>…Sql</c> constant of theirs.</summary>
     public static TheoryData<string, string> Statements()
     {
         var data = new TheoryData<string, string>();
         foreach (var type in new[] { typeof(PostgresPointsWriter), typeof(PostgresCardUseWriter), typeof(PostgresCardSaleWriter), typeof(SettingKeys) })
             foreach (var field in type.GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static))
-                if (field is { IsLiteral: true, Name: var name } && name.EndsWith("Sql", StringComparison.Ordinal) && name != nameof(PostgresPointsWriter.LevelsSql))
+                if (field is { IsLiteral: true, Name: var name } && name.EndsWith("Sql", StringComparison.Ordinal))
                     data.Add($"{type.Name}.{name}", (string)field.GetRawConstantValue()!);
         return data;
     }
@@ -63,7 +60,8 @@ public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Pos
             while (await reader.ReadAsync())
                 plan.Add(reader.GetString(0));
 
-        var text = string.Join('\n', plan);
+        // The level table is the one read whole: a handful of rows, whatever the chain's size.
+        var text = string.Join('\n', plan).Replace("Seq Scan on levels", "", StringComparison.Ordinal);
         Assert.DoesNotContain("Seq Scan", text, StringComparison.Ordinal);
         Assert.DoesNotContain("Function Scan", text, StringComparison.Ordinal);
         Assert.True(plan.Count > 0, $"{statement}: no plan");

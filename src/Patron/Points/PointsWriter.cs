@@ -40,6 +40,15 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
     /// <summary>The level table.</summary>
     internal const string LevelsSql = "SELECT id, name, threshold FROM levels ORDER BY threshold";
 
+    /// <summary>What the levels decide on, as one text that changes whenever they do: the table and the level basis.</summary>
+    private const string LevelsVersion = $"""
+        coalesce((SELECT string_agg(id || ':' || threshold || ':' || name, ',' ORDER BY id) FROM levels), '')
+            || '|' || coalesce((SELECT value FROM settings WHERE key = '{SettingKeys.LevelBasis}'), '')
+        """;
+
+    /// <summary>The levels' version (<see cref="LevelsVersion"/>), read with the table.</summary>
+    internal const string LevelsVersionSql = $"SELECT {LevelsVersion}";
+
     /// <summary>The ledger rows, in batch order.</summary>
     internal const string InsertLedgerSql = """
         INSERT INTO point_ledger (member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after,
@@ -61,22 +70,133 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
         WHERE m.id = u.id
         """;
 
+    /// <summary>
+    /// A batch decided on known states: begins, and sets each member's new state only where the
+    /// row still holds the state the batch was decided on, and the levels are the ones it used. The
+    /// update waits for any transaction holding a row and checks the row as that one left it; if a
+    /// single member or the levels moved, <c>patron_expect_rows</c> fails the statement, so the
+    /// transaction commits nothing.
+    /// </summary>
+    internal const string UpdateKnownMembersSql = $"""
+        WITH updated AS (
+            UPDATE members AS m SET balance = u.balance, lifetime_earned = u.lifetime_earned, level_id = u.level_id
+            FROM (SELECT
+                    unnest($1::bigint[]) AS id,
+                    unnest($2::bigint[]) AS was_balance,
+                    unnest($3::bigint[]) AS was_lifetime_earned,
+                    unnest($4::smallint[]) AS was_level_id,
+                    unnest($5::bigint[]) AS balance,
+                    unnest($6::bigint[]) AS lifetime_earned,
+                    unnest($7::smallint[]) AS level_id) AS u
+            WHERE m.id = u.id AND m.balance = u.was_balance AND m.lifetime_earned = u.was_lifetime_earned
+                AND m.level_id = u.was_level_id AND ({LevelsVersion}) = $8
+            RETURNING m.id)
+        SELECT patron_expect_rows(count(*), cardinality($1::bigint[])) FROM updated
+        """;
+
     private const string LedgerColumns =
         "auto_id, member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after, level_before, level_after, " +
         "channel_id, actor, created_at, idempotency_key, request_hash";
 
-    /// <summary>Two round trips: BEGIN and the reads, then the writes and COMMIT (<see cref="PostgresBatchTransaction"/>).</summary>
-    protected override Task<Outcome<PointEntry>[]> CommitAsync(IReadOnlyList<PointChange> batch, CancellationToken ct) =>
+    private readonly KnownMembers _known = new();
+    private (LevelTable Table, string Version)? _levels;
+    private long _readBatches;
+    private long _knownBatches;
+
+    /// <summary>Batches decided after a read under lock, and batches decided on known states that committed.</summary>
+    internal (long Read, long Known) Paths => (Interlocked.Read(ref _readBatches), Interlocked.Read(ref _knownBatches));
+
+    /// <summary>
+    /// A batch whose members this process knows, none held by another of its batches, is decided on
+    /// what it knows and settled in one round trip (<see cref="UpdateKnownMembersSql"/>). Any other
+    /// batch, or one whose known states turn out stale, or one that meets an idempotency key taken
+    /// earlier, takes two: BEGIN and the reads under lock, then the writes and COMMIT
+    /// (<see cref="PostgresBatchTransaction"/>).
+    /// </summary>
+    protected override async Task<Outcome<PointEntry>[]> CommitAsync(IReadOnlyList<PointChange> batch, CancellationToken ct)
+    {
+        var claim = _known.Take(MemberIds(batch));
+        Dictionary<long, PointsState>? committed = null;
+        try
+        {
+            if (claim.Known is { } known && _levels is { } levels)
+            {
+                try
+                {
+                    var (outcomes, states) = await CommitKnownAsync(batch, known, levels, ct);
+                    committed = states;
+                    Interlocked.Increment(ref _knownBatches);
+                    return outcomes;
+                }
+                catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.UniqueViolation)
+                {
+                    // A member or the levels moved, or a key was used before: read them all under lock.
+                }
+            }
+            var read = await PostgresBatchTransaction.RunAsync(data, async connection =>
+            {
+                var (state, version) = await LoadAsync(connection, batch, ct);
+                var plan = PointsBatch.Decide(batch, state, Now());
+                await WriteAndCommitAsync(connection, plan, ct);
+                _levels = (state.Levels, version);
+                var after = new Dictionary<long, PointsState>(state.Members);
+                foreach (var (id, changed) in plan.Changed)
+                    after[id] = changed;
+                return (plan.Outcomes, after);
+            }, ct);
+            committed = read.after;
+            Interlocked.Increment(ref _readBatches);
+            return read.Outcomes;
+        }
+        finally
+        {
+            _known.Release(claim, committed);
+        }
+    }
+
+    /// <summary>One round trip: begin, the members' checked update, the ledger rows, and the commit.</summary>
+    private Task<(Outcome<PointEntry>[], Dictionary<long, PointsState>)> CommitKnownAsync(IReadOnlyList<PointChange> batch,
+        Dictionary<long, PointsState> known, (LevelTable Table, string Version) levels, CancellationToken ct) =>
         PostgresBatchTransaction.RunAsync(data, async connection =>
         {
-            var state = await LoadAsync(connection, batch, ct);
-            var plan = PointsBatch.Decide(batch, state, Now());
-            await WriteAndCommitAsync(connection, plan, ct);
-            return plan.Outcomes;
+            var plan = PointsBatch.Decide(batch, new PointsBatchState(known, [], levels.Table), Now());
+            // Every member the batch decided on is checked, changed or not: a refusal rests on its state too.
+            var members = known.OrderBy(m => m.Key).Select(m => (Id: m.Key, Was: m.Value, Now: plan.Changed.GetValueOrDefault(m.Key, m.Value))).ToList();
+            await using var write = new NpgsqlBatch(connection)
+            {
+                BatchCommands =
+                {
+                    PostgresBatchTransaction.Begin(),
+                    new NpgsqlBatchCommand(UpdateKnownMembersSql)
+                    {
+                        Parameters =
+                        {
+                            new() { Value = members.Select(m => m.Id).ToArray() },
+                            new() { Value = members.Select(m => m.Was.Balance).ToArray() },
+                            new() { Value = members.Select(m => m.Was.LifetimeEarned).ToArray() },
+                            new() { Value = members.Select(m => (short)m.Was.LevelId).ToArray() },
+                            new() { Value = members.Select(m => m.Now.Balance).ToArray() },
+                            new() { Value = members.Select(m => m.Now.LifetimeEarned).ToArray() },
+                            new() { Value = members.Select(m => (short)m.Now.LevelId).ToArray() },
+                            new() { Value = levels.Version },
+                        },
+                    },
+                    InsertLedger(plan.NewEntries),
+                    PostgresBatchTransaction.Commit(),
+                },
+            };
+            await using var reader = await write.ExecuteReaderAsync(ct);
+            await reader.NextResultAsync(ct); // past the check's one row, to the ledger's ids
+            await ReadAutoIdsAsync(reader, plan.NewEntries, ct);
+            return (plan.Outcomes, members.ToDictionary(m => m.Id, m => m.Now));
         }, ct);
 
-    /// <summary>One round trip: begin, lock the members in id order (so batches cannot deadlock), earlier keys, levels.</summary>
-    private static async Task<PointsBatchState> LoadAsync(NpgsqlConnection connection, IReadOnlyList<PointChange> batch, CancellationToken ct)
+    /// <summary>
+    /// One round trip: begin, lock the members in id order (so batches cannot deadlock), earlier keys,
+    /// the levels and their version.
+    /// </summary>
+    private static async Task<(PointsBatchState, string LevelsVersion)> LoadAsync(NpgsqlConnection connection, IReadOnlyList<PointChange> batch,
+        CancellationToken ct)
     {
         var keyed = batch.Where(c => c.IdempotencyKey is not null).ToList();
         await using var read = new NpgsqlBatch(connection)
@@ -98,6 +218,7 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
                 },
                 new NpgsqlBatchCommand(LevelsSql),
                 new NpgsqlBatchCommand(SettingKeys.ValueSql) { Parameters = { new() { Value = SettingKeys.LevelBasis } } },
+                new NpgsqlBatchCommand(LevelsVersionSql),
             },
         };
         await using var reader = await read.ExecuteReaderAsync(ct);
@@ -117,7 +238,10 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
             levels.Add(new Level { Id = (byte)reader.GetInt16(0), Name = reader.GetString(1), Threshold = reader.GetInt64(2) });
         await reader.NextResultAsync(ct);
         var basis = await reader.ReadAsync(ct) ? reader.GetString(0) : null;
-        return new PointsBatchState(members, earlier, new LevelTable(levels, LevelTable.ParseBasis(basis) ?? LevelBasis.Lifetime));
+        await reader.NextResultAsync(ct);
+        await reader.ReadAsync(ct);
+        var version = reader.GetString(0);
+        return (new PointsBatchState(members, earlier, new LevelTable(levels, LevelTable.ParseBasis(basis) ?? LevelBasis.Lifetime)), version);
     }
 
     /// <summary>
@@ -138,25 +262,7 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
         {
             BatchCommands =
             {
-                new NpgsqlBatchCommand(InsertLedgerSql)
-                {
-                    Parameters =
-                    {
-                        new() { Value = rows.Select(r => r.MemberId).ToArray() },
-                        new() { Value = rows.Select(r => r.BusiType).ToArray() },
-                        new() { Value = rows.Select(r => r.BusiBillNum).ToArray() },
-                        new() { Value = rows.Select(r => r.ChangeValue).ToArray() },
-                        new() { Value = rows.Select(r => r.BalanceBefore).ToArray() },
-                        new() { Value = rows.Select(r => r.BalanceAfter).ToArray() },
-                        new() { Value = rows.Select(r => (short)r.LevelBefore).ToArray() },
-                        new() { Value = rows.Select(r => (short)r.LevelAfter).ToArray() },
-                        new() { Value = rows.Select(r => r.ChannelId).ToArray() },
-                        new() { Value = rows.Select(r => r.Actor).ToArray() },
-                        new() { Value = rows.Select(r => r.CreatedAt).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz },
-                        new() { Value = rows.Select(r => r.IdempotencyKey).ToArray() },
-                        new() { Value = rows.Select(r => r.RequestHash).ToArray() },
-                    },
-                },
+                InsertLedger(rows),
                 new NpgsqlBatchCommand(UpdateMembersSql)
                 {
                     Parameters =
@@ -171,11 +277,40 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
             },
         };
         await using var reader = await write.ExecuteReaderAsync(ct);
+        await ReadAutoIdsAsync(reader, rows, ct);
+    }
+
+    private static NpgsqlBatchCommand InsertLedger(List<PointEntry> rows) => new(InsertLedgerSql)
+    {
+        Parameters =
+        {
+            new() { Value = rows.Select(r => r.MemberId).ToArray() },
+            new() { Value = rows.Select(r => r.BusiType).ToArray() },
+            new() { Value = rows.Select(r => r.BusiBillNum).ToArray() },
+            new() { Value = rows.Select(r => r.ChangeValue).ToArray() },
+            new() { Value = rows.Select(r => r.BalanceBefore).ToArray() },
+            new() { Value = rows.Select(r => r.BalanceAfter).ToArray() },
+            new() { Value = rows.Select(r => (short)r.LevelBefore).ToArray() },
+            new() { Value = rows.Select(r => (short)r.LevelAfter).ToArray() },
+            new() { Value = rows.Select(r => r.ChannelId).ToArray() },
+            new() { Value = rows.Select(r => r.Actor).ToArray() },
+            new() { Value = rows.Select(r => r.CreatedAt).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz },
+            new() { Value = rows.Select(r => r.IdempotencyKey).ToArray() },
+            new() { Value = rows.Select(r => r.RequestHash).ToArray() },
+        },
+    };
+
+    /// <summary>
+    /// Gives each ledger row its AutoId from the insert's result, where the reader stands, then reads
+    /// the batch's later results: an error in any of them, the commit's included, throws here,
+    /// before anyone is answered.
+    /// </summary>
+    private static async Task ReadAutoIdsAsync(NpgsqlDataReader reader, List<PointEntry> rows, CancellationToken ct)
+    {
         // The identity is drawn row by row as the arrays are unnested, in their order; sorted, the ids line up with the rows.
         var ids = new List<long>(rows.Count);
         while (await reader.ReadAsync(ct))
             ids.Add(reader.GetInt64(0));
-        // The update's and the commit's results: an error in either throws here, before anyone is answered.
         while (await reader.NextResultAsync(ct))
         {
         }
