@@ -14,7 +14,8 @@ namespace Patron.Tests;
 /// on a new, empty database must still find rows through an index: one that scans the table would
 /// keep scanning it, at a cost that grows with every row. Nor may a plan read an array through a
 /// function scan: it gathers the rows in a tuplestore, whose 16 KiB block, taken and given back once
-/// a statement, made glibc grow and trim the backend's heap about once a batch.
+/// a statement, made glibc grow and trim the backend's heap about once a batch. Nor may a plan be
+/// compiled with JIT, which its executions would pay for each time.
 /// </summary>
 public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Postgres)
 {
@@ -38,6 +39,7 @@ public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Pos
         await using var connection = await WriterConnectionAsync();
         Assert.Equal("force_generic_plan", await ShowAsync(connection, "plan_cache_mode"));
         Assert.Equal("off", await ShowAsync(connection, "enable_seqscan"));
+        Assert.Equal("off", await ShowAsync(connection, "jit"));
         Assert.True(new NpgsqlConnectionStringBuilder(connection.ConnectionString).MaxAutoPrepare > 0);
     }
 
@@ -64,6 +66,7 @@ public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Pos
         var text = string.Join('\n', plan).Replace("Seq Scan on levels", "", StringComparison.Ordinal);
         Assert.DoesNotContain("Seq Scan", text, StringComparison.Ordinal);
         Assert.DoesNotContain("Function Scan", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("JIT", text, StringComparison.Ordinal);
         Assert.True(plan.Count > 0, $"{statement}: no plan");
     }
 
