@@ -69,23 +69,131 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
         WHERE e.id = u.id
         """;
 
+    /// <summary>
+    /// A batch decided on known entries: begins, and sets each entry's new counts only where the row
+    /// still has the lock version the batch was decided on (every change to an entry raises it: a
+    /// use, a cancel, a refund), and the business zone is the one it used. If a single entry or the
+    /// zone moved, <c>patron_expect_rows</c> fails the statement, so the transaction commits nothing.
+    /// </summary>
+    internal const string UpdateKnownEntriesSql = $"""
+        WITH updated AS (
+            UPDATE usage_entries AS e SET has_used_num = u.has_used_num, last_cycle = u.last_cycle,
+                last_cycle_used = u.last_cycle_used, posid = u.posid, lock_version = u.lock_version
+            FROM (SELECT
+                    unnest($1::text[]) AS id,
+                    unnest($2::integer[]) AS was_lock_version,
+                    unnest($3::integer[]) AS has_used_num,
+                    unnest($4::integer[]) AS last_cycle,
+                    unnest($5::integer[]) AS last_cycle_used,
+                    unnest($6::text[]) AS posid,
+                    unnest($7::integer[]) AS lock_version) AS u
+            WHERE e.id = u.id AND e.lock_version = u.was_lock_version
+                AND coalesce((SELECT value FROM settings WHERE key = '{SettingKeys.TimeZone}'), '') = $8
+            RETURNING e.id)
+        SELECT patron_expect_rows(count(*), cardinality($1::text[])) FROM updated
+        """;
+
+    private readonly KnownStates<(string CardRef, string ProductId), UseTarget> _known = new();
+    private string? _zoneSetting;
+    private long _readBatches;
+    private long _knownBatches;
+
+    /// <summary>Batches decided after a read under lock, and batches decided on known entries that committed.</summary>
+    internal (long Read, long Known) Paths => (Interlocked.Read(ref _readBatches), Interlocked.Read(ref _knownBatches));
+
     public Task<Outcome<UsageEntryView>> UseAsync(Channel channel, UseRequest request, CancellationToken ct) =>
         SubmitAsync(new CardUseCall(channel.Id, request), ct);
 
-    /// <summary>Two round trips: BEGIN and the reads, then the writes and COMMIT (<see cref="PostgresBatchTransaction"/>).</summary>
-    protected override Task<Outcome<UsageEntryView>[]> CommitAsync(IReadOnlyList<CardUseCall> batch, CancellationToken ct) =>
-        PostgresBatchTransaction.RunAsync(data, async connection =>
+    /// <summary>
+    /// A batch whose entries this process knows, none held by another of its batches, none used for
+    /// a cycle before its last, is decided on what it knows and settled in one round trip
+    /// (<see cref="UpdateKnownEntriesSql"/>). Any other batch, or one whose known entries turn out
+    /// stale, or one that meets a useNo taken earlier, takes two: BEGIN and the reads under lock,
+    /// then the writes and COMMIT (<see cref="PostgresBatchTransaction"/>).
+    /// </summary>
+    protected override async Task<Outcome<UsageEntryView>[]> CommitAsync(IReadOnlyList<CardUseCall> batch, CancellationToken ct)
+    {
+        var claim = _known.Take([.. batch.Select(c => (c.Request.CardRef, c.Request.CardProductId)).Distinct()]);
+        Dictionary<(string, string), UseTarget>? committed = null;
+        try
         {
             var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-            var (earlier, targets, zone) = await LoadAsync(connection, batch, ct);
-            var older = CardUseBatch.OlderCycles(batch, targets, zone, now);
-            var counts = older.Count == 0 ? [] : await CountOlderCyclesAsync(connection, older, ct);
-            var plan = CardUseBatch.Decide(batch, new CardUseBatchState(earlier, targets, counts, zone), now);
-            await WriteAndCommitAsync(connection, plan, ct);
+            if (claim.Known is { } known && _zoneSetting is { } setting)
+            {
+                var zone = TimeZoneInfo.FindSystemTimeZoneById(setting == "" ? BusinessZone.Default : setting);
+                if (CardUseBatch.OlderCycles(batch, known, zone, now).Count == 0)
+                    try
+                    {
+                        var outcomes = await CommitKnownAsync(batch, known, setting, zone, now, ct);
+                        committed = known; // as the batch left them
+                        Interlocked.Increment(ref _knownBatches);
+                        return outcomes;
+                    }
+                    catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.UniqueViolation)
+                    {
+                        // An entry or the zone moved, or a useNo was taken before: read them all under lock.
+                    }
+            }
+            var read = await PostgresBatchTransaction.RunAsync(data, async connection =>
+            {
+                var (earlier, targets, setting) = await LoadAsync(connection, batch, ct);
+                var zone = TimeZoneInfo.FindSystemTimeZoneById(setting ?? BusinessZone.Default);
+                var older = CardUseBatch.OlderCycles(batch, targets, zone, now);
+                var counts = older.Count == 0 ? [] : await CountOlderCyclesAsync(connection, older, ct);
+                var plan = CardUseBatch.Decide(batch, new CardUseBatchState(earlier, targets, counts, zone), now);
+                await WriteAndCommitAsync(connection, plan, ct);
+                _zoneSetting = setting ?? "";
+                return (plan.Outcomes, targets);
+            }, ct);
+            committed = read.targets; // the decisions changed the entries in place: they are as committed
+            Interlocked.Increment(ref _readBatches);
+            return read.Outcomes;
+        }
+        finally
+        {
+            _known.Release(claim, committed);
+        }
+    }
+
+    /// <summary>One round trip: begin, the entries' checked update, the uses, their log rows, and the commit.</summary>
+    private Task<Outcome<UsageEntryView>[]> CommitKnownAsync(IReadOnlyList<CardUseCall> batch, Dictionary<(string, string), UseTarget> known,
+        string zoneSetting, TimeZoneInfo zone, long now, CancellationToken ct) =>
+        PostgresBatchTransaction.RunAsync(data, async connection =>
+        {
+            // The versions the batch is decided on, before its decisions raise them.
+            var was = known.Values.ToDictionary(t => t.Entry.Id, t => t.Entry.LockVersion);
+            var plan = CardUseBatch.Decide(batch, new CardUseBatchState([], known, [], zone), now);
+            // Every entry the batch decided on is checked, changed or not: a refusal rests on its counts too.
+            var entries = known.Values.Select(t => t.Entry).OrderBy(e => e.Id, StringComparer.Ordinal).ToList();
+            await using var write = new NpgsqlBatch(connection)
+            {
+                BatchCommands =
+                {
+                    PostgresBatchTransaction.Begin(),
+                    new NpgsqlBatchCommand(UpdateKnownEntriesSql)
+                    {
+                        Parameters =
+                        {
+                            new() { Value = entries.Select(e => e.Id).ToArray() },
+                            new() { Value = entries.Select(e => was[e.Id]).ToArray() },
+                            new() { Value = entries.Select(e => e.HasUsedNum).ToArray() },
+                            new() { Value = entries.Select(e => e.LastCycle).ToArray() },
+                            new() { Value = entries.Select(e => e.LastCycleUsed).ToArray() },
+                            new() { Value = entries.Select(e => e.Posid).ToArray() },
+                            new() { Value = entries.Select(e => e.LockVersion).ToArray() },
+                            new() { Value = zoneSetting },
+                        },
+                    },
+                    InsertUses(plan.Uses),
+                    InsertLog(plan.Log),
+                    PostgresBatchTransaction.Commit(),
+                },
+            };
+            await write.ExecuteNonQueryAsync(ct); // reads every statement's result: an error in any throws here
             return plan.Outcomes;
         }, ct);
 
-    private static async Task<(Dictionary<(int, string), CardUse>, Dictionary<(string, string), UseTarget>, TimeZoneInfo)> LoadAsync(
+    private static async Task<(Dictionary<(int, string), CardUse>, Dictionary<(string, string), UseTarget>, string? ZoneSetting)> LoadAsync(
         NpgsqlConnection connection, IReadOnlyList<CardUseCall> batch, CancellationToken ct)
     {
         await using var read = new NpgsqlBatch(connection)
@@ -145,8 +253,7 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
                 UsageEntryId = "", MemberCardId = "", Posid = "",
             };
         await r.NextResultAsync(ct);
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(await r.ReadAsync(ct) ? r.GetString(0) : BusinessZone.Default);
-        return (earlier, targets, zone);
+        return (earlier, targets, await r.ReadAsync(ct) ? r.GetString(0) : null);
     }
 
     private static async Task<Dictionary<(string, int), int>> CountOlderCyclesAsync(NpgsqlConnection connection,
@@ -183,35 +290,8 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
         {
             BatchCommands =
             {
-                new NpgsqlBatchCommand(InsertUsesSql)
-                {
-                    Parameters =
-                    {
-                        new() { Value = uses.Select(u => u.ChannelId).ToArray() },
-                        new() { Value = uses.Select(u => u.UseNo).ToArray() },
-                        new() { Value = uses.Select(u => u.UsageEntryId).ToArray() },
-                        new() { Value = uses.Select(u => u.MemberCardId).ToArray() },
-                        new() { Value = uses.Select(u => u.Posid).ToArray() },
-                        new() { Value = uses.Select(u => u.UseTime).ToArray() },
-                        new() { Value = uses.Select(u => u.Cycle).ToArray() },
-                        new() { Value = uses.Select(u => u.CreatedAt).ToArray() },
-                        new() { Value = uses.Select(u => u.RequestHash).ToArray() },
-                        new() { Value = uses.Select(u => u.ResultJson).ToArray() },
-                    },
-                },
-                new NpgsqlBatchCommand(InsertLogSql)
-                {
-                    Parameters =
-                    {
-                        new() { Value = log.Select(l => l.UsageEntryId).ToArray() },
-                        new() { Value = log.Select(l => l.Kind).ToArray() },
-                        new() { Value = log.Select(l => l.UseNo).ToArray() },
-                        new() { Value = log.Select(l => l.Posid).ToArray() },
-                        new() { Value = log.Select(l => l.ChannelId).ToArray() },
-                        new() { Value = log.Select(l => l.At).ToArray() },
-                        new() { Value = log.Select(l => l.HasUsedNumAfter).ToArray() },
-                    },
-                },
+                InsertUses(uses),
+                InsertLog(log),
                 new NpgsqlBatchCommand(UpdateEntriesSql)
                 {
                     Parameters =
@@ -229,4 +309,35 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
         };
         await write.ExecuteNonQueryAsync(ct); // reads every statement's result: an error in any throws here
     }
+
+    private static NpgsqlBatchCommand InsertUses(List<CardUse> uses) => new(InsertUsesSql)
+    {
+        Parameters =
+        {
+            new() { Value = uses.Select(u => u.ChannelId).ToArray() },
+            new() { Value = uses.Select(u => u.UseNo).ToArray() },
+            new() { Value = uses.Select(u => u.UsageEntryId).ToArray() },
+            new() { Value = uses.Select(u => u.MemberCardId).ToArray() },
+            new() { Value = uses.Select(u => u.Posid).ToArray() },
+            new() { Value = uses.Select(u => u.UseTime).ToArray() },
+            new() { Value = uses.Select(u => u.Cycle).ToArray() },
+            new() { Value = uses.Select(u => u.CreatedAt).ToArray() },
+            new() { Value = uses.Select(u => u.RequestHash).ToArray() },
+            new() { Value = uses.Select(u => u.ResultJson).ToArray() },
+        },
+    };
+
+    private static NpgsqlBatchCommand InsertLog(List<CardUseLog> log) => new(InsertLogSql)
+    {
+        Parameters =
+        {
+            new() { Value = log.Select(l => l.UsageEntryId).ToArray() },
+            new() { Value = log.Select(l => l.Kind).ToArray() },
+            new() { Value = log.Select(l => l.UseNo).ToArray() },
+            new() { Value = log.Select(l => l.Posid).ToArray() },
+            new() { Value = log.Select(l => l.ChannelId).ToArray() },
+            new() { Value = log.Select(l => l.At).ToArray() },
+            new() { Value = log.Select(l => l.HasUsedNumAfter).ToArray() },
+        },
+    };
 }

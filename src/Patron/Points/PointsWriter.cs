@@ -98,7 +98,7 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
         "auto_id, member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after, level_before, level_after, " +
         "channel_id, actor, created_at, idempotency_key, request_hash";
 
-    private readonly KnownMembers _known = new();
+    private readonly KnownStates<long, PointsState> _known = new();
     private (LevelTable Table, string Version)? _levels;
     private long _readBatches;
     private long _knownBatches;

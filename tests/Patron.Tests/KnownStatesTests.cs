@@ -1,5 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Patron.Cards;
+using Patron.Data;
 using Patron.Points;
 using Patron.Tests.Infrastructure;
 
@@ -85,8 +87,92 @@ public sealed class KnownMembersTestsOnPostgres() : PatronTest(Backend.Postgres)
     }
 }
 
-/// <summary>Which batch may use what the process knows of a member, and which state it keeps.</summary>
-public sealed class KnownMembersRulesTests
+/// <summary>The same for card uses: a known entry skips the read, never a change made elsewhere.</summary>
+public sealed class KnownEntriesTestsOnPostgres() : PatronTest(Backend.Postgres)
+{
+    private static (long Read, long Known) Paths(PatronApp app) => ((PostgresCardUseWriter)app.Services.GetRequiredService<ICardUses>()).Paths;
+
+    private async Task<string> SellAsync(OpenApiClient openApi, string saleNo) =>
+        (await openApi.SellAsync(saleNo)).Data!["id"]!.GetValue<string>();
+
+    private async Task<(int HasUsedNum, int LockVersion)> EntryAsync(string card)
+    {
+        var entry = await App.QueryAsync(db => db.UsageEntries.AsNoTracking().SingleAsync(e => e.MemberCardId == card));
+        return (entry.HasUsedNum, entry.LockVersion);
+    }
+
+    [Fact]
+    public async Task ACardThisProcessHasUsedIsUsedWithoutAReadAndItsCycleQuotaHolds()
+    {
+        var openApi = new OpenApiClient(App.CreateClient());
+        var card = await SellAsync(openApi, "K-1");
+        Assert.Equal(0, (await openApi.UseAsync(card, "u1", "2026-01-06 09:00:00")).Code);
+        var before = Paths(App);
+
+        var second = await openApi.UseAsync(card, "u2", "2026-01-06 12:00:00");
+        var third = await openApi.UseAsync(card, "u3", "2026-01-07 12:00:00"); // the cycle allows two
+
+        Assert.Equal((before.Read, before.Known + 2), Paths(App));
+        Assert.Equal((0, 2, 2), (second.Code, second.Data!["hasUsedNum"]!.GetValue<int>(), second.Data["lockVersion"]!.GetValue<int>()));
+        Assert.Equal(2103, third.Code);
+        Assert.Equal((2, 2), await EntryAsync(card));
+        Assert.Equal(2, await App.QueryAsync(db => db.CardUses.CountAsync(u => u.MemberCardId == card)));
+    }
+
+    [Fact]
+    public async Task ARefundByAnotherInstanceRefusesTheNextUseOfAKnownCard()
+    {
+        var openApi = new OpenApiClient(App.CreateClient());
+        var other = new OpenApiClient(StartApp().CreateClient());
+        var card = await SellAsync(openApi, "K-2");
+        Assert.Equal(0, (await openApi.UseAsync(card, "r1", "2026-01-06 09:00:00")).Code); // this process knows the entry
+        Assert.Equal(0, (await other.CallAsync("refundMncardForSale", new { saleNo = "K-2" })).Code);
+        var before = Paths(App);
+
+        var use = await openApi.UseAsync(card, "r2", "2026-01-13 09:00:00");
+
+        Assert.Equal(2102, use.Code); // decided on what it knew, it would have passed
+        Assert.True(Paths(App).Read > before.Read, $"the stale batch was read again: {before} → {Paths(App)}");
+        Assert.Equal(1, await App.QueryAsync(db => db.CardUses.CountAsync(u => u.MemberCardId == card)));
+    }
+
+    [Fact]
+    public async Task AUseCancelledByAnotherInstanceFreesItsQuotaForAKnownCard()
+    {
+        var openApi = new OpenApiClient(App.CreateClient());
+        var other = new OpenApiClient(StartApp().CreateClient());
+        var card = await SellAsync(openApi, "K-3");
+        Assert.Equal(0, (await openApi.UseAsync(card, "c1", "2026-01-06 09:00:00")).Code);
+        Assert.Equal(0, (await openApi.UseAsync(card, "c2", "2026-01-06 10:00:00")).Code); // the cycle's two
+        Assert.Equal(0, (await other.CancelAsync("c1")).Code);
+
+        var again = await openApi.UseAsync(card, "c3", "2026-01-06 11:00:00");
+
+        Assert.Equal((0, 2), (again.Code, again.Data!["hasUsedNum"]!.GetValue<int>())); // decided on what it knew, it would be 2103
+        Assert.Equal(2, await App.QueryAsync(db => db.CardUses.CountAsync(u => u.MemberCardId == card && u.CancelledAt == null)));
+    }
+
+    [Fact]
+    public async Task AUseNoTakenBeforeAnswersWithItsFirstOutcomeWhenItsCardIsKnown()
+    {
+        var openApi = new OpenApiClient(App.CreateClient());
+        var card = await SellAsync(openApi, "K-4");
+        var first = await openApi.UseAsync(card, "n1", "2026-01-06 09:00:00");
+        Assert.Equal(0, (await openApi.UseAsync(card, "n2", "2026-01-13 09:00:00")).Code); // the entry is known
+
+        var repeated = await openApi.UseAsync(card, "n1", "2026-01-06 09:00:00");
+        var reused = await openApi.UseAsync(card, "n1", "2026-01-20 09:00:00");
+
+        Assert.Equal((0, first.Data!.ToJsonString()), (repeated.Code, repeated.Data!.ToJsonString()));
+        Assert.Equal(1006, reused.Code);
+        Assert.Equal((2, 2), await EntryAsync(card));
+        Assert.Equal(0, (await openApi.UseAsync(card, "n3", "2026-01-20 09:00:00")).Code); // and the entry is still written exactly
+        Assert.Equal((3, 3), await EntryAsync(card));
+    }
+}
+
+/// <summary>Which batch may use what the process knows of a row, and which state it keeps.</summary>
+public sealed class KnownStatesRulesTests
 {
     private static readonly PointsState Hundred = new(100, 100, 1);
     private static readonly PointsState TwoHundred = new(200, 200, 1);
@@ -94,7 +180,7 @@ public sealed class KnownMembersRulesTests
     [Fact]
     public void AnUnknownMemberIsReadAndWhatTheBatchCommitsIsKnownAfter()
     {
-        var known = new KnownMembers();
+        var known = new KnownStates<long, PointsState>();
         var claim = known.Take([1, 2]);
         Assert.Null(claim.Known);
         known.Release(claim, new Dictionary<long, PointsState> { [1] = Hundred, [2] = TwoHundred });
@@ -106,7 +192,7 @@ public sealed class KnownMembersRulesTests
     [Fact]
     public void AMemberHeldByOneBatchIsReadByTheNextAndOnlyTheLastKeepsItsState()
     {
-        var known = new KnownMembers();
+        var known = new KnownStates<long, PointsState>();
         known.Release(known.Take([1]), new Dictionary<long, PointsState> { [1] = Hundred });
 
         var first = known.Take([1]);
@@ -123,7 +209,7 @@ public sealed class KnownMembersRulesTests
     [Fact]
     public void ABatchThatDidNotCommitForgetsItsMembers()
     {
-        var known = new KnownMembers();
+        var known = new KnownStates<long, PointsState>();
         known.Release(known.Take([1, 2]), new Dictionary<long, PointsState> { [1] = Hundred, [2] = TwoHundred });
 
         known.Release(known.Take([1]), null);
@@ -135,7 +221,7 @@ public sealed class KnownMembersRulesTests
     [Fact]
     public void PastItsCapacityItForgetsTheMembersNoBatchHolds()
     {
-        var known = new KnownMembers(capacity: 2);
+        var known = new KnownStates<long, PointsState>(capacity: 2);
         var held = known.Take([1]);
         known.Release(known.Take([2, 3]), new Dictionary<long, PointsState> { [2] = Hundred, [3] = Hundred });
 

@@ -1,0 +1,102 @@
+namespace Patron.Data;
+
+/// <summary>
+/// What this process last saw committed for the rows a group-commit writer decides on (a member's
+/// points, a card's usage entry), so that a batch whose rows are all known can be decided without its
+/// read round trip. Never trusted: that batch's update checks each row still holds the state it was
+/// decided on, and the batch fails whole, to be decided again from a read under lock, when one does
+/// not (another instance, an operator, a refund wrote).
+/// </summary>
+/// <remarks>
+/// A batch claims its keys before it decides and releases them when it ends. Only a key that no
+/// other batch of this process holds is offered, so a state handed out is the batch's alone until it
+/// lets go: while one batch holds a key, the next reads it under lock, which waits for the first to
+/// commit. On release a state is kept only from the key's last claimant, once no batch holds it;
+/// otherwise it is forgotten, so a batch that commits late cannot leave an older state behind a newer.
+/// </remarks>
+public sealed class KnownStates<TKey, TState>(int capacity = KnownStates<TKey, TState>.DefaultCapacity)
+    where TKey : notnull
+    where TState : notnull
+{
+    public const int DefaultCapacity = 100_000;
+
+    private sealed class Slot
+    {
+        public TState? State;
+        public bool Known;
+        public long Claims;
+        public int Holders;
+    }
+
+    private readonly Dictionary<TKey, Slot> _slots = [];
+    private readonly Lock _gate = new();
+
+    /// <summary>A batch's hold on its keys: which claim of each it was, and their states if all were known and free.</summary>
+    public sealed class Claim
+    {
+        internal Claim(TKey[] keys, long[] numbers, Dictionary<TKey, TState>? known) => (Keys, Numbers, Known) = (keys, numbers, known);
+
+        public TKey[] Keys { get; }
+        internal long[] Numbers { get; }
+
+        /// <summary>Every key's last seen state, or null when one is unknown or held by another batch.</summary>
+        public Dictionary<TKey, TState>? Known { get; }
+    }
+
+    /// <summary>Holds <paramref name="keys"/> (distinct) for a batch.</summary>
+    public Claim Take(TKey[] keys)
+    {
+        var numbers = new long[keys.Length];
+        var known = new Dictionary<TKey, TState>(keys.Length);
+        lock (_gate)
+        {
+            for (var i = 0; i < keys.Length; i++)
+            {
+                if (!_slots.TryGetValue(keys[i], out var slot))
+                    _slots[keys[i]] = slot = new Slot();
+                if (known is not null && slot is { Known: true, Holders: 0 })
+                    known[keys[i]] = slot.State!;
+                else
+                    known = null;
+                numbers[i] = ++slot.Claims;
+                slot.Holders++;
+            }
+        }
+        return new Claim(keys, numbers, known);
+    }
+
+    /// <summary>
+    /// Lets the batch's keys go. <paramref name="committed"/> holds their states as the batch
+    /// committed them, null when it did not commit. A key's state is kept only from its last
+    /// claimant, once no batch holds it; otherwise it is forgotten, as it may have moved.
+    /// </summary>
+    public void Release(Claim claim, IReadOnlyDictionary<TKey, TState>? committed)
+    {
+        lock (_gate)
+        {
+            for (var i = 0; i < claim.Keys.Length; i++)
+            {
+                var slot = _slots[claim.Keys[i]];
+                slot.Holders--;
+                slot.Known = committed is not null && slot.Claims == claim.Numbers[i] && slot.Holders == 0
+                    && committed.TryGetValue(claim.Keys[i], out slot.State);
+                if (!slot.Known)
+                    slot.State = default;
+            }
+            if (_slots.Count > capacity)
+                foreach (var (key, slot) in _slots)
+                    if (slot.Holders == 0)
+                        _slots.Remove(key);
+        }
+    }
+
+    /// <summary>How many keys' states are known.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+                return _slots.Count(s => s.Value.Known);
+        }
+    }
+}
