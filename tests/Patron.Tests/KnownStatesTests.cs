@@ -178,15 +178,43 @@ public sealed class KnownStatesRulesTests
     private static readonly PointsState TwoHundred = new(200, 200, 1);
 
     [Fact]
-    public void AnUnknownMemberIsReadAndWhatTheBatchCommitsIsKnownAfter()
+    public async Task AnUnknownMemberIsReadAndWhatTheBatchCommitsIsKnownAfter()
     {
         var known = new KnownStates<long, PointsState>();
-        var claim = known.Take([1, 2]);
+        var claim = await known.TakeAsync([1, 2]);
         Assert.Null(claim.Known);
         known.Release(claim, new Dictionary<long, PointsState> { [1] = Hundred, [2] = TwoHundred });
 
-        var next = known.Take([2, 1]);
+        var next = await known.TakeAsync([2, 1]);
         Assert.Equal(new Dictionary<long, PointsState> { [1] = Hundred, [2] = TwoHundred }, next.Known);
+    }
+
+    [Fact]
+    public async Task ABatchWaitsForTheOneHoldingItsMemberAndIsDecidedOnWhatThatOneCommitted()
+    {
+        var known = new KnownStates<long, PointsState>();
+        known.Release(known.Take([1]), new Dictionary<long, PointsState> { [1] = Hundred });
+        var first = await known.TakeAsync([1]);
+
+        var second = known.TakeAsync([1]);
+        Assert.False(second.IsCompleted); // member 1 is the first batch's until it lets go
+        known.Release(first, new Dictionary<long, PointsState> { [1] = TwoHundred });
+
+        Assert.Equal(TwoHundred, (await second.WaitAsync(TimeSpan.FromSeconds(10))).Known![1]);
+    }
+
+    [Fact]
+    public async Task ABatchWhoseHolderFailsWaitsAndThenReads()
+    {
+        var known = new KnownStates<long, PointsState>();
+        known.Release(known.Take([1]), new Dictionary<long, PointsState> { [1] = Hundred });
+        var first = await known.TakeAsync([1, 2]);
+
+        var second = known.TakeAsync([2, 1]);
+        Assert.False(second.IsCompleted);
+        known.Release(first, null);
+
+        Assert.Null((await second.WaitAsync(TimeSpan.FromSeconds(10))).Known);
     }
 
     [Fact]

@@ -113,7 +113,7 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
     /// </summary>
     protected override async Task<Outcome<UsageEntryView>[]> CommitAsync(IReadOnlyList<CardUseCall> batch, CancellationToken ct)
     {
-        var claim = _known.Take([.. batch.Select(c => (c.Request.CardRef, c.Request.CardProductId)).Distinct()]);
+        var claim = await _known.TakeAsync([.. batch.Select(c => (c.Request.CardRef, c.Request.CardProductId)).Distinct()]);
         Dictionary<(string, string), UseTarget>? committed = null;
         try
         {

@@ -115,7 +115,7 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
     /// </summary>
     protected override async Task<Outcome<PointEntry>[]> CommitAsync(IReadOnlyList<PointChange> batch, CancellationToken ct)
     {
-        var claim = _known.Take(MemberIds(batch));
+        var claim = await _known.TakeAsync(MemberIds(batch));
         Dictionary<long, PointsState>? committed = null;
         try
         {
