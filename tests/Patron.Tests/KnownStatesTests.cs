@@ -204,6 +204,24 @@ public sealed class KnownStatesRulesTests
     }
 
     [Fact]
+    public async Task BatchesWaitingForOneMemberTakeTurnsInTheOrderTheyCame()
+    {
+        var known = new KnownStates<long, PointsState>();
+        known.Release(known.Take([1]), new Dictionary<long, PointsState> { [1] = Hundred });
+        var first = known.Take([1]);
+        var second = known.TakeAsync([1]);
+        var third = known.TakeAsync([1]);
+
+        known.Release(first, new Dictionary<long, PointsState> { [1] = TwoHundred });
+        var secondClaim = await second.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(TwoHundred, secondClaim.Known![1]);
+        Assert.False(third.IsCompleted); // its turn comes when the second lets go
+
+        known.Release(secondClaim, new Dictionary<long, PointsState> { [1] = new(300, 300, 1) });
+        Assert.Equal(300, (await third.WaitAsync(TimeSpan.FromSeconds(10))).Known![1].Balance);
+    }
+
+    [Fact]
     public async Task ABatchWhoseHolderFailsWaitsAndThenReads()
     {
         var known = new KnownStates<long, PointsState>();

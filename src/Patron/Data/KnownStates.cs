@@ -26,7 +26,11 @@ public sealed class KnownStates<TKey, TState>(int capacity = KnownStates<TKey, T
         public bool Known;
         public long Claims;
         public int Holders;
-        public TaskCompletionSource? Freed;
+        public Queue<TaskCompletionSource>? Waiting;
+        public int Woken;
+
+        /// <summary>Held, or promised to a batch that waited for it: a newcomer queues behind.</summary>
+        public bool Busy => Holders > 0 || Woken > 0 || Waiting is { Count: > 0 };
     }
 
     private readonly Dictionary<TKey, Slot> _slots = [];
@@ -46,27 +50,35 @@ public sealed class KnownStates<TKey, TState>(int capacity = KnownStates<TKey, T
 
     /// <summary>
     /// Holds <paramref name="keys"/> (distinct) for a batch. When another batch of this process holds
-    /// one of them, first waits, once, for that batch to let go: its commit is what this batch would
-    /// wait for in the database anyway, and the state it leaves is then known, which spares this batch
-    /// its read (one member hot with requests keeps its batches to one round trip each). A batch
-    /// waits holding nothing, so no two can wait for each other.
+    /// one of them, or waits for it, first waits its turn, in order of arrival: the commit ahead is
+    /// what this batch would wait for in the database anyway, and the state it leaves is then known,
+    /// which spares this batch its read. So batches on one hot member take turns, each in one round
+    /// trip. A batch waits holding nothing, so no two can wait for each other, and once woken it
+    /// takes its keys whoever holds them.
     /// </summary>
     public async Task<Claim> TakeAsync(TKey[] keys)
     {
-        Task? held = null;
+        Slot? busy = null;
+        TaskCompletionSource turn;
         lock (_gate)
         {
             foreach (var key in keys)
-                if (_slots.TryGetValue(key, out var slot) && slot.Holders > 0)
+                if (_slots.TryGetValue(key, out var slot) && slot.Busy)
                 {
-                    held = (slot.Freed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                    busy = slot;
                     break;
                 }
-            if (held is null)
+            if (busy is null)
                 return TakeLocked(keys);
+            turn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            (busy.Waiting ??= new()).Enqueue(turn);
         }
-        await held;
-        return Take(keys); // held again by then, it is read under lock
+        await turn.Task;
+        lock (_gate)
+        {
+            busy.Woken--;
+            return TakeLocked(keys); // held by then (another key of the batch), it is read under lock
+        }
     }
 
     /// <summary>Holds <paramref name="keys"/> (distinct) for a batch at once, whoever else holds them.</summary>
@@ -111,15 +123,15 @@ public sealed class KnownStates<TKey, TState>(int capacity = KnownStates<TKey, T
                     && committed.TryGetValue(claim.Keys[i], out slot.State);
                 if (!slot.Known)
                     slot.State = default;
-                if (slot is { Holders: 0, Freed: { } freed })
+                if (slot is { Holders: 0, Waiting: { Count: > 0 } waiting })
                 {
-                    slot.Freed = null;
-                    freed.SetResult();
+                    slot.Woken++; // one at a time: the next waits for this one's turn to end
+                    waiting.Dequeue().SetResult();
                 }
             }
             if (_slots.Count > capacity)
                 foreach (var (key, slot) in _slots)
-                    if (slot.Holders == 0)
+                    if (!slot.Busy)
                         _slots.Remove(key);
         }
     }
