@@ -93,8 +93,11 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
         SELECT patron_expect_rows(count(*), cardinality($1::text[])) FROM updated
         """;
 
-    private readonly KnownStates<(string CardRef, string ProductId), UseTarget> _known = new();
-    private string? _zoneSetting;
+    /// <summary>An entry with its card and sale is many times the size of a member's balance: fewer are kept.</summary>
+    private readonly KnownStates<(string CardRef, string ProductId), UseTarget> _known = new(capacity: 20_000);
+
+    /// <summary>The business zone's setting as the last read saw it ("" for none).</summary>
+    private volatile string? _zoneSetting;
     private long _readBatches;
     private long _knownBatches;
 

@@ -99,7 +99,10 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
         "channel_id, actor, created_at, idempotency_key, request_hash";
 
     private readonly KnownStates<long, PointsState> _known = new();
-    private (LevelTable Table, string Version)? _levels;
+    /// <summary>The levels as the last read saw them: one object, so the table and its version are never torn apart.</summary>
+    private sealed record LevelsSeen(LevelTable Table, string Version);
+
+    private volatile LevelsSeen? _levels;
     private long _readBatches;
     private long _knownBatches;
 
@@ -138,7 +141,7 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
                 var (state, version) = await LoadAsync(connection, batch, ct);
                 var plan = PointsBatch.Decide(batch, state, Now());
                 await WriteAndCommitAsync(connection, plan, ct);
-                _levels = (state.Levels, version);
+                _levels = new LevelsSeen(state.Levels, version);
                 var after = new Dictionary<long, PointsState>(state.Members);
                 foreach (var (id, changed) in plan.Changed)
                     after[id] = changed;
@@ -156,7 +159,7 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
 
     /// <summary>One round trip: begin, the members' checked update, the ledger rows, and the commit.</summary>
     private Task<(Outcome<PointEntry>[], Dictionary<long, PointsState>)> CommitKnownAsync(IReadOnlyList<PointChange> batch,
-        Dictionary<long, PointsState> known, (LevelTable Table, string Version) levels, CancellationToken ct) =>
+        Dictionary<long, PointsState> known, LevelsSeen levels, CancellationToken ct) =>
         PostgresBatchTransaction.RunAsync(data, async connection =>
         {
             var plan = PointsBatch.Decide(batch, new PointsBatchState(known, [], levels.Table), Now());
