@@ -132,9 +132,11 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
                         Interlocked.Increment(ref _knownBatches);
                         return outcomes;
                     }
-                    catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.UniqueViolation)
+                    catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.UniqueViolation
+                        or PostgresErrorCodes.DeadlockDetected)
                     {
-                        // An entry or the zone moved, or a useNo was taken before: read them all under lock.
+                        // An entry or the zone moved, a useNo was taken before, or another instance locked the same entries in
+                        // another order: read them all under lock.
                     }
             }
             var read = await PostgresBatchTransaction.RunAsync(data, async connection =>

@@ -99,6 +99,7 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
         "channel_id, actor, created_at, idempotency_key, request_hash";
 
     private readonly KnownStates<long, PointsState> _known = new();
+
     /// <summary>The levels as the last read saw them: one object, so the table and its version are never torn apart.</summary>
     private sealed record LevelsSeen(LevelTable Table, string Version);
 
@@ -131,9 +132,11 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
                     Interlocked.Increment(ref _knownBatches);
                     return outcomes;
                 }
-                catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.UniqueViolation)
+                catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.UniqueViolation
+                    or PostgresErrorCodes.DeadlockDetected)
                 {
-                    // A member or the levels moved, or a key was used before: read them all under lock.
+                    // A member or the levels moved, a key was used before, or another instance locked the same members in
+                    // another order: read them all under lock.
                 }
             }
             var read = await PostgresBatchTransaction.RunAsync(data, async connection =>
