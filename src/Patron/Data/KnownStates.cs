@@ -10,9 +10,11 @@ namespace Patron.Data;
 /// <remarks>
 /// A batch claims its keys before it decides and releases them when it ends. Only a key that no
 /// other batch of this process holds is offered, so a state handed out is the batch's alone until it
-/// lets go: while one batch holds a key, the next reads it under lock, which waits for the first to
-/// commit. On release a state is kept only from the key's last claimant, once no batch holds it;
-/// otherwise it is forgotten, so a batch that commits late cannot leave an older state behind a newer.
+/// lets go: while one batch holds a key, the next waits its turn (<see cref="TakeAsync"/>), or,
+/// should another of its keys be held by then, reads them under lock. On release a state is kept
+/// only from the key's last claimant, once no batch holds it; otherwise it is forgotten, so a batch
+/// that commits late cannot leave an older state behind a newer. Past its capacity it forgets every
+/// key no batch holds or waits for.
 /// </remarks>
 public sealed class KnownStates<TKey, TState>(int capacity = KnownStates<TKey, TState>.DefaultCapacity)
     where TKey : notnull
