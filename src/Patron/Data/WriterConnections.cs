@@ -11,9 +11,8 @@ namespace Patron.Data;
 /// settle on scanning the table, which would cost more with every row the table gains. That rule
 /// prices a table read whole (the levels, a handful of rows) at 10¹⁰, far past the cost at which
 /// PostgreSQL compiles a statement's expressions with LLVM at every execution (tens of ms each), so
-/// JIT is off: these statements touch a few rows. A batch
-/// leaves no session state behind (it ends in COMMIT, or ROLLBACK on failure), so a connection
-/// goes back to the pool without a reset.
+/// JIT is off: these statements touch a few rows. A batch leaves no session state behind (it ends
+/// in COMMIT, or ROLLBACK on failure), so a connection goes back to the pool without a reset.
 /// </summary>
 public static class WriterConnections
 {
