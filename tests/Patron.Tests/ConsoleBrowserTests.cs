@@ -16,7 +16,15 @@ public sealed class ConsoleBrowserTests(Chromium chromium, ITestOutputHelper out
         await Page.FillAsync("#user", TestCatalog.AdminUser);
         await Page.FillAsync("#password", TestCatalog.AdminPassword);
         await Page.ClickAsync("#sign-in");
-        await Page.WaitForURLAsync("**/console");
+        try
+        {
+            await Page.WaitForURLAsync("**/console");
+        }
+        catch (TimeoutException e)
+        {
+            // Once in a CI run the console never came: say what the browser was showing instead.
+            throw new TimeoutException($"signed in, the browser stayed at {Page.Url}, showing: {await Page.InnerTextAsync("body")}", e);
+        }
     }
 
     private HttpClient Partner(string apiKey = TestCatalog.ApiKey)
