@@ -153,6 +153,27 @@ public sealed class KnownEntriesTestsOnPostgres() : PatronTest(Backend.Postgres)
     }
 
     [Fact]
+    public async Task ABusinessZoneChangedElsewhereSendsTheNextUseOfAKnownCardToARead()
+    {
+        var openApi = new OpenApiClient(App.CreateClient());
+        var card = await SellAsync(openApi, "K-5");
+        Assert.Equal(0, (await openApi.UseAsync(card, "z1", "2026-01-06 09:00:00")).Code); // the entry and the zone are known
+        await using (var db = new Npgsql.NpgsqlConnection(Connection))
+        {
+            await db.OpenAsync();
+            await using var zone = new Npgsql.NpgsqlCommand("UPDATE settings SET value = 'UTC' WHERE key = 'timeZone'", db);
+            Assert.Equal(1, await zone.ExecuteNonQueryAsync()); // cycles are counted in the business zone's days
+        }
+        var before = Paths(App);
+
+        Assert.Equal(0, (await openApi.UseAsync(card, "z2", "2026-01-13 09:00:00")).Code);
+
+        Assert.Equal((before.Read + 1, before.Known), Paths(App)); // decided on the zone it read, not the one it knew
+        Assert.Equal(0, (await openApi.UseAsync(card, "z3", "2026-01-20 09:00:00")).Code);
+        Assert.Equal(before.Known + 1, Paths(App).Known); // and known again after that read
+    }
+
+    [Fact]
     public async Task AUseNoTakenBeforeAnswersWithItsFirstOutcomeWhenItsCardIsKnown()
     {
         var openApi = new OpenApiClient(App.CreateClient());

@@ -98,48 +98,32 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
 
     /// <summary>The business zone's setting as the last read saw it ("" for none).</summary>
     private volatile string? _zoneSetting;
-    private long _readBatches;
-    private long _knownBatches;
 
     /// <summary>Batches decided after a read under lock, and batches decided on known entries that committed.</summary>
-    internal (long Read, long Known) Paths => (Interlocked.Read(ref _readBatches), Interlocked.Read(ref _knownBatches));
+    internal (long Read, long Known) Paths => _known.Paths;
 
     public Task<Outcome<UsageEntryView>> UseAsync(Channel channel, UseRequest request, CancellationToken ct) =>
         SubmitAsync(new CardUseCall(channel.Id, request), ct);
 
     /// <summary>
-    /// A batch whose entries this process knows, none held by another of its batches, none used for
-    /// a cycle before its last, is decided on what it knows and settled in one round trip
+    /// A batch whose entries this process knows (<see cref="KnownStates{TKey, TState}"/>), none used
+    /// for a cycle before its last, is decided on what it knows and settled in one round trip
     /// (<see cref="UpdateKnownEntriesSql"/>). Any other batch, or one whose known entries turn out
     /// stale, or one that meets a useNo taken earlier, takes two: BEGIN and the reads under lock,
     /// then the writes and COMMIT (<see cref="PostgresBatchTransaction"/>).
     /// </summary>
-    protected override async Task<Outcome<UsageEntryView>[]> CommitAsync(IReadOnlyList<CardUseCall> batch, CancellationToken ct)
+    protected override Task<Outcome<UsageEntryView>[]> CommitAsync(IReadOnlyList<CardUseCall> batch, CancellationToken ct)
     {
-        var claim = await _known.TakeAsync([.. batch.Select(c => (c.Request.CardRef, c.Request.CardProductId)).Distinct()]);
-        Dictionary<(string, string), UseTarget>? committed = null;
-        try
-        {
-            var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-            if (claim.Known is { } known && _zoneSetting is { } setting)
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        return _known.SettleAsync([.. batch.Select(c => (c.Request.CardRef, c.Request.CardProductId)).Distinct()],
+            known =>
             {
+                if (_zoneSetting is not { } setting)
+                    return null;
                 var zone = TimeZoneInfo.FindSystemTimeZoneById(setting == "" ? BusinessZone.Default : setting);
-                if (CardUseBatch.OlderCycles(batch, known, zone, now).Count == 0)
-                    try
-                    {
-                        var outcomes = await CommitKnownAsync(batch, known, setting, zone, now, ct);
-                        committed = known; // as the batch left them
-                        Interlocked.Increment(ref _knownBatches);
-                        return outcomes;
-                    }
-                    catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.UniqueViolation
-                        or PostgresErrorCodes.DeadlockDetected)
-                    {
-                        // An entry or the zone moved, a useNo was taken before, or another instance locked the same entries in
-                        // another order: read them all under lock.
-                    }
-            }
-            var read = await PostgresBatchTransaction.RunAsync(data, async connection =>
+                return CardUseBatch.OlderCycles(batch, known, zone, now).Count == 0 ? CommitKnownAsync(batch, known, setting, zone, now, ct) : null;
+            },
+            () => PostgresBatchTransaction.RunAsync(data, async connection =>
             {
                 var (earlier, targets, setting) = await LoadAsync(connection, batch, ct);
                 var zone = TimeZoneInfo.FindSystemTimeZoneById(setting ?? BusinessZone.Default);
@@ -148,21 +132,14 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
                 var plan = CardUseBatch.Decide(batch, new CardUseBatchState(earlier, targets, counts, zone), now);
                 await WriteAndCommitAsync(connection, plan, ct);
                 _zoneSetting = setting ?? "";
-                return (plan.Outcomes, targets);
-            }, ct);
-            committed = read.targets; // the decisions changed the entries in place: they are as committed
-            Interlocked.Increment(ref _readBatches);
-            return read.Outcomes;
-        }
-        finally
-        {
-            _known.Release(claim, committed);
-        }
+                // The decisions changed the entries in place: they are as committed.
+                return (plan.Outcomes, (IReadOnlyDictionary<(string, string), UseTarget>)targets);
+            }, ct));
     }
 
     /// <summary>One round trip: begin, the entries' checked update, the uses, their log rows, and the commit.</summary>
-    private Task<Outcome<UsageEntryView>[]> CommitKnownAsync(IReadOnlyList<CardUseCall> batch, Dictionary<(string, string), UseTarget> known,
-        string zoneSetting, TimeZoneInfo zone, long now, CancellationToken ct) =>
+    private Task<(Outcome<UsageEntryView>[], IReadOnlyDictionary<(string, string), UseTarget>)> CommitKnownAsync(IReadOnlyList<CardUseCall> batch,
+        Dictionary<(string, string), UseTarget> known, string zoneSetting, TimeZoneInfo zone, long now, CancellationToken ct) =>
         PostgresBatchTransaction.RunAsync(data, async connection =>
         {
             // The versions the batch is decided on, before its decisions raise them.
@@ -195,7 +172,7 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
                 },
             };
             await write.ExecuteNonQueryAsync(ct); // reads every statement's result: an error in any throws here
-            return plan.Outcomes;
+            return (plan.Outcomes, (IReadOnlyDictionary<(string, string), UseTarget>)known); // as the batch left them
         }, ct);
 
     private static async Task<(Dictionary<(int, string), CardUse>, Dictionary<(string, string), UseTarget>, string? ZoneSetting)> LoadAsync(

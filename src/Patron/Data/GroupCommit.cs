@@ -133,7 +133,7 @@ public abstract class GroupCommit<TRequest, TResult> : IAsyncDisposable
                     batch[i].Done.TrySetResult(results[i]);
                 return;
             }
-            catch (Exception e) when (attempt < MaxAttempts && IsRetryable(e))
+            catch (Exception e) when (attempt < MaxAttempts && BatchConflicts.IsRetryable(e))
             {
                 // Another instance committed the same key, or a deadlock victim: decide the batch again.
                 await Task.Delay(Random.Shared.Next(1, 1 + attempt));
@@ -160,8 +160,22 @@ public abstract class GroupCommit<TRequest, TResult> : IAsyncDisposable
         }
     }
 
-    /// <summary>A unique key taken by a concurrent transaction, a serialization failure or a deadlock.</summary>
-    private static bool IsRetryable(Exception e) => e switch
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await Task.WhenAll(_writers);
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>The errors after which a batch is decided again, from a fresh read, rather than failed.</summary>
+public static class BatchConflicts
+{
+    /// <summary>
+    /// A unique key taken by a concurrent transaction (or earlier), a serialization failure (a state
+    /// the batch was decided on has moved: <c>patron_expect_rows</c>) or a deadlock.
+    /// </summary>
+    public static bool IsRetryable(Exception e) => e switch
     {
         PostgresException pg => pg.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.SerializationFailure
             or PostgresErrorCodes.DeadlockDetected,
@@ -169,11 +183,4 @@ public abstract class GroupCommit<TRequest, TResult> : IAsyncDisposable
         DbException { InnerException: { } inner } => IsRetryable(inner),
         _ => false,
     };
-
-    public async ValueTask DisposeAsync()
-    {
-        _queue.Writer.TryComplete();
-        await Task.WhenAll(_writers);
-        GC.SuppressFinalize(this);
-    }
 }

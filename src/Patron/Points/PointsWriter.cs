@@ -104,42 +104,21 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
     private sealed record LevelsSeen(LevelTable Table, string Version);
 
     private volatile LevelsSeen? _levels;
-    private long _readBatches;
-    private long _knownBatches;
 
     /// <summary>Batches decided after a read under lock, and batches decided on known states that committed.</summary>
-    internal (long Read, long Known) Paths => (Interlocked.Read(ref _readBatches), Interlocked.Read(ref _knownBatches));
+    internal (long Read, long Known) Paths => _known.Paths;
 
     /// <summary>
-    /// A batch whose members this process knows, none held by another of its batches, is decided on
-    /// what it knows and settled in one round trip (<see cref="UpdateKnownMembersSql"/>). Any other
+    /// A batch whose members this process knows (<see cref="KnownStates{TKey, TState}"/>) is decided
+    /// on what it knows and settled in one round trip (<see cref="UpdateKnownMembersSql"/>). Any other
     /// batch, or one whose known states turn out stale, or one that meets an idempotency key taken
     /// earlier, takes two: BEGIN and the reads under lock, then the writes and COMMIT
     /// (<see cref="PostgresBatchTransaction"/>).
     /// </summary>
-    protected override async Task<Outcome<PointEntry>[]> CommitAsync(IReadOnlyList<PointChange> batch, CancellationToken ct)
-    {
-        var claim = await _known.TakeAsync(MemberIds(batch));
-        Dictionary<long, PointsState>? committed = null;
-        try
-        {
-            if (claim.Known is { } known && _levels is { } levels)
-            {
-                try
-                {
-                    var (outcomes, states) = await CommitKnownAsync(batch, known, levels, ct);
-                    committed = states;
-                    Interlocked.Increment(ref _knownBatches);
-                    return outcomes;
-                }
-                catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.UniqueViolation
-                    or PostgresErrorCodes.DeadlockDetected)
-                {
-                    // A member or the levels moved, a key was used before, or another instance locked the same members in
-                    // another order: read them all under lock.
-                }
-            }
-            var read = await PostgresBatchTransaction.RunAsync(data, async connection =>
+    protected override Task<Outcome<PointEntry>[]> CommitAsync(IReadOnlyList<PointChange> batch, CancellationToken ct) =>
+        _known.SettleAsync(MemberIds(batch),
+            known => _levels is { } levels ? CommitKnownAsync(batch, known, levels, ct) : null,
+            () => PostgresBatchTransaction.RunAsync(data, async connection =>
             {
                 var (state, version) = await LoadAsync(connection, batch, ct);
                 var plan = PointsBatch.Decide(batch, state, Now());
@@ -148,20 +127,11 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
                 var after = new Dictionary<long, PointsState>(state.Members);
                 foreach (var (id, changed) in plan.Changed)
                     after[id] = changed;
-                return (plan.Outcomes, after);
-            }, ct);
-            committed = read.after;
-            Interlocked.Increment(ref _readBatches);
-            return read.Outcomes;
-        }
-        finally
-        {
-            _known.Release(claim, committed);
-        }
-    }
+                return (plan.Outcomes, (IReadOnlyDictionary<long, PointsState>)after);
+            }, ct));
 
     /// <summary>One round trip: begin, the members' checked update, the ledger rows, and the commit.</summary>
-    private Task<(Outcome<PointEntry>[], Dictionary<long, PointsState>)> CommitKnownAsync(IReadOnlyList<PointChange> batch,
+    private Task<(Outcome<PointEntry>[], IReadOnlyDictionary<long, PointsState>)> CommitKnownAsync(IReadOnlyList<PointChange> batch,
         Dictionary<long, PointsState> known, LevelsSeen levels, CancellationToken ct) =>
         PostgresBatchTransaction.RunAsync(data, async connection =>
         {
@@ -194,7 +164,7 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
             await using var reader = await write.ExecuteReaderAsync(ct);
             await reader.NextResultAsync(ct); // past the check's one row, to the ledger's ids
             await ReadAutoIdsAsync(reader, plan.NewEntries, ct);
-            return (plan.Outcomes, members.ToDictionary(m => m.Id, m => m.Now));
+            return (plan.Outcomes, (IReadOnlyDictionary<long, PointsState>)members.ToDictionary(m => m.Id, m => m.Now));
         }, ct);
 
     /// <summary>
