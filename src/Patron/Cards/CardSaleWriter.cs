@@ -36,24 +36,10 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
     internal const string InsertSalesAndCardsSql = """
         WITH s AS (
             INSERT INTO card_sales (channel_id, channel_name, sale_no, card_info_id, member_id, member_code, num, pay_amt,
-                sale_time, sale_user, sale_org_code, create_time, status, request_hash, result_json)
-            SELECT channel_id, channel_name, sale_no, card_info_id, member_id, member_code, num, pay_amt,
-                sale_time, sale_user, sale_org_code, create_time, 1, request_hash, result_json
-            FROM (SELECT
-                    unnest($1::integer[]) AS channel_id,
-                    unnest($2::text[]) AS channel_name,
-                    unnest($3::text[]) AS sale_no,
-                    unnest($4::text[]) AS card_info_id,
-                    unnest($5::bigint[]) AS member_id,
-                    unnest($6::text[]) AS member_code,
-                    unnest($7::integer[]) AS num,
-                    unnest($8::numeric[]) AS pay_amt,
-                    unnest($9::bigint[]) AS sale_time,
-                    unnest($10::text[]) AS sale_user,
-                    unnest($11::text[]) AS sale_org_code,
-                    unnest($12::bigint[]) AS create_time,
-                    unnest($13::text[]) AS request_hash,
-                    unnest($14::text[]) AS result_json) AS x
+                sale_time, sale_user, sale_org_code, create_time, request_hash, result_json, status)
+            SELECT unnest($1::integer[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::bigint[]),
+                unnest($6::text[]), unnest($7::integer[]), unnest($8::numeric[]), unnest($9::bigint[]), unnest($10::text[]),
+                unnest($11::text[]), unnest($12::bigint[]), unnest($13::text[]), unnest($14::text[]), 1
             RETURNING id, channel_id, sale_no)
         INSERT INTO member_cards (id, sale_id, card_info_id, member_id, member_code, status, begin_time, end_time, create_time, lock_version)
         SELECT c.id, s.id, c.card_info_id, c.member_id, c.member_code, 1, c.begin_time, c.end_time, c.create_time, 0
@@ -73,20 +59,10 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
     /// <summary>The cards' usage entries.</summary>
     internal const string InsertEntriesSql = """
         INSERT INTO usage_entries (id, member_card_id, card_product_id, card_product_name, total_used_num, cycle_days, cycle_num,
-            has_used_num, last_cycle, last_cycle_used, posid, lock_version, status, begin_time, end_time, create_time)
-        SELECT id, member_card_id, card_product_id, card_product_name, total_used_num, cycle_days, cycle_num,
-            0, 0, 0, NULL, 0, 1, begin_time, end_time, create_time
-        FROM (SELECT
-                unnest($1::text[]) AS id,
-                unnest($2::text[]) AS member_card_id,
-                unnest($3::text[]) AS card_product_id,
-                unnest($4::text[]) AS card_product_name,
-                unnest($5::integer[]) AS total_used_num,
-                unnest($6::integer[]) AS cycle_days,
-                unnest($7::integer[]) AS cycle_num,
-                unnest($8::bigint[]) AS begin_time,
-                unnest($9::bigint[]) AS end_time,
-                unnest($10::bigint[]) AS create_time) AS e
+            begin_time, end_time, create_time, has_used_num, last_cycle, last_cycle_used, posid, lock_version, status)
+        SELECT unnest($1::text[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::integer[]),
+            unnest($6::integer[]), unnest($7::integer[]), unnest($8::bigint[]), unnest($9::bigint[]), unnest($10::bigint[]),
+            0, 0, 0, NULL, 0, 1
         """;
 
     public Task<Outcome<string>> SellAsync(Channel channel, SaleRequest request, CancellationToken ct) =>
