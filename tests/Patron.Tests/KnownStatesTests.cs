@@ -192,6 +192,118 @@ public sealed class KnownEntriesTestsOnPostgres() : PatronTest(Backend.Postgres)
     }
 }
 
+/// <summary>The same for card sales: a member and card seen before skip the read, never a change made elsewhere.</summary>
+public sealed class KnownSalesTestsOnPostgres() : PatronTest(Backend.Postgres)
+{
+    private static (long Read, long Known) Paths(PatronApp app) => ((PostgresCardSaleWriter)app.Services.GetRequiredService<ICardSales>()).Paths;
+
+    private OpenApiClient OpenApi => new(App.CreateClient());
+
+    /// <summary>Changes a row as another instance's operator would.</summary>
+    private async Task ElsewhereAsync(string sql)
+    {
+        await using var db = new Npgsql.NpgsqlConnection(Connection);
+        await db.OpenAsync();
+        await using var change = new Npgsql.NpgsqlCommand(sql, db);
+        Assert.Equal(1, await change.ExecuteNonQueryAsync());
+    }
+
+    private Task<MemberCard> CardAsync(string saleNo) =>
+        App.QueryAsync(db => db.MemberCards.AsNoTracking().Include(c => c.Entries)
+            .SingleAsync(c => db.CardSales.Any(s => s.Id == c.SaleId && s.SaleNo == saleNo)));
+
+    [Fact]
+    public async Task ASaleOfAMemberAndCardSeenBeforeIsSettledWithoutARead()
+    {
+        Assert.Equal(0, (await OpenApi.SellAsync("N-1")).Code);
+        var before = Paths(App);
+
+        var second = await OpenApi.SellAsync("N-2", num: 2);
+
+        Assert.Equal((before.Read, before.Known + 1), Paths(App));
+        Assert.Equal(0, second.Code);
+        var codes = second.Data!["cards"]!.AsArray().Select(c => c!["id"]!.GetValue<string>()).Order().ToList();
+        var rows = await App.QueryAsync(db => db.MemberCards.AsNoTracking().Include(c => c.Entries)
+            .Where(c => db.CardSales.Any(s => s.Id == c.SaleId && s.SaleNo == "N-2")).ToListAsync());
+        Assert.Equal(codes, rows.Select(c => c.Id).Order());
+        Assert.All(rows, c => Assert.Equal(("M0001", "P-NOODLE"), (c.MemberCode, Assert.Single(c.Entries).CardProductId)));
+        Assert.Equal(2, await App.QueryAsync(db => db.CardSales.CountAsync()));
+    }
+
+    [Fact]
+    public async Task ACardChangedElsewhereSellsAsItNowIs()
+    {
+        Assert.Equal(0, (await OpenApi.SellAsync("C-1")).Code);
+        await ElsewhereAsync($"UPDATE card_products SET name = '新面', cycle_num = 3 WHERE card_id = '{TestCatalog.Card}' AND id = 'P-NOODLE'");
+        var before = Paths(App);
+
+        var sale = await OpenApi.SellAsync("C-2");
+
+        Assert.Equal(before.Read + 1, Paths(App).Read); // decided on what it read, not on what it had seen
+        var entry = sale.Data!["memberUsedList"]![0]!;
+        Assert.Equal((0, "新面", 3), (sale.Code, entry["cardProductName"]!.GetValue<string>(), entry["cycleNum"]!.GetValue<int>()));
+        var row = Assert.Single((await CardAsync("C-2")).Entries);
+        Assert.Equal(("新面", 3), (row.CardProductName, row.CycleNum));
+        Assert.Equal(0, (await OpenApi.SellAsync("C-3")).Code);
+        Assert.Equal(before.Known + 1, Paths(App).Known); // and seen again after that read
+    }
+
+    [Fact]
+    public async Task ACardTakenOffSaleElsewhereIsNotSoldOnWhatWasSeen()
+    {
+        Assert.Equal(0, (await OpenApi.SellAsync("O-1")).Code);
+        await ElsewhereAsync($"UPDATE cards SET on_sale = false WHERE id = '{TestCatalog.Card}'");
+
+        var sale = await OpenApi.SellAsync("O-2");
+
+        Assert.Equal(2002, sale.Code);
+        Assert.Equal(1, await App.QueryAsync(db => db.CardSales.CountAsync()));
+        Assert.Equal(2002, (await OpenApi.SellAsync("O-3")).Code); // nor later, on what the read saw
+    }
+
+    [Fact]
+    public async Task AMemberWhoseCodeMovedElsewhereIsNotSoldToByTheOldCode()
+    {
+        Assert.Equal(0, (await OpenApi.SellAsync("M-1")).Code);
+        await ElsewhereAsync("UPDATE members SET code = 'M0001-OLD' WHERE code = 'M0001'");
+
+        var sale = await OpenApi.SellAsync("M-2");
+
+        Assert.Equal(2001, sale.Code);
+        Assert.Equal(1, await App.QueryAsync(db => db.CardSales.CountAsync()));
+    }
+
+    [Fact]
+    public async Task ABusinessZoneChangedElsewhereDatesTheNextSaleInTheNewZone()
+    {
+        Assert.Equal(0, (await OpenApi.SellAsync("Z-1")).Code); // the zone is seen: Asia/Shanghai
+        await ElsewhereAsync("UPDATE settings SET value = 'UTC' WHERE key = 'timeZone'");
+        var before = Paths(App);
+
+        Assert.Equal(0, (await OpenApi.SellAsync("Z-2")).Code);
+
+        Assert.Equal(before.Read + 1, Paths(App).Read);
+        const long day = 86_400_000;
+        Assert.Equal(16 * 3_600_000, (await CardAsync("Z-1")).BeginTime % day); // a Shanghai midnight is 16:00 UTC
+        Assert.Equal(0, (await CardAsync("Z-2")).BeginTime % day); // a UTC midnight
+    }
+
+    [Fact]
+    public async Task ASaleNoSoldBeforeAnswersWithItsFirstResultWhenItsMemberAndCardAreSeen()
+    {
+        var first = await OpenApi.SellAsync("R-1");
+        Assert.Equal(0, (await OpenApi.SellAsync("R-2")).Code); // the member and card are seen
+
+        var repeated = await OpenApi.SellAsync("R-1");
+        var reused = await OpenApi.SellAsync("R-1", payAmt: "99.00");
+
+        Assert.Equal((0, first.Data!.ToJsonString()), (repeated.Code, repeated.Data!.ToJsonString()));
+        Assert.Equal(2003, reused.Code);
+        Assert.Equal(2, await App.QueryAsync(db => db.CardSales.CountAsync()));
+        Assert.Equal(2, await App.QueryAsync(db => db.MemberCards.CountAsync()));
+    }
+}
+
 /// <summary>Which batch may use what the process knows of a row, and which state it keeps.</summary>
 public sealed class KnownStatesRulesTests
 {

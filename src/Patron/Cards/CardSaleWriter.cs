@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Npgsql;
 using Patron.Channels;
 using Patron.Data;
@@ -12,6 +13,12 @@ namespace Patron.Cards;
 /// need no transaction with the writes: the unique (channel, saleNo) index decides a race with
 /// another instance, and the batch is then decided again.
 /// </summary>
+/// <remarks>
+/// A batch whose members and cards the last reads saw, every card on sale, skips its read: it is
+/// decided on what they saw, and its writes begin with <see cref="CheckKnownSql"/>, which fails the
+/// whole round trip unless each member, card and the zone is still as seen. A saleNo sold before is
+/// caught by its unique index. Either way nothing commits, and the batch is read and decided again.
+/// </remarks>
 public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.Key)] NpgsqlDataSource data, GroupCommitOptions options, ILogger<PostgresCardSaleWriter> log, TimeProvider clock)
     : GroupCommit<SaleCall, Outcome<string>>(options, log), ICardSales
 {
@@ -24,12 +31,32 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
     /// <summary>The members the batch names, by code or id.</summary>
     internal const string MembersSql = "SELECT id, code FROM members WHERE code = ANY($1) OR id = ANY($2)";
 
-    /// <summary>The cards sold, with their products.</summary>
-    internal const string CardsSql = """
-        SELECT c.id, c.name, c.price, c.valid_days, c.on_sale, p.id, p.name, p.total_used_num, p.cycle_days, p.cycle_num
+    /// <summary>A card and its products as one text that changes whenever they do (a record's text quotes its fields).</summary>
+    private const string CardVersion = """
+        ROW(c.name, c.price, c.valid_days, c.on_sale)::text || coalesce((SELECT string_agg(
+            ROW(p.id, p.name, p.total_used_num, p.cycle_days, p.cycle_num)::text, ',' ORDER BY p.id) FROM card_products p WHERE p.card_id = c.id), '')
+        """;
+
+    /// <summary>The cards sold, with their products and version.</summary>
+    internal const string CardsSql = $"""
+        SELECT c.id, c.name, c.price, c.valid_days, c.on_sale, p.id, p.name, p.total_used_num, p.cycle_days, p.cycle_num, {CardVersion}
         FROM cards c LEFT JOIN card_products p ON p.card_id = c.id
         WHERE c.id = ANY($1)
         ORDER BY c.id, p.id
+        """;
+
+    /// <summary>
+    /// A batch decided on what the last reads saw: fails the statement, and with it the round trip,
+    /// unless every member still has its code, every card its version, and the zone its setting.
+    /// </summary>
+    internal const string CheckKnownSql = $"""
+        SELECT patron_expect_rows(
+            (SELECT count(*) FROM members m JOIN (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS code) k ON m.id = k.id
+                WHERE m.code = k.code)
+            + (SELECT count(*) FROM cards c JOIN (SELECT unnest($3::text[]) AS id, unnest($4::text[]) AS version) k ON c.id = k.id
+                WHERE ({CardVersion}) = k.version)
+            + (SELECT count(*) FROM (SELECT 1) AS z WHERE coalesce((SELECT value FROM settings WHERE key = '{SettingKeys.TimeZone}'), '') = $5),
+            cardinality($1::bigint[]) + cardinality($3::text[]) + 1)
         """;
 
     /// <summary>The sales, and the member cards that take their new ids.</summary>
@@ -65,20 +92,115 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
             0, 0, 0, NULL, 0, 1
         """;
 
+    /// <summary>Past this many, the members seen are forgotten, to be seen again.</summary>
+    private const int MembersKept = 100_000;
+
+    /// <summary>Members by code, as the last reads saw them.</summary>
+    private readonly ConcurrentDictionary<string, Member> _members = new(StringComparer.Ordinal);
+
+    /// <summary>Cards with their products and version (<see cref="CardVersion"/>), as the last reads saw them.</summary>
+    private readonly ConcurrentDictionary<string, (Card Card, string Version)> _cards = new(StringComparer.Ordinal);
+
+    /// <summary>The business zone's setting as the last read saw it ("" for none).</summary>
+    private volatile string? _zoneSetting;
+
+    private long _readBatches;
+    private long _knownBatches;
+
+    /// <summary>Batches decided after a read, and batches decided on what earlier reads saw that committed.</summary>
+    internal (long Read, long Known) Paths => (Interlocked.Read(ref _readBatches), Interlocked.Read(ref _knownBatches));
+
     public Task<Outcome<string>> SellAsync(Channel channel, SaleRequest request, CancellationToken ct) =>
         SubmitAsync(new SaleCall(channel, request), ct);
 
     protected override async Task<Outcome<string>[]> CommitAsync(IReadOnlyList<SaleCall> batch, CancellationToken ct)
     {
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await using var connection = await data.OpenConnectionAsync(ct);
-        var state = await LoadAsync(connection, batch, ct);
-        var plan = CardSaleBatch.Decide(batch, state, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        if (Seen(batch) is { } seen)
+            try
+            {
+                var known = CardSaleBatch.Decide(batch, seen.State, now);
+                await WriteAsync(connection, known.Sales, Check(seen), ct);
+                Interlocked.Increment(ref _knownBatches);
+                return known.Outcomes;
+            }
+            catch (Exception e) when (BatchConflicts.IsRetryable(e))
+            {
+                // A member, a card or the zone moved, a saleNo was sold before, or a new code was taken.
+            }
+
+        var (state, versions, zoneSetting) = await LoadAsync(connection, batch, ct);
+        Remember(batch, state, versions, zoneSetting);
+        var plan = CardSaleBatch.Decide(batch, state, now);
         if (plan.Sales.Count > 0)
-            await WriteAsync(connection, plan.Sales, ct);
+            await WriteAsync(connection, plan.Sales, check: null, ct);
+        Interlocked.Increment(ref _readBatches);
         return plan.Outcomes;
     }
 
-    private static async Task<CardSaleBatchState> LoadAsync(NpgsqlConnection connection, IReadOnlyList<SaleCall> batch, CancellationToken ct)
+    /// <summary>
+    /// The batch's state as the last reads saw it, with the zone's setting, when they saw every
+    /// member by the code the batch names and every card, on sale; otherwise null. Only codes: a
+    /// reference may name a member's id, but a member with that code, unseen, would come first.
+    /// </summary>
+    private SeenBatch? Seen(IReadOnlyList<SaleCall> batch)
+    {
+        if (_zoneSetting is not { } setting)
+            return null;
+        var members = new Dictionary<string, Member>(StringComparer.Ordinal);
+        var cards = new Dictionary<string, Card>(StringComparer.Ordinal);
+        var versions = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (_, request) in batch)
+        {
+            if (!_members.TryGetValue(request.MemberId, out var member) || !_cards.TryGetValue(request.CardInfoId, out var card) || !card.Card.OnSale)
+                return null;
+            members[request.MemberId] = member;
+            (cards[request.CardInfoId], versions[request.CardInfoId]) = card;
+        }
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(setting == "" ? BusinessZone.Default : setting);
+        return new SeenBatch(new CardSaleBatchState([], members, [], cards, zone), versions, setting);
+    }
+
+    private sealed record SeenBatch(CardSaleBatchState State, Dictionary<string, string> Versions, string ZoneSetting);
+
+    /// <summary>The check that what a batch was decided on still holds.</summary>
+    private static NpgsqlBatchCommand Check(SeenBatch seen)
+    {
+        var members = seen.State.MembersByCode.Values.DistinctBy(m => m.Id).ToList();
+        return new NpgsqlBatchCommand(CheckKnownSql)
+        {
+            Parameters =
+            {
+                new() { Value = members.Select(m => m.Id).ToArray() },
+                new() { Value = members.Select(m => m.Code).ToArray() },
+                new() { Value = seen.Versions.Keys.ToArray() },
+                new() { Value = seen.Versions.Values.ToArray() },
+                new() { Value = seen.ZoneSetting },
+            },
+        };
+    }
+
+    /// <summary>Keeps what a read saw, and forgets what it did not find, for the batches after it.</summary>
+    private void Remember(IReadOnlyList<SaleCall> batch, CardSaleBatchState state, Dictionary<string, string> versions, string zoneSetting)
+    {
+        if (_members.Count > MembersKept)
+            _members.Clear();
+        foreach (var (_, request) in batch)
+        {
+            if (state.MembersByCode.TryGetValue(request.MemberId, out var member))
+                _members[request.MemberId] = member;
+            else
+                _members.TryRemove(request.MemberId, out _);
+            if (state.Cards.TryGetValue(request.CardInfoId, out var card))
+                _cards[request.CardInfoId] = (card, versions[request.CardInfoId]);
+            else
+                _cards.TryRemove(request.CardInfoId, out _);
+        }
+        _zoneSetting = zoneSetting;
+    }
+
+    private static async Task<(CardSaleBatchState State, Dictionary<string, string> Versions, string ZoneSetting)> LoadAsync(NpgsqlConnection connection, IReadOnlyList<SaleCall> batch, CancellationToken ct)
     {
         var references = batch.Select(c => c.Request.MemberId).Distinct().ToArray();
         await using var read = new NpgsqlBatch(connection)
@@ -122,11 +244,15 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
             members.Add(new Member { Id = r.GetInt64(0), Code = r.GetString(1) });
         await r.NextResultAsync(ct);
         var cards = new Dictionary<string, Card>();
+        var versions = new Dictionary<string, string>();
         while (await r.ReadAsync(ct))
         {
             var id = r.GetString(0);
             if (!cards.TryGetValue(id, out var card))
+            {
                 cards[id] = card = new Card { Id = id, Name = r.GetString(1), Price = r.GetDecimal(2), ValidDays = r.GetInt32(3), OnSale = r.GetBoolean(4) };
+                versions[id] = r.GetString(10);
+            }
             if (!r.IsDBNull(5))
                 card.Products.Add(new CardProduct
                 {
@@ -134,12 +260,16 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
                 });
         }
         await r.NextResultAsync(ct);
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(await r.ReadAsync(ct) ? r.GetString(0) : BusinessZone.Default);
-        return new CardSaleBatchState(earlier, members.ToDictionary(m => m.Code), members.ToDictionary(m => m.Id), cards, zone);
+        var setting = await r.ReadAsync(ct) ? r.GetString(0) : "";
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(setting == "" ? BusinessZone.Default : setting);
+        return (new CardSaleBatchState(earlier, members.ToDictionary(m => m.Code), members.ToDictionary(m => m.Id), cards, zone), versions, setting);
     }
 
-    /// <summary>One round trip and one commit: the sales (whose new ids the cards take, matched by channel and saleNo), then the entries.</summary>
-    private static async Task WriteAsync(NpgsqlConnection connection, List<IssuedSale> issued, CancellationToken ct)
+    /// <summary>
+    /// One round trip and one commit: the <paramref name="check"/> if any, the sales (whose new ids
+    /// the cards take, matched by channel and saleNo), then the entries.
+    /// </summary>
+    private static async Task WriteAsync(NpgsqlConnection connection, List<IssuedSale> issued, NpgsqlBatchCommand? check, CancellationToken ct)
     {
         var sales = issued.Select(i => i.Sale).ToList();
         var cards = issued.SelectMany(i => i.Cards.Select(c => (i.Sale, Card: c))).ToList();
@@ -195,6 +325,8 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
                 },
             },
         };
+        if (check is not null)
+            write.BatchCommands.Insert(0, check);
         await write.ExecuteNonQueryAsync(ct);
     }
 }
