@@ -55,7 +55,7 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
                 WHERE m.code = k.code)
             + (SELECT count(*) FROM cards c JOIN (SELECT unnest($3::text[]) AS id, unnest($4::text[]) AS version) k ON c.id = k.id
                 WHERE ({CardVersion}) = k.version)
-            + (SELECT count(*) FROM (SELECT 1) AS z WHERE coalesce((SELECT value FROM settings WHERE key = '{SettingKeys.TimeZone}'), '') = $5),
+            + (coalesce((SELECT value FROM settings WHERE key = '{SettingKeys.TimeZone}'), '') = $5)::integer,
             cardinality($1::bigint[]) + cardinality($3::text[]) + 1)
         """;
 
