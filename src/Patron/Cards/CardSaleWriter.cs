@@ -51,10 +51,10 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
     /// </summary>
     internal const string CheckKnownSql = $"""
         SELECT patron_expect_rows(
-            (SELECT count(*) FROM members m JOIN (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS code) k ON m.id = k.id
-                WHERE m.code = k.code)
-            + (SELECT count(*) FROM cards c JOIN (SELECT unnest($3::text[]) AS id, unnest($4::text[]) AS version) k ON c.id = k.id
-                WHERE ({CardVersion}) = k.version)
+            (SELECT count(*) FROM members m
+                WHERE m.id = ANY($1::bigint[]) AND m.code = ($2::text[])[array_position($1::bigint[], m.id)])
+            + (SELECT count(*) FROM cards c
+                WHERE c.id = ANY($3::text[]) AND ({CardVersion}) = ($4::text[])[array_position($3::text[], c.id::text)])
             + (coalesce((SELECT value FROM settings WHERE key = '{SettingKeys.TimeZone}'), '') = $5)::integer,
             cardinality($1::bigint[]) + cardinality($3::text[]) + 1)
         """;
