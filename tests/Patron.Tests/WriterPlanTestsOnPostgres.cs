@@ -73,12 +73,19 @@ public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Pos
     }
 
     /// <summary>
-    /// A statement whose plan on these empty tables walks a whole index, not yet mended: the entries'
-    /// lock reads them in id order (its lock order) through their primary key, and joins the sales
-    /// whole. With the tables' real statistics it looks keys up, but a connection that prepared it
-    /// while the tables were tiny would keep the whole-index plan. No statement may join this list.
+    /// Statements whose plan on these empty tables joins their arrays to a whole index (a hash or
+    /// merge join) rather than looking each key up: found when this rule came (2026-12-01), not yet
+    /// mended. With a table's real statistics their plans look keys up, but a connection that
+    /// prepared one while its table was tiny would keep the whole-index plan. No statement may join
+    /// this list.
     /// </summary>
-    private static readonly HashSet<string> WholeIndexReadersToMend = ["PostgresCardUseWriter.LockTargetsSql"];
+    private static readonly HashSet<string> WholeIndexReadersToMend =
+    [
+        "PostgresPointsWriter.EarlierKeysSql", "PostgresPointsWriter.UpdateMembersSql", "PostgresPointsWriter.UpdateKnownMembersSql",
+        "PostgresCardUseWriter.LockTargetsSql", "PostgresCardUseWriter.EarlierUsesSql", "PostgresCardUseWriter.OlderCycleCountsSql",
+        "PostgresCardUseWriter.UpdateEntriesSql", "PostgresCardUseWriter.UpdateKnownEntriesSql",
+        "PostgresCardSaleWriter.EarlierSalesSql", "PostgresCardSaleWriter.CardsSql",
+    ];
 
     /// <summary>The plan's index scans that name no Index Cond: they read the whole index, as a table scan would the table.</summary>
     private static IEnumerable<string> IndexScansWithoutCondition(List<string> plan)

@@ -25,8 +25,7 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
     /// <summary>Sales already recorded under the batch's saleNos.</summary>
     internal const string EarlierSalesSql = """
         SELECT channel_id, sale_no, request_hash, result_json FROM card_sales
-        WHERE channel_id = ANY($1::integer[]) AND sale_no = ANY($2::text[])
-            AND (channel_id, sale_no) IN (SELECT unnest($1::integer[]), unnest($2::text[]))
+        WHERE (channel_id, sale_no) IN (SELECT unnest($1::integer[]), unnest($2::text[]))
         """;
 
     /// <summary>The members the batch names, by code or id.</summary>
@@ -41,7 +40,7 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
     /// <summary>The cards sold, with their products and version.</summary>
     internal const string CardsSql = $"""
         SELECT c.id, c.name, c.price, c.valid_days, c.on_sale, p.id, p.name, p.total_used_num, p.cycle_days, p.cycle_num, {CardVersion}
-        FROM cards c LEFT JOIN card_products p ON p.card_id = c.id AND p.card_id = ANY($1)
+        FROM cards c LEFT JOIN card_products p ON p.card_id = c.id
         WHERE c.id = ANY($1)
         ORDER BY c.id, p.id
         """;

@@ -22,8 +22,7 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
         FROM usage_entries e
         JOIN member_cards c ON c.id = e.member_card_id
         JOIN card_sales s ON s.id = c.sale_id
-        WHERE e.member_card_id = ANY($1::text[]) AND c.id = ANY($1::text[])
-            AND (e.member_card_id, e.card_product_id) IN (SELECT unnest($1::text[]), unnest($2::text[]))
+        WHERE (e.member_card_id, e.card_product_id) IN (SELECT unnest($1::text[]), unnest($2::text[]))
         ORDER BY e.id
         FOR UPDATE OF e
         """;
@@ -31,15 +30,13 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
     /// <summary>Uses already recorded under the batch's useNos.</summary>
     internal const string EarlierUsesSql = """
         SELECT channel_id, use_no, request_hash, result_json FROM card_uses
-        WHERE channel_id = ANY($1::integer[]) AND use_no = ANY($2::text[])
-            AND (channel_id, use_no) IN (SELECT unnest($1::integer[]), unnest($2::text[]))
+        WHERE (channel_id, use_no) IN (SELECT unnest($1::integer[]), unnest($2::text[]))
         """;
 
     /// <summary>Live uses of cycles before an entry's last (uses sent late).</summary>
     internal const string OlderCycleCountsSql = """
         SELECT usage_entry_id, cycle, count(*)::integer FROM card_uses
-        WHERE cancelled_at IS NULL AND usage_entry_id = ANY($1::text[]) AND cycle = ANY($2::integer[])
-            AND (usage_entry_id, cycle) IN (SELECT unnest($1::text[]), unnest($2::integer[]))
+        WHERE cancelled_at IS NULL AND (usage_entry_id, cycle) IN (SELECT unnest($1::text[]), unnest($2::integer[]))
         GROUP BY usage_entry_id, cycle
         """;
 
@@ -69,7 +66,7 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
                 unnest($4::integer[]) AS last_cycle_used,
                 unnest($5::text[]) AS posid,
                 unnest($6::integer[]) AS lock_version) AS u
-        WHERE e.id = ANY($1::text[]) AND e.id = u.id
+        WHERE e.id = u.id
         """;
 
     /// <summary>
@@ -90,7 +87,7 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
                     unnest($5::integer[]) AS last_cycle_used,
                     unnest($6::text[]) AS posid,
                     unnest($7::integer[]) AS lock_version) AS u
-            WHERE e.id = ANY($1::text[]) AND e.id = u.id AND e.lock_version = u.was_lock_version
+            WHERE e.id = u.id AND e.lock_version = u.was_lock_version
                 AND coalesce((SELECT value FROM settings WHERE key = '{SettingKeys.TimeZone}'), '') = $8
             RETURNING e.id)
         SELECT patron_expect_rows(count(*), cardinality($1::text[])) FROM updated

@@ -35,8 +35,7 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
 
     /// <summary>Ledger rows already written under the batch's idempotency keys.</summary>
     internal const string EarlierKeysSql =
-        $"SELECT {LedgerColumns} FROM point_ledger WHERE channel_id = ANY($1::integer[]) AND idempotency_key = ANY($2::text[]) " +
-        "AND (channel_id, idempotency_key) IN (SELECT unnest($1::integer[]), unnest($2::text[]))";
+        $"SELECT {LedgerColumns} FROM point_ledger WHERE (channel_id, idempotency_key) IN (SELECT unnest($1::integer[]), unnest($2::text[]))";
 
     /// <summary>The level table.</summary>
     internal const string LevelsSql = "SELECT id, name, threshold FROM levels ORDER BY threshold";
@@ -68,7 +67,7 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
                 unnest($2::bigint[]) AS balance,
                 unnest($3::bigint[]) AS lifetime_earned,
                 unnest($4::smallint[]) AS level_id) AS u
-        WHERE m.id = ANY($1::bigint[]) AND m.id = u.id
+        WHERE m.id = u.id
         """;
 
     /// <summary>
@@ -89,7 +88,7 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
                     unnest($5::bigint[]) AS balance,
                     unnest($6::bigint[]) AS lifetime_earned,
                     unnest($7::smallint[]) AS level_id) AS u
-            WHERE m.id = ANY($1::bigint[]) AND m.id = u.id AND m.balance = u.was_balance AND m.lifetime_earned = u.was_lifetime_earned
+            WHERE m.id = u.id AND m.balance = u.was_balance AND m.lifetime_earned = u.was_lifetime_earned
                 AND m.level_id = u.was_level_id AND ({LevelsVersion}) = $8
             RETURNING m.id)
         SELECT patron_expect_rows(count(*), cardinality($1::bigint[])) FROM updated
