@@ -158,8 +158,7 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
             members[request.MemberId] = member;
             (cards[request.CardInfoId], versions[request.CardInfoId]) = card;
         }
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(setting == "" ? BusinessZone.Default : setting);
-        return new SeenBatch(new CardSaleBatchState([], members, [], cards, zone), versions, setting);
+        return new SeenBatch(new CardSaleBatchState([], members, [], cards, BusinessZone.FromSetting(setting)), versions, setting);
     }
 
     private sealed record SeenBatch(CardSaleBatchState State, Dictionary<string, string> Versions, string ZoneSetting);
@@ -261,8 +260,8 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
         }
         await r.NextResultAsync(ct);
         var setting = await r.ReadAsync(ct) ? r.GetString(0) : "";
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(setting == "" ? BusinessZone.Default : setting);
-        return (new CardSaleBatchState(earlier, members.ToDictionary(m => m.Code), members.ToDictionary(m => m.Id), cards, zone), versions, setting);
+        var state = new CardSaleBatchState(earlier, members.ToDictionary(m => m.Code), members.ToDictionary(m => m.Id), cards, BusinessZone.FromSetting(setting));
+        return (state, versions, setting);
     }
 
     /// <summary>

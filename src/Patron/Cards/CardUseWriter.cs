@@ -120,13 +120,13 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
             {
                 if (_zoneSetting is not { } setting)
                     return null;
-                var zone = TimeZoneInfo.FindSystemTimeZoneById(setting == "" ? BusinessZone.Default : setting);
+                var zone = BusinessZone.FromSetting(setting);
                 return CardUseBatch.OlderCycles(batch, known, zone, now).Count == 0 ? CommitKnownAsync(batch, known, setting, zone, now, ct) : null;
             },
             () => PostgresBatchTransaction.RunAsync(data, async connection =>
             {
                 var (earlier, targets, setting) = await LoadAsync(connection, batch, ct);
-                var zone = TimeZoneInfo.FindSystemTimeZoneById(setting ?? BusinessZone.Default);
+                var zone = BusinessZone.FromSetting(setting);
                 var older = CardUseBatch.OlderCycles(batch, targets, zone, now);
                 var counts = older.Count == 0 ? [] : await CountOlderCyclesAsync(connection, older, ct);
                 var plan = CardUseBatch.Decide(batch, new CardUseBatchState(earlier, targets, counts, zone), now);

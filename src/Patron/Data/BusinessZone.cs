@@ -10,8 +10,12 @@ public static class BusinessZone
     public static async Task<TimeZoneInfo> LoadAsync(PatronDb db, CancellationToken ct)
     {
         var id = await db.Settings.AsNoTracking().Where(s => s.Key == SettingKeys.TimeZone).Select(s => s.Value).FirstOrDefaultAsync(ct);
-        return TimeZoneInfo.FindSystemTimeZoneById(id ?? Default);
+        return FromSetting(id);
     }
+
+    /// <summary>The zone a <c>timeZone</c> setting names; none (null or empty) is <see cref="Default"/>.</summary>
+    public static TimeZoneInfo FromSetting(string? setting) =>
+        TimeZoneInfo.FindSystemTimeZoneById(string.IsNullOrEmpty(setting) ? Default : setting);
 }
 
 /// <summary>The business time zone for partner requests: read from the settings at most once a second.</summary>
