@@ -104,11 +104,10 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
     /// <summary>The business zone's setting as the last read saw it ("" for none).</summary>
     private volatile string? _zoneSetting;
 
-    private long _readBatches;
-    private long _knownBatches;
+    private readonly BatchPaths _paths = new();
 
     /// <summary>Batches decided after a read, and batches decided on what earlier reads saw that committed.</summary>
-    internal (long Read, long Known) Paths => (Interlocked.Read(ref _readBatches), Interlocked.Read(ref _knownBatches));
+    internal (long Read, long Known) Paths => _paths.Counts;
 
     public Task<Outcome<string>> SellAsync(Channel channel, SaleRequest request, CancellationToken ct) =>
         SubmitAsync(new SaleCall(channel, request), ct);
@@ -117,25 +116,24 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await using var connection = await data.OpenConnectionAsync(ct);
-        if (Seen(batch) is { } seen)
-            try
+        return await _paths.SettleAsync(Seen(batch) is { } seen ? CommitSeenAsync(connection, batch, seen, now, ct) : null,
+            async () =>
             {
-                var known = CardSaleBatch.Decide(batch, seen.State, now);
-                await WriteAsync(connection, known.Sales, Check(seen), ct);
-                Interlocked.Increment(ref _knownBatches);
-                return known.Outcomes;
-            }
-            catch (Exception e) when (BatchConflicts.IsRetryable(e))
-            {
-                // A member, a card or the zone moved, a saleNo was sold before, or a new code was taken.
-            }
+                var (state, versions, zoneSetting) = await LoadAsync(connection, batch, ct);
+                Remember(batch, state, versions, zoneSetting);
+                var plan = CardSaleBatch.Decide(batch, state, now);
+                if (plan.Sales.Count > 0)
+                    await WriteAsync(connection, plan.Sales, check: null, ct);
+                return plan.Outcomes;
+            });
+    }
 
-        var (state, versions, zoneSetting) = await LoadAsync(connection, batch, ct);
-        Remember(batch, state, versions, zoneSetting);
-        var plan = CardSaleBatch.Decide(batch, state, now);
-        if (plan.Sales.Count > 0)
-            await WriteAsync(connection, plan.Sales, check: null, ct);
-        Interlocked.Increment(ref _readBatches);
+    /// <summary>One round trip: the check that what the batch was decided on still holds, then its writes.</summary>
+    private static async Task<Outcome<string>[]> CommitSeenAsync(NpgsqlConnection connection, IReadOnlyList<SaleCall> batch, SeenBatch seen,
+        long now, CancellationToken ct)
+    {
+        var plan = CardSaleBatch.Decide(batch, seen.State, now);
+        await WriteAsync(connection, plan.Sales, Check(seen), ct);
         return plan.Outcomes;
     }
 
@@ -166,7 +164,7 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
     /// <summary>The check that what a batch was decided on still holds.</summary>
     private static NpgsqlBatchCommand Check(SeenBatch seen)
     {
-        var members = seen.State.MembersByCode.Values.DistinctBy(m => m.Id).ToList();
+        var members = seen.State.MembersByCode.Values; // one a code, so one an id
         return new NpgsqlBatchCommand(CheckKnownSql)
         {
             Parameters =

@@ -37,11 +37,10 @@ public sealed class KnownStates<TKey, TState>(int capacity = KnownStates<TKey, T
 
     private readonly Dictionary<TKey, Slot> _slots = [];
     private readonly Lock _gate = new();
-    private long _readBatches;
-    private long _knownBatches;
+    private readonly BatchPaths _paths = new();
 
     /// <summary>Batches settled from a read under lock, and batches settled on known states.</summary>
-    public (long Read, long Known) Paths => (Interlocked.Read(ref _readBatches), Interlocked.Read(ref _knownBatches));
+    public (long Read, long Known) Paths => _paths.Counts;
 
     /// <summary>A batch's hold on its keys: which claim of each it was, and their states if all were known and free.</summary>
     public sealed class Claim
@@ -146,9 +145,9 @@ public sealed class KnownStates<TKey, TState>(int capacity = KnownStates<TKey, T
     /// <summary>
     /// Settles a batch on <paramref name="keys"/>, then keeps what it committed. When every key is
     /// known and free, <paramref name="onKnown"/> may settle the batch on those states (it answers
-    /// null when it cannot). If it cannot, or the database finds one of them stale (an error that
-    /// <see cref="BatchConflicts.IsRetryable"/> names: nothing was committed), <paramref name="onRead"/>
-    /// settles it from a read under lock. Each gives the batch's result and the keys' states as committed.
+    /// null when it cannot). If it cannot, or the database finds one of them stale,
+    /// <paramref name="onRead"/> settles it from a read under lock (<see cref="BatchPaths"/>). Each
+    /// gives the batch's result and the keys' states as committed.
     /// </summary>
     public async Task<TResult> SettleAsync<TResult>(TKey[] keys,
         Func<Dictionary<TKey, TState>, Task<(TResult Result, IReadOnlyDictionary<TKey, TState> Committed)>?> onKnown,
@@ -158,20 +157,8 @@ public sealed class KnownStates<TKey, TState>(int capacity = KnownStates<TKey, T
         IReadOnlyDictionary<TKey, TState>? committed = null;
         try
         {
-            if (claim.Known is { } known && onKnown(known) is { } settling)
-                try
-                {
-                    (var result, committed) = await settling;
-                    Interlocked.Increment(ref _knownBatches);
-                    return result;
-                }
-                catch (Exception e) when (BatchConflicts.IsRetryable(e))
-                {
-                    // A state moved, a key was taken before, or another instance locked the same rows in another order.
-                }
-            (var read, committed) = await onRead();
-            Interlocked.Increment(ref _readBatches);
-            return read;
+            (var result, committed) = await _paths.SettleAsync(claim.Known is { } known ? onKnown(known) : null, onRead);
+            return result;
         }
         finally
         {
