@@ -68,24 +68,8 @@ public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Pos
         Assert.DoesNotContain("Function Scan", text, StringComparison.Ordinal);
         Assert.DoesNotContain("JIT", text, StringComparison.Ordinal);
         Assert.True(plan.Count > 0, $"{statement}: no plan");
-        if (!WholeIndexReadersToMend.Contains(statement))
-            Assert.All(IndexScansWithoutCondition(plan), scan => Assert.Fail($"{statement} reads a whole index: {scan}\n{string.Join('\n', plan)}"));
+        Assert.All(IndexScansWithoutCondition(plan), scan => Assert.Fail($"{statement} reads a whole index: {scan}\n{string.Join('\n', plan)}"));
     }
-
-    /// <summary>
-    /// Statements whose plan on these empty tables joins their arrays to a whole index (a hash or
-    /// merge join) rather than looking each key up: found when this rule came (2026-12-01), not yet
-    /// mended. With a table's real statistics their plans look keys up, but a connection that
-    /// prepared one while its table was tiny would keep the whole-index plan. No statement may join
-    /// this list.
-    /// </summary>
-    private static readonly HashSet<string> WholeIndexReadersToMend =
-    [
-        "PostgresPointsWriter.EarlierKeysSql", "PostgresPointsWriter.UpdateMembersSql", "PostgresPointsWriter.UpdateKnownMembersSql",
-        "PostgresCardUseWriter.LockTargetsSql", "PostgresCardUseWriter.EarlierUsesSql", "PostgresCardUseWriter.OlderCycleCountsSql",
-        "PostgresCardUseWriter.UpdateEntriesSql", "PostgresCardUseWriter.UpdateKnownEntriesSql",
-        "PostgresCardSaleWriter.EarlierSalesSql", "PostgresCardSaleWriter.CardsSql",
-    ];
 
     /// <summary>The plan's index scans that name no Index Cond: they read the whole index, as a table scan would the table.</summary>
     private static IEnumerable<string> IndexScansWithoutCondition(List<string> plan)

@@ -24,8 +24,9 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
 {
     /// <summary>Sales already recorded under the batch's saleNos.</summary>
     internal const string EarlierSalesSql = """
-        SELECT channel_id, sale_no, request_hash, result_json FROM card_sales
-        WHERE (channel_id, sale_no) IN (SELECT unnest($1::integer[]), unnest($2::text[]))
+        SELECT s.* FROM (SELECT unnest($1::integer[]) AS channel_id, unnest($2::text[]) AS sale_no) AS k
+        CROSS JOIN LATERAL (SELECT channel_id, sale_no, request_hash, result_json FROM card_sales AS c
+            WHERE c.channel_id = k.channel_id AND c.sale_no = k.sale_no LIMIT 1) AS s
         """;
 
     /// <summary>The members the batch names, by code or id.</summary>
@@ -40,7 +41,7 @@ public sealed class PostgresCardSaleWriter([FromKeyedServices(WriterConnections.
     /// <summary>The cards sold, with their products and version.</summary>
     internal const string CardsSql = $"""
         SELECT c.id, c.name, c.price, c.valid_days, c.on_sale, p.id, p.name, p.total_used_num, p.cycle_days, p.cycle_num, {CardVersion}
-        FROM cards c LEFT JOIN card_products p ON p.card_id = c.id
+        FROM cards c LEFT JOIN card_products p ON p.card_id = c.id AND p.card_id = ANY($1)
         WHERE c.id = ANY($1)
         ORDER BY c.id, p.id
         """;

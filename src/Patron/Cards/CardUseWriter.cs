@@ -14,30 +14,38 @@ namespace Patron.Cards;
 public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.Key)] NpgsqlDataSource data, GroupCommitOptions options, ILogger<PostgresCardUseWriter> log, TimeProvider clock)
     : GroupCommit<CardUseCall, Outcome<UsageEntryView>>(options, log), ICardUses
 {
-    /// <summary>The batch's usage entries, locked in id order, with their cards and sales.</summary>
+    /// <summary>
+    /// The batch's usage entries, locked in id order, with their cards and sales. Every row is found
+    /// by its key, through a LATERAL subquery with a LIMIT, which PostgreSQL never flattens into a
+    /// join: the plan stays a lookup per key whatever the tables held when a connection prepared it.
+    /// </summary>
     internal const string LockTargetsSql = """
         SELECT e.id, e.member_card_id, e.card_product_id, e.card_product_name, e.total_used_num, e.cycle_days, e.cycle_num,
             e.has_used_num, e.last_cycle, e.last_cycle_used, e.posid, e.lock_version, e.status, e.begin_time, e.end_time,
             e.create_time, c.status, c.member_code, c.card_info_id, c.sale_id, s.sale_org_code, s.sale_user, s.channel_name
         FROM usage_entries e
-        JOIN member_cards c ON c.id = e.member_card_id
-        JOIN card_sales s ON s.id = c.sale_id
-        WHERE (e.member_card_id, e.card_product_id) IN (SELECT unnest($1::text[]), unnest($2::text[]))
+        CROSS JOIN LATERAL (SELECT status, member_code, card_info_id, sale_id FROM member_cards WHERE id = e.member_card_id LIMIT 1) AS c
+        CROSS JOIN LATERAL (SELECT sale_org_code, sale_user, channel_name FROM card_sales WHERE id = c.sale_id LIMIT 1) AS s
+        WHERE e.id = ANY(ARRAY(
+            SELECT l.id FROM (SELECT unnest($1::text[]) AS member_card_id, unnest($2::text[]) AS card_product_id) AS k
+            CROSS JOIN LATERAL (SELECT id FROM usage_entries AS u
+                WHERE u.member_card_id = k.member_card_id AND u.card_product_id = k.card_product_id LIMIT 1) AS l))
         ORDER BY e.id
         FOR UPDATE OF e
         """;
 
-    /// <summary>Uses already recorded under the batch's useNos.</summary>
+    /// <summary>Uses already recorded under the batch's useNos, each looked up on its own (as in <see cref="LockTargetsSql"/>).</summary>
     internal const string EarlierUsesSql = """
-        SELECT channel_id, use_no, request_hash, result_json FROM card_uses
-        WHERE (channel_id, use_no) IN (SELECT unnest($1::integer[]), unnest($2::text[]))
+        SELECT u.* FROM (SELECT unnest($1::integer[]) AS channel_id, unnest($2::text[]) AS use_no) AS k
+        CROSS JOIN LATERAL (SELECT channel_id, use_no, request_hash, result_json FROM card_uses AS c
+            WHERE c.channel_id = k.channel_id AND c.use_no = k.use_no LIMIT 1) AS u
         """;
 
-    /// <summary>Live uses of cycles before an entry's last (uses sent late).</summary>
+    /// <summary>Live uses of cycles before an entry's last (uses sent late), counted for each (entry, cycle) on its own.</summary>
     internal const string OlderCycleCountsSql = """
-        SELECT usage_entry_id, cycle, count(*)::integer FROM card_uses
-        WHERE cancelled_at IS NULL AND (usage_entry_id, cycle) IN (SELECT unnest($1::text[]), unnest($2::integer[]))
-        GROUP BY usage_entry_id, cycle
+        SELECT k.usage_entry_id, k.cycle, n.count FROM (SELECT unnest($1::text[]) AS usage_entry_id, unnest($2::integer[]) AS cycle) AS k
+        CROSS JOIN LATERAL (SELECT count(*)::integer AS count FROM card_uses AS c
+            WHERE c.usage_entry_id = k.usage_entry_id AND c.cycle = k.cycle AND c.cancelled_at IS NULL) AS n
         """;
 
     /// <summary>The batch's uses.</summary>
@@ -66,7 +74,7 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
                 unnest($4::integer[]) AS last_cycle_used,
                 unnest($5::text[]) AS posid,
                 unnest($6::integer[]) AS lock_version) AS u
-        WHERE e.id = u.id
+        WHERE e.id = u.id AND e.id = ANY($1)
         """;
 
     /// <summary>
@@ -87,7 +95,7 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
                     unnest($5::integer[]) AS last_cycle_used,
                     unnest($6::text[]) AS posid,
                     unnest($7::integer[]) AS lock_version) AS u
-            WHERE e.id = u.id AND e.lock_version = u.was_lock_version
+            WHERE e.id = u.id AND e.id = ANY($1) AND e.lock_version = u.was_lock_version
                 AND coalesce((SELECT value FROM settings WHERE key = '{SettingKeys.TimeZone}'), '') = $8
             RETURNING e.id)
         SELECT patron_expect_rows(count(*), cardinality($1::text[])) FROM updated

@@ -33,9 +33,17 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
     /// <summary>The batch's members, locked in id order.</summary>
     internal const string LockMembersSql = "SELECT id, balance, lifetime_earned, level_id FROM members WHERE id = ANY($1) ORDER BY id FOR UPDATE";
 
-    /// <summary>Ledger rows already written under the batch's idempotency keys.</summary>
-    internal const string EarlierKeysSql =
-        $"SELECT {LedgerColumns} FROM point_ledger WHERE (channel_id, idempotency_key) IN (SELECT unnest($1::integer[]), unnest($2::text[]))";
+    /// <summary>
+    /// Ledger rows already written under the batch's idempotency keys. Each key is looked up on its
+    /// own: PostgreSQL never flattens a LATERAL subquery with a LIMIT into a join, so the plan stays a
+    /// unique-index lookup per key, whatever the table held when a connection prepared it. (A join of
+    /// the keys to the table, planned while it was empty, walks the whole index at every batch.)
+    /// </summary>
+    internal const string EarlierKeysSql = $"""
+        SELECT l.* FROM (SELECT unnest($1::integer[]) AS channel_id, unnest($2::text[]) AS idempotency_key) AS k
+        CROSS JOIN LATERAL (SELECT {LedgerColumns} FROM point_ledger AS p
+            WHERE p.channel_id = k.channel_id AND p.idempotency_key = k.idempotency_key LIMIT 1) AS l
+        """;
 
     /// <summary>The level table.</summary>
     internal const string LevelsSql = "SELECT id, name, threshold FROM levels ORDER BY threshold";
@@ -67,7 +75,7 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
                 unnest($2::bigint[]) AS balance,
                 unnest($3::bigint[]) AS lifetime_earned,
                 unnest($4::smallint[]) AS level_id) AS u
-        WHERE m.id = u.id
+        WHERE m.id = u.id AND m.id = ANY($1)
         """;
 
     /// <summary>
@@ -88,7 +96,7 @@ public sealed class PostgresPointsWriter([FromKeyedServices(WriterConnections.Ke
                     unnest($5::bigint[]) AS balance,
                     unnest($6::bigint[]) AS lifetime_earned,
                     unnest($7::smallint[]) AS level_id) AS u
-            WHERE m.id = u.id AND m.balance = u.was_balance AND m.lifetime_earned = u.was_lifetime_earned
+            WHERE m.id = u.id AND m.id = ANY($1) AND m.balance = u.was_balance AND m.lifetime_earned = u.was_lifetime_earned
                 AND m.level_id = u.was_level_id AND ({LevelsVersion}) = $8
             RETURNING m.id)
         SELECT patron_expect_rows(count(*), cardinality($1::bigint[])) FROM updated
