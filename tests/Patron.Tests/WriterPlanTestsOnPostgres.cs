@@ -71,6 +71,58 @@ public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Pos
         Assert.All(IndexScansWithoutCondition(plan), scan => Assert.Fail($"{statement} reads a whole index: {scan}\n{string.Join('\n', plan)}"));
     }
 
+    /// <summary>
+    /// The idempotency lookups, planned while their tables were empty, find a key through the index
+    /// in a few pages once the table holds thousands of rows of the same channel. A lookup whose
+    /// index condition bound only the channel (the unique index's first column) passed the rule
+    /// above, and read every row of the channel at every batch (trials, 2026-12-01).
+    /// </summary>
+    [Theory]
+    [InlineData(nameof(PostgresPointsWriter), nameof(PostgresPointsWriter.EarlierKeysSql), "point_ledger", """
+        INSERT INTO point_ledger (member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after, level_before,
+            level_after, channel_id, actor, created_at, idempotency_key, request_hash)
+        SELECT 1, 'A', 'bill', 1, 0, 1, 1, 1, 7, 'test', now(), 'key' || g, 'hash' FROM generate_series(1, 20000) AS g
+        """)]
+    [InlineData(nameof(PostgresCardUseWriter), nameof(PostgresCardUseWriter.EarlierUsesSql), "card_uses", """
+        INSERT INTO card_uses (channel_id, use_no, usage_entry_id, member_card_id, posid, use_time, cycle, created_at, request_hash, result_json)
+        SELECT 7, 'key' || g, 'entry', 'card', 'pos', 0, 0, 0, 'hash', '{}' FROM generate_series(1, 20000) AS g
+        """)]
+    [InlineData(nameof(PostgresCardSaleWriter), nameof(PostgresCardSaleWriter.EarlierSalesSql), "card_sales", """
+        INSERT INTO card_sales (channel_id, channel_name, sale_no, card_info_id, member_id, member_code, num, pay_amt, sale_time,
+            create_time, status, request_hash, result_json)
+        SELECT 7, 'channel', 'key' || g, 'card', 1, 'member', 1, 0, 0, 0, 0, 'hash', '{}' FROM generate_series(1, 20000) AS g
+        """)]
+    public async Task AKeyLookupPlannedOnAnEmptyTableReadsAFewPagesOnceItHasGrown(string writer, string statement, string table, string fill)
+    {
+        var sql = Statements().Single(s => (string)s[0] == $"{writer}.{statement}")[1] as string;
+        await using var connection = await WriterConnectionAsync();
+        // No analyze may come between the plan and its run: it would make the plan again.
+        await ExecuteAsync(connection, $"ALTER TABLE {table} SET (autovacuum_enabled = false)");
+        await ExecuteAsync(connection, $"VACUUM ANALYZE {table}");
+        await ExecuteAsync(connection, $"PREPARE probe AS {sql}");
+        // The first run makes the plan, on the empty table; the size a plan sees is the table's at that moment.
+        const string probe = "EXECUTE probe('{7,7,7}', '{key5,key17000,none}')";
+        await ExecuteAsync(connection, probe);
+        await ExecuteAsync(connection, fill);
+
+        var plan = new List<string>();
+        await using (var explain = new NpgsqlCommand($"EXPLAIN (ANALYZE, BUFFERS) {probe}", connection))
+        await using (var reader = await explain.ExecuteReaderAsync())
+            while (await reader.ReadAsync())
+                plan.Add(reader.GetString(0));
+
+        Assert.Matches(@"\(actual time=[0-9.]+ rows=2 loops=1\)", plan[0]);
+        var buffers = SharedPages().Match(string.Join('\n', plan));
+        var pages = buffers.Groups.Values.Skip(1).Where(g => g.Success).Sum(g => int.Parse(g.Value));
+        Assert.True(pages <= 30, $"{statement} read {pages} pages for three keys:\n{string.Join('\n', plan)}");
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
     /// <summary>The plan's index scans that name no Index Cond: they read the whole index, as a table scan would the table.</summary>
     private static IEnumerable<string> IndexScansWithoutCondition(List<string> plan)
     {
@@ -97,4 +149,8 @@ public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Pos
 
     [GeneratedRegex(@"\$(\d+)")]
     private static partial Regex Parameter();
+
+    /// <summary>The shared pages found in memory and read, on the plan's first Buffers line: the top node's, which counts its children's.</summary>
+    [GeneratedRegex(@"Buffers: shared(?: hit=(\d+))?(?: read=(\d+))?")]
+    private static partial Regex SharedPages();
 }
