@@ -75,7 +75,7 @@ public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Pos
     /// The idempotency lookups, planned while their tables were empty, find a key through the index
     /// in a few pages once the table holds thousands of rows of the same channel. A lookup whose
     /// index condition bound only the channel (the unique index's first column) passed the rule
-    /// above, and read every row of the channel at every batch (trials, 2026-12-01).
+    /// above, and read every row of the channel at every batch (`bench/results/trials-2026-12-02a.md`).
     /// </summary>
     [Theory]
     [InlineData(nameof(PostgresPointsWriter), nameof(PostgresPointsWriter.EarlierKeysSql), "point_ledger", """
