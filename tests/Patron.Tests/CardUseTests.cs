@@ -80,6 +80,22 @@ public abstract class CardUseTests(Backend backend) : PatronTest(backend)
     }
 
     [Fact]
+    public async Task ALateUseIntoAnEarlierCycleThatIsFullIs2103UntilOneOfItsUsesIsCancelled()
+    {
+        var card = await SellAsync();
+        Assert.Equal(0, (await OpenApi.UseAsync(card, "U-1", "2026-01-05 12:00:00")).Code);
+        Assert.Equal(0, (await OpenApi.UseAsync(card, "U-2", "2026-01-06 12:00:00")).Code);
+        Assert.Equal(0, (await OpenApi.UseAsync(card, "U-3", "2026-01-13 12:00:00")).Code); // cycle 1 is now an earlier cycle
+
+        var late = await OpenApi.UseAsync(card, "U-4", "2026-01-07 12:00:00"); // its two uses are in the uses table, not in the entry
+
+        Assert.Equal(2103, late.Code);
+        Assert.Equal(0, (await OpenApi.CancelAsync("U-1")).Code);
+        var freed = await OpenApi.UseAsync(card, "U-5", "2026-01-07 12:00:00"); // a cancelled use no longer counts
+        Assert.Equal((0, 3, 2, 1), (freed.Code, freed.Data!["hasUsedNum"]!.GetValue<int>(), freed.Data["lastCycle"]!.GetValue<int>(), freed.Data["lastCycleUsed"]!.GetValue<int>()));
+    }
+
+    [Fact]
     public async Task AUseFromTheFutureIsInvalid()
     {
         var card = await SellAsync();
