@@ -18,6 +18,9 @@ public sealed class PostgresCardUseWriter([FromKeyedServices(WriterConnections.K
     /// The batch's usage entries, locked in id order, with their cards and sales. Every row is found
     /// by its key, through a LATERAL subquery with a LIMIT, which PostgreSQL never flattens into a
     /// join: the plan stays a lookup per key whatever the tables held when a connection prepared it.
+    /// The entries are looked up twice, by (card, product) for their ids and then by id, because a
+    /// row locked inside a LATERAL subquery would be locked in the batch's order, not in id order,
+    /// and two instances locking the same entries in different orders could deadlock.
     /// </summary>
     internal const string LockTargetsSql = """
         SELECT e.id, e.member_card_id, e.card_product_id, e.card_product_name, e.total_used_num, e.cycle_days, e.cycle_num,
