@@ -33,7 +33,7 @@ public sealed class CardSaleBatchTests
         Assert.Equal([null, null, ErrorCode.SaleNoReused, null, ErrorCode.MemberNotFound, ErrorCode.CardNotFound, ErrorCode.CardNotFound],
             plan.Outcomes.Select(o => o.Failure?.Code));
         Assert.Equal(plan.Outcomes[0].Value, plan.Outcomes[1].Value);
-        Assert.Equal(plan.Sales[0].Sale.ResultJson, plan.Outcomes[0].Value); // the answer a retry gets is the one stored
+        Assert.Equal(plan.Outcomes[0].Value, CardSales.Replay(plan.Sales[0].Sale).Value); // a retry gets this answer from what the sale keeps
         Assert.Equal([2, 1], plan.Sales.Select(s => s.Cards.Count));
         Assert.All(plan.Sales.SelectMany(s => s.Cards), c => Assert.Equal(("M0007", 1), (c.MemberCode, c.Entries.Count)));
         Assert.Equal(3, plan.Sales.SelectMany(s => s.Cards).Select(c => c.Id).Distinct().Count());
@@ -56,6 +56,35 @@ public sealed class CardSaleBatchTests
         Assert.Equal([cards[0].Id, cards[1].Id], answer["list"]![0]!["cpnCodes"]!.AsArray().Select(c => c!.GetValue<string>()));
         Assert.Contains("\"cardName\":\"月卡\"", json); // as the envelope writes letters: not \u-escaped
         Assert.Equal(11.22m, answer["payAmt"]!.GetValue<decimal>());
+    }
+
+    [Fact]
+    public void ASaleKeepsItsCardsAloneFromWhichARetryGetsTheSameAnswerText()
+    {
+        var plan = CardSaleBatch.Decide([Sale("a", num: 2, pay: 10.00m)], State(), 1_767_578_400_000);
+        var sale = plan.Sales[0].Sale;
+
+        var kept = JsonNode.Parse(sale.ResultJson)!;
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(plan.Outcomes[0].Value!)!["cards"], kept), "what is kept is the answer's cards");
+        var retry = CardSaleBatch.Decide([Sale("a", num: 2, pay: 10.00m)], State(sale), 1_767_578_500_000);
+        Assert.Equal(plan.Outcomes[0].Value, retry.Outcomes[0].Value);
+        Assert.Empty(retry.Sales);
+    }
+
+    [Theory]
+    [InlineData("[{\"id\":")]
+    [InlineData("[]")]
+    [InlineData("[null]")]
+    public void AKeptAnswerThatCannotBeReadFailsItsRetryAloneAnd5000(string kept)
+    {
+        var stored = new CardSale { ChannelId = 3, SaleNo = "a", RequestHash = Sale("a").Request.Hash(), ResultJson = kept,
+            ChannelName = "pos", CardInfoId = "C1", MemberCode = "M0007" };
+
+        var plan = CardSaleBatch.Decide([Sale("a"), Sale("b")], State(stored), 1_767_578_400_000);
+
+        Assert.Equal(ErrorCode.Internal, plan.Outcomes[0].Failure?.Code);
+        Assert.Null(plan.Outcomes[1].Failure);
+        Assert.Equal(["b"], plan.Sales.Select(s => s.Sale.SaleNo));
     }
 
     [Fact]

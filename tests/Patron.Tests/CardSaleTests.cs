@@ -99,10 +99,26 @@ public abstract partial class CardSaleTests(Backend backend) : PatronTest(backen
     }
 
     [Fact]
-    public async Task AKeptAnswerThatIsNotJsonIsA5000EnvelopeNotABrokenOne()
+    public async Task ASaleKeepsOnlyItsCardsAndARetryRebuildsTheWholeAnswer()
+    {
+        var first = await OpenApi.SellAsync("S-9", num: 2, payAmt: "10.00");
+        var kept = await App.QueryAsync(db => db.CardSales.Where(s => s.SaleNo == "S-9").Select(s => s.ResultJson).SingleAsync());
+
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(first.Data!["cards"], System.Text.Json.Nodes.JsonNode.Parse(kept)), "the sale keeps its cards");
+        var again = await OpenApi.SellAsync("S-9", num: 2, payAmt: "10.00");
+
+        Assert.Equal(first.Data!.ToJsonString(), again.Data!.ToJsonString());
+        Assert.Equal("10.00", again.Data!["payAmt"]!.ToJsonString());
+        Assert.Equal(2, await App.QueryAsync(db => db.MemberCards.CountAsync()));
+    }
+
+    [Theory]
+    [InlineData("{\"id\":")] // the whole answer, as earlier versions kept it
+    [InlineData("[{\"id\":")] // the cards, as this one keeps them
+    public async Task AKeptAnswerThatIsNotJsonIsA5000EnvelopeNotABrokenOne(string broken)
     {
         await OpenApi.SellAsync("S-8");
-        await App.QueryAsync(db => db.CardSales.Where(s => s.SaleNo == "S-8").ExecuteUpdateAsync(u => u.SetProperty(s => s.ResultJson, "{\"id\":")));
+        await App.QueryAsync(db => db.CardSales.Where(s => s.SaleNo == "S-8").ExecuteUpdateAsync(u => u.SetProperty(s => s.ResultJson, broken)));
 
         var again = await OpenApi.SellAsync("S-8"); // the envelope is parsed whole, or this throws
 

@@ -35,16 +35,19 @@ public static class CardSaleBatch
     {
         var outcomes = new Outcome<string>[calls.Count];
         var sales = new List<IssuedSale>();
-        var taken = new Dictionary<(int, string), CardSale>();
+        var taken = new Dictionary<(int, string), (string Hash, string Answer)>();
         for (var i = 0; i < calls.Count; i++)
         {
             var (channel, request) = calls[i];
             var hash = request.Hash();
-            if (state.Earlier.TryGetValue((channel.Id, request.SaleNo), out var first) || taken.TryGetValue((channel.Id, request.SaleNo), out first))
+            if (state.Earlier.TryGetValue((channel.Id, request.SaleNo), out var earlier))
             {
-                outcomes[i] = first.RequestHash == hash
-                    ? first.ResultJson
-                    : new Failure(ErrorCode.SaleNoReused, $"saleNo {request.SaleNo} was already used for a different sale");
+                outcomes[i] = earlier.RequestHash == hash ? CardSales.Replay(earlier) : Reused(request);
+                continue;
+            }
+            if (taken.TryGetValue((channel.Id, request.SaleNo), out var first))
+            {
+                outcomes[i] = first.Hash == hash ? first.Answer : Reused(request);
                 continue;
             }
             var member = state.MembersByCode.GetValueOrDefault(request.MemberId)
@@ -60,11 +63,14 @@ public static class CardSaleBatch
                 continue;
             }
 
-            var (sale, cards) = CardSales.Issue(channel, request, hash, member, card, state.Zone, now);
+            var (sale, cards, answer) = CardSales.Issue(channel, request, hash, member, card, state.Zone, now);
             sales.Add(new IssuedSale(sale, cards));
-            taken[(channel.Id, request.SaleNo)] = sale;
-            outcomes[i] = sale.ResultJson;
+            taken[(channel.Id, request.SaleNo)] = (hash, answer);
+            outcomes[i] = answer;
         }
         return new CardSaleBatchPlan(outcomes, sales);
     }
+
+    private static Failure Reused(SaleRequest request) =>
+        new(ErrorCode.SaleNoReused, $"saleNo {request.SaleNo} was already used for a different sale");
 }

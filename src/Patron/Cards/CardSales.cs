@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Patron.Channels;
 using Patron.Compat;
@@ -29,7 +30,7 @@ public sealed class CardSales(PatronDb db, TimeProvider clock) : ICardSales
             var earlier = await db.CardSales.AsNoTracking().SingleOrDefaultAsync(s => s.ChannelId == channel.Id && s.SaleNo == request.SaleNo, ct);
             if (earlier is not null)
                 return earlier.RequestHash == hash
-                    ? earlier.ResultJson
+                    ? Replay(earlier)
                     : new Failure(ErrorCode.SaleNoReused, $"saleNo {request.SaleNo} was already used for a different sale");
 
             var member = await MemberLookup.FindAsync(db, request.MemberId, ct);
@@ -54,7 +55,7 @@ public sealed class CardSales(PatronDb db, TimeProvider clock) : ICardSales
     private async Task<string> IssueAsync(Channel channel, SaleRequest request, string hash, Member member, Card card, CancellationToken ct)
     {
         var zone = await BusinessZone.LoadAsync(db, ct);
-        var (sale, cards) = Issue(channel, request, hash, member, card, zone, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var (sale, cards, answer) = Issue(channel, request, hash, member, card, zone, clock.GetUtcNow().ToUnixTimeMilliseconds());
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         db.CardSales.Add(sale);
@@ -64,15 +65,15 @@ public sealed class CardSales(PatronDb db, TimeProvider clock) : ICardSales
         db.MemberCards.AddRange(cards);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        return sale.ResultJson;
+        return answer;
     }
 
     /// <summary>
     /// A sale, its <c>num</c> new cards with an entry per product, and the answer as JSON text (the
-    /// first card, <c>list</c> and <c>cards</c>) in the sale's <c>ResultJson</c>, which the sale keeps
-    /// for a partner that retries. Stores nothing.
+    /// first card, <c>list</c> and <c>cards</c>). The sale's <c>ResultJson</c> keeps the cards alone,
+    /// for a partner that retries (<see cref="Replay"/>). Stores nothing.
     /// </summary>
-    public static (CardSale Sale, List<MemberCard> Cards) Issue(Channel channel, SaleRequest request, string hash,
+    public static (CardSale Sale, List<MemberCard> Cards, string Answer) Issue(Channel channel, SaleRequest request, string hash,
         Member member, Card card, TimeZoneInfo zone, long now)
     {
         var (begin, end) = CardCalendar.Validity(request.SaleTime, card.ValidDays, zone);
@@ -83,9 +84,31 @@ public sealed class CardSales(PatronDb db, TimeProvider clock) : ICardSales
             SaleUser = request.SaleUser, SaleOrgCode = request.SaleOrgCode, CreateTime = now, RequestHash = hash, ResultJson = "",
         };
         var cards = Enumerable.Range(0, request.Num).Select(_ => NewCard(card, member, begin, end, now)).ToList();
-        var answer = new SaleAnswer([.. cards.Select(c => c.ToView(sale, card.Name))]);
-        sale.ResultJson = OpenApiResult.JsonText(answer, CardJson.Default.SaleAnswer);
-        return (sale, cards);
+        List<MemberCardView> views = [.. cards.Select(c => c.ToView(sale, card.Name))];
+        sale.ResultJson = OpenApiResult.JsonText(views, CardJson.Default.ListMemberCardView);
+        return (sale, cards, OpenApiResult.JsonText(new SaleAnswer(views), CardJson.Default.SaleAnswer));
+    }
+
+    /// <summary>
+    /// The answer a sale gave, for a retry of it: rebuilt from the cards it keeps, a JSON array. The
+    /// answer repeats the first card's fields, so the cards are about half of it, and half the
+    /// bytes a sale writes to its table and the log. Versions before this kept the whole answer, a
+    /// JSON object, which is given back as it is.
+    /// </summary>
+    public static Outcome<string> Replay(CardSale sale)
+    {
+        if (!sale.ResultJson.StartsWith('['))
+            return sale.ResultJson;
+        try
+        {
+            var cards = JsonSerializer.Deserialize(sale.ResultJson, CardJson.Default.ListMemberCardView);
+            if (cards is { Count: > 0 } && !cards.Contains(null!))
+                return OpenApiResult.JsonText(new SaleAnswer(cards), CardJson.Default.SaleAnswer);
+        }
+        catch (JsonException)
+        {
+        }
+        return new Failure(ErrorCode.Internal, $"the answer kept for saleNo {sale.SaleNo} cannot be read");
     }
 
     private static MemberCard NewCard(Card card, Member member, long begin, long end, long now)
