@@ -42,12 +42,12 @@ public static class CardSaleBatch
             var hash = request.Hash();
             if (state.Earlier.TryGetValue((channel.Id, request.SaleNo), out var earlier))
             {
-                outcomes[i] = earlier.RequestHash == hash ? CardSales.Replay(earlier) : Reused(request);
+                outcomes[i] = earlier.RequestHash == hash ? CardSales.Replay(earlier) : CardSales.Reused(request);
                 continue;
             }
             if (taken.TryGetValue((channel.Id, request.SaleNo), out var first))
             {
-                outcomes[i] = first.Hash == hash ? first.Answer : Reused(request);
+                outcomes[i] = first.Hash == hash ? first.Answer : CardSales.Reused(request);
                 continue;
             }
             var member = state.MembersByCode.GetValueOrDefault(request.MemberId)
@@ -70,7 +70,4 @@ public static class CardSaleBatch
         }
         return new CardSaleBatchPlan(outcomes, sales);
     }
-
-    private static Failure Reused(SaleRequest request) =>
-        new(ErrorCode.SaleNoReused, $"saleNo {request.SaleNo} was already used for a different sale");
 }

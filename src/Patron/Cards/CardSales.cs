@@ -31,7 +31,7 @@ public sealed class CardSales(PatronDb db, TimeProvider clock) : ICardSales
             if (earlier is not null)
                 return earlier.RequestHash == hash
                     ? Replay(earlier)
-                    : new Failure(ErrorCode.SaleNoReused, $"saleNo {request.SaleNo} was already used for a different sale");
+                    : Reused(request);
 
             var member = await MemberLookup.FindAsync(db, request.MemberId, ct);
             if (member is null)
@@ -91,9 +91,10 @@ public sealed class CardSales(PatronDb db, TimeProvider clock) : ICardSales
 
     /// <summary>
     /// The answer a sale gave, for a retry of it: rebuilt from the cards it keeps, a JSON array. The
-    /// answer repeats the first card's fields, so the cards are about half of it, and half the
-    /// bytes a sale writes to its table and the log. Versions before this kept the whole answer, a
-    /// JSON object, which is given back as it is.
+    /// answer repeats the first card's fields, so keeping the cards alone saves about 0.9 KB of the
+    /// 3.3 KB a sale of one card wrote to PostgreSQL's log. Versions before this kept the whole
+    /// answer, a JSON object, which is given back as it is. A kept array that cannot be read fails
+    /// this retry alone (5000), not the batch it is in.
     /// </summary>
     public static Outcome<string> Replay(CardSale sale)
     {
@@ -110,6 +111,10 @@ public sealed class CardSales(PatronDb db, TimeProvider clock) : ICardSales
         }
         return new Failure(ErrorCode.Internal, $"the answer kept for saleNo {sale.SaleNo} cannot be read");
     }
+
+    /// <summary>A saleNo sold before with other content.</summary>
+    public static Failure Reused(SaleRequest request) =>
+        new(ErrorCode.SaleNoReused, $"saleNo {request.SaleNo} was already used for a different sale");
 
     private static MemberCard NewCard(Card card, Member member, long begin, long end, long now)
     {
