@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using Patron.Compat;
 using Patron.Tests.Infrastructure;
 
@@ -7,7 +9,12 @@ namespace Patron.Tests;
 
 public abstract partial class CardSaleTests(Backend backend) : PatronTest(backend)
 {
+    private readonly LogCapture _logs = new();
+
     private OpenApiClient OpenApi => new(App.CreateClient());
+
+    protected override void ConfigureHost(IWebHostBuilder builder) =>
+        builder.ConfigureLogging(l => l.AddProvider(_logs));
 
     // Every field name of the seed's response table, for the card and for each memberUsedList entry.
     private static readonly string[] SeedCardFields =
@@ -124,6 +131,9 @@ public abstract partial class CardSaleTests(Backend backend) : PatronTest(backen
 
         Assert.Equal((System.Net.HttpStatusCode.InternalServerError, 5000, null), (again.Status, again.Code, again.Data));
         Assert.Equal(1, await App.QueryAsync(db => db.MemberCards.CountAsync()));
+        if (broken.StartsWith('['))
+            Assert.Contains(_logs.Lines, l => l.StartsWith("Error ", StringComparison.Ordinal)
+                && l.Contains("InvalidDataException: the answer kept for saleNo S-8 cannot be read", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -100,6 +100,8 @@ public static class OpenApi
 
         var request = new SaleRequest(cardInfoId, saleTime, NullIfEmpty(saleUser), NullIfEmpty(saleOrgCode), payAmt!.Value, saleNo, memberId, num);
         var sold = await services.GetRequiredService<ICardSales>().SellAsync(channel, request, ct);
+        if (sold.Failure is { Code: ErrorCode.Internal } unreadable)
+            throw new InvalidDataException(unreadable.Message); // logged with a trace id and answered 5000, this request alone
         return sold.Failure is { } failure ? failure : OpenApiResult.OkJson(sold.Value!);
     }
 
