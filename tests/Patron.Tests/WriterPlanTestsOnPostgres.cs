@@ -49,18 +49,12 @@ public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Pos
     {
         await using var connection = await WriterConnectionAsync();
         // The planner's worst case: statistics that say every table the writers touch is empty.
-        await using (var vacuum = new NpgsqlCommand("VACUUM ANALYZE", connection))
-            await vacuum.ExecuteNonQueryAsync();
+        await ExecuteAsync(connection, "VACUUM ANALYZE");
 
         var parameters = Parameter().Matches(sql).Select(m => int.Parse(m.Groups[1].Value)).DefaultIfEmpty(0).Max();
-        await using (var prepare = new NpgsqlCommand($"PREPARE probe AS {sql}", connection))
-            await prepare.ExecuteNonQueryAsync();
+        await ExecuteAsync(connection, $"PREPARE probe AS {sql}");
         var arguments = parameters == 0 ? "" : $"({string.Join(", ", Enumerable.Repeat("NULL", parameters))})";
-        await using var explain = new NpgsqlCommand($"EXPLAIN EXECUTE probe{arguments}", connection);
-        var plan = new List<string>();
-        await using (var reader = await explain.ExecuteReaderAsync())
-            while (await reader.ReadAsync())
-                plan.Add(reader.GetString(0));
+        var plan = await LinesAsync(connection, $"EXPLAIN EXECUTE probe{arguments}");
 
         // The level table is the one read whole: a handful of rows, whatever the chain's size.
         var text = string.Join('\n', plan).Replace("Seq Scan on levels", "", StringComparison.Ordinal);
@@ -105,11 +99,7 @@ public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Pos
         await ExecuteAsync(connection, probe);
         await ExecuteAsync(connection, fill);
 
-        var plan = new List<string>();
-        await using (var explain = new NpgsqlCommand($"EXPLAIN (ANALYZE, BUFFERS) {probe}", connection))
-        await using (var reader = await explain.ExecuteReaderAsync())
-            while (await reader.ReadAsync())
-                plan.Add(reader.GetString(0));
+        var plan = await LinesAsync(connection, $"EXPLAIN (ANALYZE, BUFFERS) {probe}");
 
         Assert.Matches(@"\(actual time=[0-9.]+ rows=2 loops=1\)", plan[0]);
         var buffers = SharedPages().Match(string.Join('\n', plan));
@@ -121,6 +111,17 @@ public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Pos
     {
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>The text lines a statement returns, such as an EXPLAIN's.</summary>
+    private static async Task<List<string>> LinesAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var lines = new List<string>();
+        while (await reader.ReadAsync())
+            lines.Add(reader.GetString(0));
+        return lines;
     }
 
     /// <summary>The plan's index scans that name no Index Cond: they read the whole index, as a table scan would the table.</summary>

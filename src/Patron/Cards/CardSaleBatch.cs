@@ -6,7 +6,7 @@ namespace Patron.Cards;
 /// <summary>Sells times-cards: one at a time (<see cref="CardSales"/>) or through group commit.</summary>
 public interface ICardSales
 {
-    /// <summary>The sale's answer as JSON text: the one it keeps for a retry.</summary>
+    /// <summary>The sale's answer as JSON text: the same text a retry of it gets.</summary>
     Task<Outcome<string>> SellAsync(Channel channel, SaleRequest request, CancellationToken ct);
 }
 

@@ -32,7 +32,10 @@ public sealed class CardSale
     /// <summary>SHA-256 of the canonical sale request: a repeat with other content is refused.</summary>
     public required string RequestHash { get; set; }
 
-    /// <summary>The first answer, returned again to a partner that retries.</summary>
+    /// <summary>
+    /// What the first answer is given again from, to a partner that retries (<see cref="CardSales.Replay"/>):
+    /// its cards, a JSON array; or, for a sale kept by an earlier version, the whole answer, an object.
+    /// </summary>
     public required string ResultJson { get; set; }
 }
 
