@@ -25,11 +25,8 @@ public static class PatronHosting
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<PatronExceptionHandler>();
-        builder.Services.AddScoped<PointsLedger>();
         builder.Services.AddSingleton<ChannelDirectory>();
         builder.Services.AddSingleton<BusinessZoneCache>();
-        builder.Services.AddScoped<CardSales>();
-        builder.Services.AddScoped<CardUsage>();
         builder.Services.AddOptions<OpenApiOptions>().BindConfiguration("OpenApi")
             .Validate(o => o.TimestampWindowSeconds > 0, "OpenApi:TimestampWindowSeconds must be positive").ValidateOnStart();
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration("RateLimit")

@@ -19,13 +19,9 @@ public abstract class GroupCommitTests(Backend backend) : PatronTest(backend)
         builder.UseSetting("GroupCommit:Writers", "1");
     }
 
-    protected static (long Batches, int Largest) Stats(PatronApp app) => app.Services.GetRequiredService<PointsWriter>().Stats;
+    protected static (long Batches, int Largest) Stats(PatronApp app) => app.Services.GetRequiredService<PointsWrites>().Stats;
 
-    /// <summary>Uses go through group commit on PostgreSQL only; SQLite keeps the one-by-one compare-and-set.</summary>
-    protected static (long Batches, int Largest) UseStats(PatronApp app) =>
-        app.Services.GetRequiredService<ICardUses>() is GroupCommit<CardUseCall, Outcome<UsageEntryView>> writer
-            ? writer.Stats
-            : throw new InvalidOperationException("uses on PostgreSQL go through group commit");
+    protected static (long Batches, int Largest) UseStats(PatronApp app) => app.Services.GetRequiredService<CardUseWrites>().Stats;
 
     [Fact]
     public async Task OneBatchHoldingFailuresRepeatsAndOneMemberManyTimesSettlesEachRequestAsAlone()
@@ -97,7 +93,7 @@ public abstract class WriterLoopTests(Backend backend, int expected) : PatronTes
     [Fact]
     public async Task PointAddRunsTheWriterLoopsItsDatabaseCanUse()
     {
-        Assert.Equal(expected, App.Services.GetRequiredService<PointsWriter>().WriterLoops);
+        Assert.Equal(expected, App.Services.GetRequiredService<PointsWrites>().WriterLoops);
         // …and they settle requests, concurrent ones included.
         var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Partner.AddPointsAsync(5, "P", 1, $"w-{i}", key: $"w-{i}")));
         Assert.All(answers, a => Assert.Equal(0, a.Errcode));
@@ -204,7 +200,7 @@ public sealed class GroupCommitTestsOnPostgres() : GroupCommitTests(Backend.Post
 
         Assert.Equal([0, 0, 0, 2001, 2002, 0, 0], answers.Select(a => a.Code));
         Assert.Equal(answers[0].Data!.ToJsonString(), answers[1].Data!.ToJsonString());
-        Assert.True(Stats<SaleCall, string>(App.Services.GetRequiredService<ICardSales>()).Largest > 1, "no two sales shared a batch");
+        Assert.True(App.Services.GetRequiredService<CardSaleWrites>().Stats.Largest > 1, "no two sales shared a batch");
         Assert.Equal("M0007", answers[5].Data!["memberId"]!.GetValue<string>());
 
         var sales = await App.QueryAsync(db => db.CardSales.OrderBy(s => s.SaleNo).Select(s => new { s.SaleNo, s.Num, s.MemberCode }).ToListAsync());
@@ -218,7 +214,4 @@ public sealed class GroupCommitTestsOnPostgres() : GroupCommitTests(Backend.Post
         Assert.Equal(0, (await openApi.UseAsync(codes[0], "after-batch", "2026-01-05 12:00:00")).Code);
         Assert.Equal(2003, (await openApi.SellAsync("B-6", num: 2, memberId: "M0003")).Code);
     }
-
-    private static (long Batches, int Largest) Stats<TRequest, TResult>(object writer) =>
-        ((GroupCommit<TRequest, Outcome<TResult>>)writer).Stats;
 }

@@ -5,12 +5,13 @@ using Npgsql;
 using Patron.Cards;
 using Patron.Data;
 using Patron.Points;
+using Patron.Writes;
 using Patron.Tests.Infrastructure;
 
 namespace Patron.Tests;
 
 /// <summary>
-/// The group-commit writers' statements are prepared and planned once per connection. A plan made
+/// The write stores' statements are prepared and planned once per connection. A plan made
 /// on a new, empty database must still find rows through an index: one that scans the table would
 /// keep scanning it, at a cost that grows with every row. Nor may a plan read an array through a
 /// function scan: it gathers the rows in a tuplestore, whose 16 KiB block, taken and given back once
@@ -23,7 +24,8 @@ public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Pos
     public static TheoryData<string, string> Statements()
     {
         var data = new TheoryData<string, string>();
-        foreach (var type in new[] { typeof(PostgresPointsWriter), typeof(PostgresCardUseWriter), typeof(PostgresCardSaleWriter), typeof(SettingKeys) })
+        foreach (var type in new[] { typeof(PostgresPointsStore), typeof(PostgresCardUseStore), typeof(PostgresCardSaleStore), typeof(PostgresCardCancelStore),
+            typeof(PostgresCardRefundStore), typeof(SettingKeys) })
             foreach (var field in type.GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static))
                 if (field is { IsLiteral: true, Name: var name } && name.EndsWith("Sql", StringComparison.Ordinal))
                     data.Add($"{type.Name}.{name}", (string)field.GetRawConstantValue()!);
@@ -31,7 +33,7 @@ public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Pos
     }
 
     [Fact]
-    public void TheStatementsAreFound() => Assert.True(Statements().Count() >= 16, $"{Statements().Count()} writer statements found");
+    public void TheStatementsAreFound() => Assert.True(Statements().Count() >= 25, $"{Statements().Count()} writer statements found");
 
     [Fact]
     public async Task WriterConnectionsPrepareAndPlanOnce()
@@ -72,16 +74,16 @@ public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Pos
     /// above, and read every row of the channel at every batch (`bench/results/trials-2026-12-02a.md`).
     /// </summary>
     [Theory]
-    [InlineData(nameof(PostgresPointsWriter), nameof(PostgresPointsWriter.EarlierKeysSql), "point_ledger", """
+    [InlineData(nameof(PostgresPointsStore), nameof(PostgresPointsStore.EarlierKeysSql), "point_ledger", """
         INSERT INTO point_ledger (member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after, level_before,
             level_after, channel_id, actor, created_at, idempotency_key, request_hash)
         SELECT 1, 'A', 'bill', 1, 0, 1, 1, 1, 7, 'test', now(), 'key' || g, 'hash' FROM generate_series(1, 20000) AS g
         """)]
-    [InlineData(nameof(PostgresCardUseWriter), nameof(PostgresCardUseWriter.EarlierUsesSql), "card_uses", """
+    [InlineData(nameof(PostgresCardUseStore), nameof(PostgresCardUseStore.EarlierUsesSql), "card_uses", """
         INSERT INTO card_uses (channel_id, use_no, usage_entry_id, member_card_id, posid, use_time, cycle, created_at, request_hash, result_json)
         SELECT 7, 'key' || g, 'entry', 'card', 'pos', 0, 0, 0, 'hash', '{}' FROM generate_series(1, 20000) AS g
         """)]
-    [InlineData(nameof(PostgresCardSaleWriter), nameof(PostgresCardSaleWriter.EarlierSalesSql), "card_sales", """
+    [InlineData(nameof(PostgresCardSaleStore), nameof(PostgresCardSaleStore.EarlierSalesSql), "card_sales", """
         INSERT INTO card_sales (channel_id, channel_name, sale_no, card_info_id, member_id, member_code, num, pay_amt, sale_time,
             create_time, status, request_hash, result_json)
         SELECT 7, 'channel', 'key' || g, 'card', 1, 'member', 1, 0, 0, 0, 0, 'hash', '{}' FROM generate_series(1, 20000) AS g
@@ -140,7 +142,7 @@ public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Pos
     }
 
     private async Task<NpgsqlConnection> WriterConnectionAsync() =>
-        await App.Services.GetRequiredKeyedService<NpgsqlDataSource>(WriterConnections.Key).OpenConnectionAsync();
+        (NpgsqlConnection)await App.Services.GetRequiredService<WriterConnections>().OpenAsync(CancellationToken.None);
 
     private static async Task<string> ShowAsync(NpgsqlConnection connection, string setting)
     {

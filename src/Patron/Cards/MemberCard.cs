@@ -29,11 +29,14 @@ public sealed class CardSale
     public decimal? RefundAmt { get; set; }
     public long? RefundTime { get; set; }
 
+    /// <summary>The refund's answer, given again to a refund of the same sale; null until it is refunded.</summary>
+    public string? RefundResultJson { get; set; }
+
     /// <summary>SHA-256 of the canonical sale request: a repeat with other content is refused.</summary>
     public required string RequestHash { get; set; }
 
     /// <summary>
-    /// What the first answer is given again from, to a partner that retries (<see cref="CardSales.Replay"/>):
+    /// What the first answer is given again from, to a partner that retries (<see cref="CardSaleDecider.Replay"/>):
     /// its cards, a JSON array; or, for a sale kept by an earlier version, the whole answer, an object.
     /// </summary>
     public required string ResultJson { get; set; }
@@ -94,6 +97,9 @@ public sealed class CardUse
     public long? CancelledAt { get; set; }
     public required string RequestHash { get; set; }
     public required string ResultJson { get; set; }
+
+    /// <summary>The cancel's answer, given again to a cancel of the same use; null for a use never cancelled.</summary>
+    public string? CancelResultJson { get; set; }
 }
 
 /// <summary>Append-only: a row per use, per cancel and per refund of an entry.</summary>

@@ -99,7 +99,7 @@ public static class OpenApi
             return Failure.Invalid("saleTime", $"expected {CardCalendar.LocalFormat}");
 
         var request = new SaleRequest(cardInfoId, saleTime, NullIfEmpty(saleUser), NullIfEmpty(saleOrgCode), payAmt!.Value, saleNo, memberId, num);
-        var sold = await services.GetRequiredService<ICardSales>().SellAsync(channel, request, ct);
+        var sold = await services.GetRequiredService<CardSaleWrites>().SellAsync(channel, request, ct);
         if (sold.Failure is { Code: ErrorCode.Internal } unreadable)
             throw new InvalidDataException(unreadable.Message); // logged with a trace id and answered 5000, this request alone
         return sold.Failure is { } failure ? failure : OpenApiResult.OkJson(sold.Value!);
@@ -132,7 +132,7 @@ public static class OpenApi
         }
 
         var request = new UseRequest(memberCardId.Length > 0 ? memberCardId : cardCode, cardProductId, posid, useNo, useTime);
-        var used = await services.GetRequiredService<ICardUses>().UseAsync(channel, request, ct);
+        var used = await services.GetRequiredService<CardUseWrites>().UseAsync(channel, request, ct);
         return used.Failure is { } failure ? failure : OpenApiResult.Ok(used.Value!, CardJson.Default.UsageEntryView);
     }
 
@@ -141,7 +141,7 @@ public static class OpenApi
         var useNo = p.String("useNo", 64);
         if (p.Error is { } invalid)
             return invalid;
-        var cancelled = await http.RequestServices.GetRequiredService<CardUsage>().CancelAsync(channel, useNo, ct);
+        var cancelled = await http.RequestServices.GetRequiredService<CardCancelWrites>().CancelAsync(channel, useNo, ct);
         return cancelled.Failure is { } failure ? failure : OpenApiResult.Ok(cancelled.Value!, CardJson.Default.UsageEntryView);
     }
 
@@ -153,7 +153,7 @@ public static class OpenApi
             return invalid;
         if (refundAmt < 0)
             return Failure.Invalid("refundAmt", "must be a non-negative decimal number");
-        var refunded = await http.RequestServices.GetRequiredService<CardSales>().RefundAsync(channel, saleNo, refundAmt, ct);
+        var refunded = await http.RequestServices.GetRequiredService<CardRefundWrites>().RefundAsync(channel, saleNo, refundAmt, ct);
         return refunded.Failure is { } failure ? failure : OpenApiResult.Ok(refunded.Value!, CardJson.Default.RefundView);
     }
 

@@ -13,10 +13,13 @@ public static class Audit
     /// <summary>Adds the entry to the unit of work, so it commits or rolls back with the change itself.</summary>
     public static void Record(this PatronDb db, ClaimsPrincipal user, DateTimeOffset at, string action, string entity, string id,
         object? before, object? after) =>
-        db.AuditLog.Add(new AuditEntry
-        {
-            At = at, Actor = user.Actor(), Action = action, Entity = entity, EntityId = id,
-            Before = before is null ? null : JsonSerializer.Serialize(before, Json),
-            After = after is null ? null : JsonSerializer.Serialize(after, Json),
-        });
+        db.AuditLog.Add(Entry(user.Actor(), at, action, entity, id, before, after));
+
+    /// <summary>An audit row, for a write that stores it in its own transaction.</summary>
+    public static AuditEntry Entry(string actor, DateTimeOffset at, string action, string entity, string id, object? before, object? after) => new()
+    {
+        At = at, Actor = actor, Action = action, Entity = entity, EntityId = id,
+        Before = before is null ? null : JsonSerializer.Serialize(before, Json),
+        After = after is null ? null : JsonSerializer.Serialize(after, Json),
+    };
 }

@@ -9,6 +9,7 @@ using Patron.Cards;
 using Patron.Catalog;
 using Patron.Channels;
 using Patron.Points;
+using Patron.Writes;
 
 namespace Patron.Data;
 
@@ -42,24 +43,27 @@ public static class DataSetup
                     Directory.CreateDirectory(folder);
                 builder.Services.AddDbContextPool<PatronDb, SqlitePatronDb>(o => QuietFailures(o.UseSqlite(sqlite.ToString()).AddInterceptors(new SqlitePragmas())));
                 builder.Services.AddSingleton(sqlite);
-                builder.Services.AddSingleton<PointsWriter, SqlitePointsWriter>();
                 builder.Services.AddHostedService<SqliteCheckpointer>();
-                builder.Services.AddScoped<ICardUses>(sp => sp.GetRequiredService<CardUsage>());
-                builder.Services.AddScoped<ICardSales>(sp => sp.GetRequiredService<CardSales>());
+                builder.Services.AddSingleton<WriterConnections>(new SqliteWriterConnections(sqlite));
+                builder.Services.AddWriteStores<SqlitePointsStore, SqliteCardSaleStore, SqliteCardUseStore, SqliteCardCancelStore, SqliteCardRefundStore>();
                 break;
             case "postgres":
                 var connection = options.Connection
                     ?? throw new InvalidOperationException("--storage postgres needs --connection \"Host=…;Database=…;Username=…\"");
                 builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connection));
-                builder.Services.AddKeyedSingleton(WriterConnections.Key, (_, _) => WriterConnections.Create(connection));
                 builder.Services.AddDbContextPool<PatronDb, PostgresPatronDb>((sp, o) => QuietFailures(o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>())));
-                builder.Services.AddSingleton<PointsWriter, PostgresPointsWriter>();
-                builder.Services.AddSingleton<ICardUses, PostgresCardUseWriter>();
-                builder.Services.AddSingleton<ICardSales, PostgresCardSaleWriter>();
+                builder.Services.AddSingleton<WriterConnections>(new PostgresWriterConnections(connection));
+                builder.Services.AddWriteStores<PostgresPointsStore, PostgresCardSaleStore, PostgresCardUseStore, PostgresCardCancelStore,
+                    PostgresCardRefundStore>();
                 break;
             default:
                 throw new InvalidOperationException($"--storage must be sqlite or postgres, not '{options.Storage}'");
         }
+        builder.Services.AddSingleton<PointsWrites>();
+        builder.Services.AddSingleton<CardSaleWrites>();
+        builder.Services.AddSingleton<CardUseWrites>();
+        builder.Services.AddSingleton<CardCancelWrites>();
+        builder.Services.AddSingleton<CardRefundWrites>();
         builder.Services.AddScoped<CatalogApplier>();
         // One key ring for every instance and restart: in the database, next to what it protects.
         builder.Services.AddDataProtection().SetApplicationName("Patron").PersistKeysToDbContext<PatronDb>();
@@ -68,6 +72,21 @@ public static class DataSetup
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore", LogLevel.Information);
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         return builder;
+    }
+
+    /// <summary>Each write's store in one dialect: the one part of a write that differs between them.</summary>
+    private static void AddWriteStores<TPoints, TSale, TUse, TCancel, TRefund>(this IServiceCollection services)
+        where TPoints : class, IWriteStore<PointChange, PointsBatchState, PointsBatchPlan>
+        where TSale : class, IWriteStore<SaleCall, CardSaleBatchState, CardSaleBatchPlan>
+        where TUse : class, IWriteStore<CardUseCall, CardUseBatchState, CardUseBatchPlan>
+        where TCancel : class, IWriteStore<CardCancelCall, CardCancelBatchState, CardCancelBatchPlan>
+        where TRefund : class, IWriteStore<CardRefundCall, CardRefundBatchState, CardRefundBatchPlan>
+    {
+        services.AddSingleton<IWriteStore<PointChange, PointsBatchState, PointsBatchPlan>, TPoints>();
+        services.AddSingleton<IWriteStore<SaleCall, CardSaleBatchState, CardSaleBatchPlan>, TSale>();
+        services.AddSingleton<IWriteStore<CardUseCall, CardUseBatchState, CardUseBatchPlan>, TUse>();
+        services.AddSingleton<IWriteStore<CardCancelCall, CardCancelBatchState, CardCancelBatchPlan>, TCancel>();
+        services.AddSingleton<IWriteStore<CardRefundCall, CardRefundBatchState, CardRefundBatchPlan>, TRefund>();
     }
 
     /// <summary>

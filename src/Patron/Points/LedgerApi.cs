@@ -59,12 +59,12 @@ public static class LedgerApi
     }
 
     public static async Task<Results<Created<LedgerRow>, ProblemHttpResult>> AdjustAsync(
-        long id, PointAdjustRequest request, PointsLedger ledger, PatronDb db, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
+        long id, PointAdjustRequest request, PointsWrites points, ClaimsPrincipal user, CancellationToken ct)
     {
+        // Audited by the write itself, in its transaction (PointsDecider).
         var change = new PointChange(id, request.BusiType ?? "", request.BusiBillNum ?? "console", request.ChangeValue,
             ChannelId: null, Actor: user.Actor(), IdempotencyKey: null);
-        var outcome = await ledger.AddAsync(change, ct, audit: entry => db.Record(user, clock.GetUtcNow(), "points.adjust", "member", id.ToString(),
-            new { balance = entry.BalanceBefore, level = entry.LevelBefore }, new { balance = entry.BalanceAfter, level = entry.LevelAfter, entry.ChangeValue, entry.BusiType }));
+        var outcome = await points.AddAsync(change, ct);
         if (outcome.Failure is { } failure)
             return failure.Code == ErrorCode.InvalidParameter ? Problems.Invalid(failure.Message) : Problems.From(failure);
         return TypedResults.Created($"/api/v1/members/{id}/points", outcome.Value!.ToRow());

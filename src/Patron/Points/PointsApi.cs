@@ -12,7 +12,7 @@ public static class PointsApi
     public static RouteHandlerBuilder MapPointAdd(this IEndpointRouteBuilder routes) =>
         routes.MapPost("/api/Setting/KH_GRHY/Point/Add", AddAsync).WithTags("Points API (seed)").DisableAntiforgery();
 
-    public static async Task<PointsEnvelope> AddAsync(HttpRequest request, ChannelDirectory channels, PointsWriter points, ChannelRateLimiter limiter,
+    public static async Task<PointsEnvelope> AddAsync(HttpRequest request, ChannelDirectory channels, PointsWrites points, ChannelRateLimiter limiter,
         CancellationToken ct)
     {
         var channel = await ChannelAuth.BearerAsync(request, channels, Scopes.PointsAdd, ct);

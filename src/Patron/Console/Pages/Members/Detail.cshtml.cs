@@ -9,7 +9,7 @@ using Patron.Points;
 
 namespace Patron.Console.Pages.Members;
 
-public sealed class MemberDetailModel(PatronDb db, PointsLedger ledger, TimeProvider clock) : PageModel
+public sealed class MemberDetailModel(PatronDb db, PointsWrites points, TimeProvider clock) : PageModel
 {
     private TimeZoneInfo _zone = TimeZoneInfo.Utc;
     private long _now;
@@ -38,7 +38,7 @@ public sealed class MemberDetailModel(PatronDb db, PointsLedger ledger, TimeProv
 
     public async Task<IActionResult> OnPostAdjustAsync(long id, string busiType, string? busiBillNum, long changeValue, CancellationToken ct)
     {
-        var result = (await LedgerApi.AdjustAsync(id, new PointAdjustRequest(busiType, busiBillNum, changeValue), ledger, db, User, clock, ct)).Result;
+        var result = (await LedgerApi.AdjustAsync(id, new PointAdjustRequest(busiType, busiBillNum, changeValue), points, User, ct)).Result;
         return await AfterChangeAsync(id, result, ct);
     }
 

@@ -163,6 +163,10 @@ namespace Patron.Data.Migrations.Postgres
                         .HasColumnType("numeric(18,2)")
                         .HasColumnName("refund_amt");
 
+                    b.Property<string>("RefundResultJson")
+                        .HasColumnType("text")
+                        .HasColumnName("refund_result_json");
+
                     b.Property<long?>("RefundTime")
                         .HasColumnType("bigint")
                         .HasColumnName("refund_time");
@@ -220,6 +224,10 @@ namespace Patron.Data.Migrations.Postgres
                         .HasColumnName("id");
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("CancelResultJson")
+                        .HasColumnType("text")
+                        .HasColumnName("cancel_result_json");
 
                     b.Property<long?>("CancelledAt")
                         .HasColumnType("bigint")

@@ -153,6 +153,10 @@ namespace Patron.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("refund_amt");
 
+                    b.Property<string>("RefundResultJson")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("refund_result_json");
+
                     b.Property<long?>("RefundTime")
                         .HasColumnType("INTEGER")
                         .HasColumnName("refund_time");
@@ -208,6 +212,10 @@ namespace Patron.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER")
                         .HasColumnName("id");
+
+                    b.Property<string>("CancelResultJson")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("cancel_result_json");
 
                     b.Property<long?>("CancelledAt")
                         .HasColumnType("INTEGER")

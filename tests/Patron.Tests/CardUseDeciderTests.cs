@@ -1,9 +1,10 @@
 using Patron.Cards;
+using Patron.Writes;
 
 namespace Patron.Tests;
 
 /// <summary>How one batch of card uses is decided, without storage: as if the uses came one by one.</summary>
-public sealed class CardUseBatchTests
+public sealed class CardUseDeciderTests
 {
     private static readonly TimeZoneInfo Shanghai = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
     private static readonly long Begin = Local("2026-01-05 00:00:00");
@@ -22,7 +23,7 @@ public sealed class CardUseBatchTests
             HasUsedNum = used, LastCycle = lastCycle, LastCycleUsed = lastCycleUsed, BeginTime = card.BeginTime, EndTime = card.EndTime,
         };
         var sale = new CardSale { ChannelName = "pos", SaleNo = "S", CardInfoId = "C", MemberCode = "M1", RequestHash = "", ResultJson = "" };
-        return new CardUseBatchState(earlier.ToDictionary(u => (u.ChannelId, u.UseNo)),
+        return new CardUseBatchState(earlier.ToDictionary(u => (u.ChannelId, u.UseNo), u => new KeptAnswer(u.RequestHash, u.ResultJson)),
             new() { [("LCARD", "P")] = new UseTarget(card, entry, sale) }, older ?? [], Shanghai);
     }
 
@@ -32,7 +33,7 @@ public sealed class CardUseBatchTests
     [Fact]
     public void ACycleQuotaHoldsInsideOneBatchAndTheRefusedUseFailsAlone()
     {
-        var plan = CardUseBatch.Decide([Use("a"), Use("b"), Use("c"), Use("d", "2026-01-27 10:00:00")], State(), Now);
+        var plan = CardUseDecider.Decide([Use("a"), Use("b"), Use("c"), Use("d", "2026-01-27 10:00:00")], State(), DateTimeOffset.FromUnixTimeMilliseconds(Now));
 
         Assert.Equal([null, null, ErrorCode.CycleQuotaUsedUp, null], plan.Outcomes.Select(o => o.Failure?.Code));
         Assert.Equal([1, 2, 3], plan.Outcomes.Where(o => o.Value is not null).Select(o => o.Value!.HasUsedNum));
@@ -49,7 +50,7 @@ public sealed class CardUseBatchTests
         // The entry's last cycle is 3 (with 1 use); cycle 1 already has 2 uses, cycle 2 has 1.
         var state = State(used: 4, lastCycle: 3, lastCycleUsed: 1, older: new() { [("UENTRY", 1)] = 2, [("UENTRY", 2)] = 1 });
 
-        var plan = CardUseBatch.Decide([Use("w1", "2026-01-06 10:00:00"), Use("w2", "2026-01-13 10:00:00"), Use("w3", "2026-01-14 10:00:00")], state, Now);
+        var plan = CardUseDecider.Decide([Use("w1", "2026-01-06 10:00:00"), Use("w2", "2026-01-13 10:00:00"), Use("w3", "2026-01-14 10:00:00")], state, DateTimeOffset.FromUnixTimeMilliseconds(Now));
 
         Assert.Equal([ErrorCode.CycleQuotaUsedUp, null, ErrorCode.CycleQuotaUsedUp], plan.Outcomes.Select(o => o.Failure?.Code));
         Assert.Equal((5, 3, 1), (plan.Changed[0].HasUsedNum, plan.Changed[0].LastCycle, plan.Changed[0].LastCycleUsed));
@@ -60,7 +61,7 @@ public sealed class CardUseBatchTests
     {
         var state = State(used: 3, lastCycle: 3, lastCycleUsed: 1);
 
-        var older = CardUseBatch.OlderCycles([Use("a", "2026-01-06 10:00:00"), Use("b"), Use("c", "2026-01-27 10:00:00")], state.Targets, Shanghai, Now);
+        var older = CardUseDecider.OlderCycles([Use("a", "2026-01-06 10:00:00"), Use("b"), Use("c", "2026-01-27 10:00:00")], state.Targets, Shanghai, Now);
 
         Assert.Equal([("UENTRY", 1)], older);
     }
@@ -68,7 +69,7 @@ public sealed class CardUseBatchTests
     [Fact]
     public void TheTotalQuotaHoldsInsideOneBatch()
     {
-        var plan = CardUseBatch.Decide([Use("a", "2026-01-27 10:00:00"), Use("b", "2026-01-28 10:00:00")], State(used: 7, lastCycle: 3, lastCycleUsed: 1), Now);
+        var plan = CardUseDecider.Decide([Use("a", "2026-01-27 10:00:00"), Use("b", "2026-01-28 10:00:00")], State(used: 7, lastCycle: 3, lastCycleUsed: 1), DateTimeOffset.FromUnixTimeMilliseconds(Now));
 
         Assert.Equal([null, ErrorCode.TotalUsesUsedUp], plan.Outcomes.Select(o => o.Failure?.Code));
     }
@@ -76,7 +77,7 @@ public sealed class CardUseBatchTests
     [Fact]
     public void ARepeatedUseNoAnswersWithTheFirstOutcomeOrIsRefusedWhenItsContentDiffers()
     {
-        var plan = CardUseBatch.Decide([Use("a"), Use("a"), Use("a", posid: "OTHER")], State(), Now);
+        var plan = CardUseDecider.Decide([Use("a"), Use("a"), Use("a", posid: "OTHER")], State(), DateTimeOffset.FromUnixTimeMilliseconds(Now));
 
         Assert.Same(plan.Outcomes[0].Value, plan.Outcomes[1].Value);
         Assert.Equal(ErrorCode.IdempotencyKeyReused, plan.Outcomes[2].Failure?.Code);
@@ -91,7 +92,7 @@ public sealed class CardUseBatchTests
             ChannelId = 3, UseNo = "a", UsageEntryId = "UENTRY", MemberCardId = "LCARD", Posid = "POS", RequestHash = Use("a").Request.Hash(),
             ResultJson = """{"hasUsedNum":1,"lockVersion":1,"id":"UENTRY"}""",
         };
-        var plan = CardUseBatch.Decide([Use("a"), Use("a", posid: "OTHER")], State(used: 1, lastCycle: 3, lastCycleUsed: 1, earlier: stored), Now);
+        var plan = CardUseDecider.Decide([Use("a"), Use("a", posid: "OTHER")], State(used: 1, lastCycle: 3, lastCycleUsed: 1, earlier: stored), DateTimeOffset.FromUnixTimeMilliseconds(Now));
 
         Assert.Equal((1, 1), (plan.Outcomes[0].Value!.HasUsedNum, plan.Outcomes[0].Value!.LockVersion));
         Assert.Equal(ErrorCode.IdempotencyKeyReused, plan.Outcomes[1].Failure?.Code);
@@ -105,7 +106,7 @@ public sealed class CardUseBatchTests
         var state = State();
         state.Targets[("LCARD", "P")].Entry.Status = CardStatus.Void;
 
-        var plan = CardUseBatch.Decide([Use("a"), Use("b")], state, Now);
+        var plan = CardUseDecider.Decide([Use("a"), Use("b")], state, DateTimeOffset.FromUnixTimeMilliseconds(Now));
 
         Assert.All(plan.Outcomes, o => Assert.Equal(ErrorCode.MemberCardNotEffective, o.Failure?.Code));
         Assert.Empty(plan.Changed);

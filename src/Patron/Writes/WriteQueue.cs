@@ -1,9 +1,11 @@
+using System.Data;
 using System.Data.Common;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Npgsql;
+using Patron.Data;
 
-namespace Patron.Data;
+namespace Patron.Writes;
 
 /// <summary>How requests are gathered into shared transactions: <c>--GroupCommit:MaxBatch</c>, <c>--GroupCommit:Writers</c>.</summary>
 public sealed class GroupCommitOptions
@@ -11,58 +13,63 @@ public sealed class GroupCommitOptions
     /// <summary>The most requests one transaction carries.</summary>
     public int MaxBatch { get; set; } = 256;
 
-    /// <summary>Writer loops per kind of request and process: while one commits, the next gathers.</summary>
+    /// <summary>Writer loops per kind of write and process: while one commits, the next gathers.</summary>
     public int Writers { get; set; } = 2;
 
     /// <summary>How long a writer waits for more requests before it commits a batch that is not full; 0, not at all.</summary>
     public int GatherMilliseconds { get; set; }
-
-    /// <summary>
-    /// These options with one writer loop, for a database that lets one transaction write at a
-    /// time (SQLite): a second loop would only wait for the lock in SQLite's busy handler, which
-    /// sleeps 1, 2, 5, 10… ms between tries, while its requests could have joined the next batch.
-    /// </summary>
-    public GroupCommitOptions OneWriter()
-    {
-        var one = (GroupCommitOptions)MemberwiseClone();
-        one.Writers = 1;
-        return one;
-    }
 }
 
 /// <summary>
-/// Group commit. Requests queue up; a writer loop takes whatever has gathered (up to
-/// <see cref="GroupCommitOptions.MaxBatch"/>) and settles it in one database transaction, so one
-/// commit and one flush of the log serve the whole batch. Each request still gets its own outcome:
-/// the subclass decides every item by the rules, and a request that fails them fails alone.
+/// The one road every write takes. Requests queue up; a writer loop takes whatever has gathered
+/// (up to <see cref="GroupCommitOptions.MaxBatch"/>) and settles it in one transaction, so one
+/// commit and one flush of the log serve the whole batch: the store reads the batch's state under
+/// lock, the decider decides every request on it, the store writes the plan and commits, and only
+/// then is each request answered. A request that fails the rules fails alone.
 /// </summary>
-public abstract class GroupCommit<TRequest, TResult> : IAsyncDisposable
+public class WriteQueue<TRequest, TState, TPlan, TResult> : IAsyncDisposable
+    where TPlan : IWritePlan<TResult>
 {
+    /// <summary>
+    /// How often a batch is read and decided again after a conflict the database settled against
+    /// it (a key another instance took first, a deadlock): each retry reads what the winner left.
+    /// </summary>
     private const int MaxAttempts = 8;
 
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(
         new BoundedChannelOptions(10_000) { SingleWriter = false, SingleReader = false, FullMode = BoundedChannelFullMode.Wait });
+    private readonly WriterConnections _connections;
+    private readonly IWriteStore<TRequest, TState, TPlan> _store;
+    private readonly Func<IReadOnlyList<TRequest>, TState, DateTimeOffset, TPlan> _decide;
+    private readonly TimeProvider _clock;
+    private readonly ILogger _log;
     private readonly Task[] _writers;
     private readonly int _maxBatch;
     private readonly TimeSpan _gather;
     private long _batches;
     private int _largestBatch;
-    private readonly ILogger _log;
 
-    protected GroupCommit(GroupCommitOptions options, ILogger log)
+    public WriteQueue(WriterConnections connections, IWriteStore<TRequest, TState, TPlan> store,
+        Func<IReadOnlyList<TRequest>, TState, DateTimeOffset, TPlan> decide, GroupCommitOptions options, TimeProvider clock, ILogger log)
     {
+        (_connections, _store, _decide, _clock, _log) = (connections, store, decide, clock, log);
         _maxBatch = Math.Max(1, options.MaxBatch);
         _gather = TimeSpan.FromMilliseconds(Math.Max(0, options.GatherMilliseconds));
-        _log = log;
-        _writers = [.. Enumerable.Range(0, Math.Max(1, options.Writers)).Select(_ => Task.Run(WriteLoopAsync))];
+        var writers = Math.Clamp(options.Writers, 1, connections.MaxWriters);
+        _writers = [.. Enumerable.Range(0, writers).Select(_ => Task.Run(WriteLoopAsync))];
     }
 
-    /// <summary>One queued request and the caller waiting for its outcome.</summary>
-    protected sealed class Pending(TRequest request)
+    private sealed class Pending(TRequest request)
     {
         public TRequest Request { get; } = request;
         public TaskCompletionSource<TResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
+
+    /// <summary>The writer loops this process runs for this kind of write.</summary>
+    public int WriterLoops => _writers.Length;
+
+    /// <summary>Batches committed so far, and the largest: what group commit achieved.</summary>
+    public (long Batches, int Largest) Stats => (Interlocked.Read(ref _batches), Volatile.Read(ref _largestBatch));
 
     /// <summary>Queues the request and waits until the transaction that carries it has committed.</summary>
     public async Task<TResult> SubmitAsync(TRequest request, CancellationToken ct)
@@ -74,16 +81,46 @@ public abstract class GroupCommit<TRequest, TResult> : IAsyncDisposable
         return await pending.Done.Task.WaitAsync(ct);
     }
 
-    /// <summary>
-    /// Settles a batch in one transaction: decides each request, writes, commits, and only then
-    /// returns each request's result, in batch order. Throwing leaves nothing committed.
-    /// </summary>
-    protected abstract Task<TResult[]> CommitAsync(IReadOnlyList<TRequest> batch, CancellationToken ct);
+    /// <summary>One transaction: read under lock, decide, write and commit. Throwing leaves nothing committed.</summary>
+    private async Task<TResult[]> CommitAsync(IReadOnlyList<TRequest> batch)
+    {
+        await using var connection = await _connections.OpenAsync(CancellationToken.None);
+        try
+        {
+            var now = _clock.GetUtcNow();
+            var state = await _store.ReadAsync(connection, batch, now, CancellationToken.None);
+            var plan = _decide(batch, state, now);
+            await _store.WriteAsync(connection, plan, CancellationToken.None);
+            return plan.Outcomes;
+        }
+        catch
+        {
+            await RollBackAsync(connection);
+            throw;
+        }
+    }
+
+    /// <summary>So that no connection goes back to its pool in the middle of a transaction.</summary>
+    private static async Task RollBackAsync(DbConnection connection)
+    {
+        if (connection.State != ConnectionState.Open)
+            return; // broken: neither driver pools a broken connection
+        try
+        {
+            // Outside a transaction (COMMIT already failed and ended it) this is a warning or a no-op error.
+            await using var rollback = connection.CreateCommand();
+            rollback.CommandText = "ROLLBACK";
+            await rollback.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException)
+        {
+            // The connection failed with the batch, so the first error is the one to report.
+        }
+    }
 
     private async Task WriteLoopAsync()
     {
         var batch = new List<Pending>(_maxBatch);
-        var requests = new List<TRequest>(_maxBatch);
         while (await _queue.Reader.WaitToReadAsync())
         {
             batch.Clear();
@@ -96,17 +133,9 @@ public abstract class GroupCommit<TRequest, TResult> : IAsyncDisposable
             Interlocked.Increment(ref _batches);
             if (batch.Count > Volatile.Read(ref _largestBatch))
                 Volatile.Write(ref _largestBatch, batch.Count);
-            requests.Clear();
-            requests.AddRange(batch.Select(p => p.Request));
-            await SettleAsync(batch, requests);
+            await SettleAsync(batch);
         }
     }
-
-    /// <summary>The writer loops this process runs for this kind of request.</summary>
-    public int WriterLoops => _writers.Length;
-
-    /// <summary>Batches committed so far, and the largest: what group commit achieved.</summary>
-    public (long Batches, int Largest) Stats => (Interlocked.Read(ref _batches), Volatile.Read(ref _largestBatch));
 
     private async Task GatherAsync(List<Pending> batch)
     {
@@ -122,20 +151,20 @@ public abstract class GroupCommit<TRequest, TResult> : IAsyncDisposable
         }
     }
 
-    private async Task SettleAsync(List<Pending> batch, List<TRequest> requests)
+    private async Task SettleAsync(List<Pending> batch)
     {
+        var requests = batch.Select(p => p.Request).ToList();
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var results = await CommitAsync(requests, CancellationToken.None);
+                var results = await CommitAsync(requests);
                 for (var i = 0; i < batch.Count; i++)
                     batch[i].Done.TrySetResult(results[i]);
                 return;
             }
-            catch (Exception e) when (attempt < MaxAttempts && BatchConflicts.IsRetryable(e))
+            catch (Exception e) when (attempt < MaxAttempts && IsConflict(e))
             {
-                // Another instance committed the same key, or a deadlock victim: decide the batch again.
                 await Task.Delay(Random.Shared.Next(1, 1 + attempt));
             }
             catch (Exception e) when (batch.Count > 1 && !StorageFault.IsUnavailable(e))
@@ -144,7 +173,7 @@ public abstract class GroupCommit<TRequest, TResult> : IAsyncDisposable
                 // rest of its batch, so each is settled alone and only the one at fault fails.
                 _log.LogWarning(e, "A batch of {Count} requests failed; settling each alone", batch.Count);
                 foreach (var pending in batch)
-                    await SettleAsync([pending], [pending.Request]);
+                    await SettleAsync([pending]);
                 return;
             }
             catch (Exception e)
@@ -160,27 +189,24 @@ public abstract class GroupCommit<TRequest, TResult> : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A conflict after which the batch is read and decided again: a unique key taken by a
+    /// concurrent transaction (another instance answering the same key), a serialization failure
+    /// or a deadlock. Nothing was committed.
+    /// </summary>
+    public static bool IsConflict(Exception e) => e switch
+    {
+        PostgresException pg => pg.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.SerializationFailure
+            or PostgresErrorCodes.DeadlockDetected,
+        SqliteException sqlite => sqlite.SqliteErrorCode == 19 && sqlite.SqliteExtendedErrorCode is 2067 or 1555,
+        DbException { InnerException: { } inner } => IsConflict(inner),
+        _ => false,
+    };
+
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
         await Task.WhenAll(_writers);
         GC.SuppressFinalize(this);
     }
-}
-
-/// <summary>The errors after which a batch is decided again, from a fresh read, rather than failed.</summary>
-public static class BatchConflicts
-{
-    /// <summary>
-    /// A unique key taken by a concurrent transaction (or earlier), a serialization failure (a state
-    /// the batch was decided on has moved: <c>patron_expect_rows</c>) or a deadlock.
-    /// </summary>
-    public static bool IsRetryable(Exception e) => e switch
-    {
-        PostgresException pg => pg.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.SerializationFailure
-            or PostgresErrorCodes.DeadlockDetected,
-        SqliteException sqlite => sqlite.SqliteErrorCode == 19 && sqlite.SqliteExtendedErrorCode is 2067 or 1555,
-        DbException { InnerException: { } inner } => IsRetryable(inner),
-        _ => false,
-    };
 }

@@ -1,15 +1,17 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
-using Patron.Channels;
+using Patron.Writes;
 
 namespace Patron.Cards;
 
-/// <summary>Uses a member card's product: one at a time (<see cref="CardUsage"/>) or through group commit.</summary>
-public interface ICardUses
+public sealed record UseRequest(string CardRef, string CardProductId, string Posid, string UseNo, long? UseTime)
 {
-    Task<Outcome<UsageEntryView>> UseAsync(Channel channel, UseRequest request, CancellationToken ct);
+    /// <summary>A default useTime is left out: a retry sent later must still count as the same use.</summary>
+    public string Hash() => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', CardRef, CardProductId, Posid, UseTime))));
 }
 
-/// <summary>One use as the writer sees it: who asked, and what.</summary>
+/// <summary>One use as the queue sees it: who asked, and what.</summary>
 public sealed record CardUseCall(int ChannelId, UseRequest Request);
 
 /// <summary>An entry with the card and sale its answer needs; the entry is read under lock.</summary>
@@ -17,19 +19,20 @@ public sealed record UseTarget(MemberCard Card, UsageEntry Entry, CardSale Sale)
 
 /// <summary>What a batch of uses reads before deciding them.</summary>
 public sealed record CardUseBatchState(
-    Dictionary<(int Channel, string UseNo), CardUse> Earlier,
+    Dictionary<(int Channel, string UseNo), KeptAnswer> Earlier,
     Dictionary<(string CardRef, string ProductId), UseTarget> Targets,
     Dictionary<(string EntryId, int Cycle), int> OlderCycleCounts,
     TimeZoneInfo Zone);
 
-public sealed record CardUseBatchPlan(Outcome<UsageEntryView>[] Outcomes, List<CardUse> Uses, List<CardUseLog> Log, List<UsageEntry> Changed);
+public sealed record CardUseBatchPlan(Outcome<UsageEntryView>[] Outcomes, List<CardUse> Uses, List<CardUseLog> Log, List<UsageEntry> Changed)
+    : IWritePlan<Outcome<UsageEntryView>>;
 
 /// <summary>
 /// Decides a batch of card uses as if they had arrived one by one: each checks the quotas as the
 /// uses before it left them; one that is refused fails alone; a repeated useNo answers with the
-/// first outcome. Pure: the storage reads the state under lock and writes the plan.
+/// first outcome. Pure: the store reads the state under lock and writes the plan.
 /// </summary>
-public static class CardUseBatch
+public static class CardUseDecider
 {
     /// <summary>
     /// The (entry, cycle) pairs whose use counts are not in the entry's summary: uses sent late,
@@ -50,8 +53,9 @@ public static class CardUseBatch
         return older;
     }
 
-    public static CardUseBatchPlan Decide(IReadOnlyList<CardUseCall> calls, CardUseBatchState state, long now)
+    public static CardUseBatchPlan Decide(IReadOnlyList<CardUseCall> calls, CardUseBatchState state, DateTimeOffset at)
     {
+        var now = at.ToUnixTimeMilliseconds();
         var outcomes = new Outcome<UsageEntryView>[calls.Count];
         var uses = new List<CardUse>();
         var log = new List<CardUseLog>();
@@ -67,7 +71,7 @@ public static class CardUseBatch
             if (state.Earlier.TryGetValue((channelId, request.UseNo), out var earlier))
             {
                 outcomes[i] = earlier.RequestHash == hash
-                    ? JsonSerializer.Deserialize(earlier.ResultJson, CardJson.Default.UsageEntryView)!
+                    ? JsonSerializer.Deserialize(earlier.Json, CardJson.Default.UsageEntryView)!
                     : Reused(request.UseNo);
                 continue;
             }

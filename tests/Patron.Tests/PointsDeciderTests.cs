@@ -4,7 +4,7 @@ using Patron.Points;
 namespace Patron.Tests;
 
 /// <summary>How one batch of points changes is decided, without storage: as if the requests came one by one.</summary>
-public sealed class PointsBatchTests
+public sealed class PointsDeciderTests
 {
     private static readonly LevelTable Levels = new([new Level { Id = 1, Name = "a", Threshold = 0 }, new Level { Id = 64, Name = "b", Threshold = 1000 }], LevelBasis.Lifetime);
     private static readonly DateTimeOffset Now = new(2026, 11, 25, 8, 0, 0, TimeSpan.Zero);
@@ -13,7 +13,7 @@ public sealed class PointsBatchTests
         new(member, type, bill, value, 7, "pos", key);
 
     private static PointsBatchPlan Decide(Dictionary<long, PointsState> members, params PointChange[] changes) =>
-        PointsBatch.Decide(changes, new PointsBatchState(members, [], Levels), Now);
+        PointsDecider.Decide(changes, new PointsBatchState(members, [], Levels), Now);
 
     [Fact]
     public void AFailingRequestFailsAloneAndTheRestChainTheirBalances()
@@ -61,7 +61,7 @@ public sealed class PointsBatchTests
     {
         var earlier = new PointEntry { AutoId = 41, MemberId = 1, BusiType = "P", BusiBillNum = "B", ChangeValue = 5, Actor = "pos",
             ChannelId = 7, IdempotencyKey = "k", RequestHash = Add(1, 5, "k").RequestHash() };
-        var plan = PointsBatch.Decide([Add(1, 5, "k"), Add(1, 9, "k")],
+        var plan = PointsDecider.Decide([Add(1, 5, "k"), Add(1, 9, "k")],
             new PointsBatchState(new() { [1] = new(5, 5, 1) }, new() { [(7, "k")] = earlier }, Levels), Now);
 
         Assert.Same(earlier, plan.Outcomes[0].Value);

@@ -1,4 +1,6 @@
+using Patron.Console;
 using Patron.Levels;
+using Patron.Writes;
 
 namespace Patron.Points;
 
@@ -8,16 +10,20 @@ public sealed record PointsBatchState(
     Dictionary<(int? Channel, string Key), PointEntry> Earlier,
     LevelTable Levels);
 
-/// <summary>The decisions for one batch: each request's outcome, the rows to add and the members' new states.</summary>
-public sealed record PointsBatchPlan(Outcome<PointEntry>[] Outcomes, List<PointEntry> NewEntries, Dictionary<long, PointsState> Changed);
+/// <summary>
+/// The decisions for one batch: each request's outcome, the ledger rows to add, the members' new
+/// states, and an audit row for each operator's change.
+/// </summary>
+public sealed record PointsBatchPlan(Outcome<PointEntry>[] Outcomes, List<PointEntry> NewEntries, Dictionary<long, PointsState> Changed,
+    List<AuditEntry> Audits) : IWritePlan<Outcome<PointEntry>>;
 
 /// <summary>
 /// Decides a batch of points changes as if they had arrived one by one, in order: a member's
 /// changes chain their before and after balances; a request that breaks a rule fails alone; a
 /// repeated Idempotency-Key, earlier or in the same batch, answers with the first outcome.
-/// Pure: the storage reads the state and writes the plan.
+/// Pure: the store reads the state and writes the plan.
 /// </summary>
-public static class PointsBatch
+public static class PointsDecider
 {
     public static PointsBatchPlan Decide(IReadOnlyList<PointChange> changes, PointsBatchState state, DateTimeOffset now)
     {
@@ -26,6 +32,7 @@ public static class PointsBatch
         var members = new Dictionary<long, PointsState>(state.Members);
         var changed = new Dictionary<long, PointsState>();
         var taken = new Dictionary<(int?, string), PointEntry>();
+        var audits = new List<AuditEntry>();
 
         for (var i = 0; i < changes.Count; i++)
         {
@@ -58,9 +65,13 @@ public static class PointsBatch
             if (change.IdempotencyKey is { } newKey)
                 taken[(change.ChannelId, newKey)] = entry;
             entries.Add(entry);
+            if (change.ByOperator)
+                audits.Add(Audit.Entry(change.Actor, now, "points.adjust", "member", change.MemberId.ToString(),
+                    new { balance = before.Balance, level = before.LevelId },
+                    new { balance = after.Balance, level = after.LevelId, entry.ChangeValue, entry.BusiType }));
             outcomes[i] = entry;
         }
-        return new PointsBatchPlan(outcomes, entries, changed);
+        return new PointsBatchPlan(outcomes, entries, changed, audits);
     }
 
     /// <summary>The ledger row of an applied change: its own before and after, who asked, and its key.</summary>

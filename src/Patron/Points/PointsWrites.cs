@@ -1,0 +1,15 @@
+using Patron.Writes;
+
+namespace Patron.Points;
+
+/// <summary>Every points change, a partner's or an operator's, through the one write road.</summary>
+public sealed class PointsWrites(WriterConnections connections, IWriteStore<PointChange, PointsBatchState, PointsBatchPlan> store,
+    GroupCommitOptions options, TimeProvider clock, ILogger<PointsWrites> log)
+    : WriteQueue<PointChange, PointsBatchState, PointsBatchPlan, Outcome<PointEntry>>(connections, store, PointsDecider.Decide, options, clock, log)
+{
+    /// <summary>Refuses a request of the wrong shape at once; any other waits for the batch that carries it.</summary>
+    public Task<Outcome<PointEntry>> AddAsync(PointChange change, CancellationToken ct) =>
+        PointRules.Validate(change.BusiType, change.BusiBillNum, change.ChangeValue) is { } invalid
+            ? Task.FromResult<Outcome<PointEntry>>(invalid)
+            : SubmitAsync(change, ct);
+}

@@ -1,0 +1,130 @@
+using System.Data.Common;
+using Npgsql;
+using Patron.Console;
+using Patron.Data;
+using Patron.Levels;
+using Patron.Writes;
+using static Patron.Writes.PostgresSql;
+
+namespace Patron.Points;
+
+/// <summary>
+/// Points changes on PostgreSQL, in two round trips: BEGIN and the reads under lock, then the
+/// writes and COMMIT.
+/// </summary>
+public sealed class PostgresPointsStore : IWriteStore<PointChange, PointsBatchState, PointsBatchPlan>
+{
+    /// <summary>The batch's members, locked in id order, so that batches cannot deadlock.</summary>
+    internal const string LockMembersSql = "SELECT id, balance, lifetime_earned, level_id FROM members WHERE id = ANY($1) ORDER BY id FOR UPDATE";
+
+    /// <summary>
+    /// Ledger rows already written under the batch's idempotency keys. Each key is looked up on its
+    /// own: PostgreSQL never flattens a LATERAL subquery with a LIMIT into a join, so the plan stays a
+    /// unique-index lookup per key, whatever the table held when a connection prepared it. (A join of
+    /// the keys to the table, planned while it was empty, walks the whole index at every batch.)
+    /// </summary>
+    internal const string EarlierKeysSql = $"""
+        SELECT l.* FROM (SELECT unnest($1::integer[]) AS channel_id, unnest($2::text[]) AS idempotency_key) AS k
+        CROSS JOIN LATERAL (SELECT {LedgerColumns} FROM point_ledger AS p
+            WHERE p.channel_id = k.channel_id AND p.idempotency_key = k.idempotency_key LIMIT 1) AS l
+        """;
+
+    internal const string LevelsSql = "SELECT id, name, threshold FROM levels ORDER BY threshold";
+
+    /// <summary>The ledger rows, in batch order, so that AutoIds rise in the order the balances chain.</summary>
+    internal const string InsertLedgerSql = """
+        INSERT INTO point_ledger (member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after,
+            level_before, level_after, channel_id, actor, created_at, idempotency_key, request_hash)
+        SELECT unnest($1::bigint[]), unnest($2::text[]), unnest($3::text[]), unnest($4::bigint[]), unnest($5::bigint[]),
+            unnest($6::bigint[]), unnest($7::smallint[]), unnest($8::smallint[]), unnest($9::integer[]), unnest($10::text[]),
+            unnest($11::timestamptz[]), unnest($12::text[]), unnest($13::text[])
+        RETURNING auto_id
+        """;
+
+    /// <summary>Each changed member's new balance and level; <c>id = ANY</c> keeps the plan an index lookup.</summary>
+    internal const string UpdateMembersSql = """
+        UPDATE members AS m SET balance = u.balance, lifetime_earned = u.lifetime_earned, level_id = u.level_id
+        FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::bigint[]) AS balance, unnest($3::bigint[]) AS lifetime_earned,
+                unnest($4::smallint[]) AS level_id) AS u
+        WHERE m.id = u.id AND m.id = ANY($1)
+        """;
+
+    internal const string InsertAuditSql = """
+        INSERT INTO audit_log (at, actor, action, entity, entity_id, before, after)
+        SELECT unnest($1::timestamptz[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]),
+            unnest($6::text[]), unnest($7::text[])
+        """;
+
+    private const string LedgerColumns =
+        "auto_id, member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after, level_before, level_after, " +
+        "channel_id, actor, created_at, idempotency_key, request_hash";
+
+    public async Task<PointsBatchState> ReadAsync(DbConnection connection, IReadOnlyList<PointChange> batch, DateTimeOffset now, CancellationToken ct)
+    {
+        var keyed = batch.Where(c => c.IdempotencyKey is not null).ToList();
+        await using var read = Batch(connection,
+            Begin(),
+            Command(LockMembersSql, [batch.Select(c => c.MemberId).Distinct().Order().ToArray()]),
+            Command(EarlierKeysSql, [keyed.Select(c => c.ChannelId ?? -1).ToArray(), keyed.Select(c => c.IdempotencyKey!).ToArray()]),
+            Command(LevelsSql),
+            Command(SettingKeys.ValueSql, [SettingKeys.LevelBasis]));
+        await using var r = await read.ExecuteReaderAsync(ct);
+        var members = new Dictionary<long, PointsState>();
+        while (await r.ReadAsync(ct))
+            members[r.GetInt64(0)] = new PointsState(r.GetInt64(1), r.GetInt64(2), (byte)r.GetInt16(3));
+        await r.NextResultAsync(ct);
+        var earlier = new Dictionary<(int?, string), PointEntry>();
+        while (await r.ReadAsync(ct))
+        {
+            var entry = ReadEntry(r);
+            earlier[(entry.ChannelId, entry.IdempotencyKey!)] = entry;
+        }
+        await r.NextResultAsync(ct);
+        var levels = new List<Level>();
+        while (await r.ReadAsync(ct))
+            levels.Add(new Level { Id = (byte)r.GetInt16(0), Name = r.GetString(1), Threshold = r.GetInt64(2) });
+        await r.NextResultAsync(ct);
+        var basis = await r.ReadAsync(ct) ? r.GetString(0) : null;
+        return new PointsBatchState(members, earlier, new LevelTable(levels, LevelTable.ParseBasis(basis) ?? LevelBasis.Lifetime));
+    }
+
+    public async Task WriteAsync(DbConnection connection, PointsBatchPlan plan, CancellationToken ct)
+    {
+        var rows = plan.NewEntries;
+        var members = plan.Changed.OrderBy(m => m.Key).ToList();
+        var audits = plan.Audits;
+        await using var write = Batch(connection,
+            rows.Count == 0 ? null : Command(InsertLedgerSql, [rows.Select(r => r.MemberId).ToArray(), rows.Select(r => r.BusiType).ToArray(),
+                rows.Select(r => r.BusiBillNum).ToArray(), rows.Select(r => r.ChangeValue).ToArray(), rows.Select(r => r.BalanceBefore).ToArray(),
+                rows.Select(r => r.BalanceAfter).ToArray(), rows.Select(r => (short)r.LevelBefore).ToArray(),
+                rows.Select(r => (short)r.LevelAfter).ToArray(), rows.Select(r => r.ChannelId).ToArray(), rows.Select(r => r.Actor).ToArray(),
+                rows.Select(r => r.CreatedAt).ToArray(), rows.Select(r => r.IdempotencyKey).ToArray(), rows.Select(r => r.RequestHash).ToArray()]),
+            members.Count == 0 ? null : Command(UpdateMembersSql, [members.Select(m => m.Key).ToArray(), members.Select(m => m.Value.Balance).ToArray(),
+                members.Select(m => m.Value.LifetimeEarned).ToArray(), members.Select(m => (short)m.Value.LevelId).ToArray()]),
+            audits.Count == 0 ? null : Command(InsertAuditSql, [audits.Select(a => a.At).ToArray(), audits.Select(a => a.Actor).ToArray(),
+                audits.Select(a => a.Action).ToArray(), audits.Select(a => a.Entity).ToArray(), audits.Select(a => a.EntityId).ToArray(),
+                audits.Select(a => a.Before).ToArray(), audits.Select(a => a.After).ToArray()]),
+            Commit());
+        await using var r = await write.ExecuteReaderAsync(ct);
+        // The identity is drawn row by row as the arrays are unnested, in their order; sorted, the ids line up with the rows.
+        var ids = new List<long>(rows.Count);
+        while (await r.ReadAsync(ct))
+            ids.Add(r.GetInt64(0));
+        while (await r.NextResultAsync(ct))
+        {
+            // An error in a later statement, COMMIT's included, throws here, before anyone is answered.
+        }
+        ids.Sort();
+        for (var i = 0; i < rows.Count; i++)
+            rows[i].AutoId = ids[i];
+    }
+
+    private static PointEntry ReadEntry(DbDataReader r) => new()
+    {
+        AutoId = r.GetInt64(0), MemberId = r.GetInt64(1), BusiType = r.GetString(2), BusiBillNum = r.GetString(3),
+        ChangeValue = r.GetInt64(4), BalanceBefore = r.GetInt64(5), BalanceAfter = r.GetInt64(6),
+        LevelBefore = (byte)r.GetInt16(7), LevelAfter = (byte)r.GetInt16(8), ChannelId = r.IsDBNull(9) ? null : r.GetInt32(9),
+        Actor = r.GetString(10), CreatedAt = r.GetFieldValue<DateTimeOffset>(11),
+        IdempotencyKey = r.IsDBNull(12) ? null : r.GetString(12), RequestHash = r.IsDBNull(13) ? null : r.GetString(13),
+    };
+}
