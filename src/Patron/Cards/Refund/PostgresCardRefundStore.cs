@@ -18,11 +18,16 @@ public sealed class PostgresCardRefundStore : IWriteStore<CardRefundCall, CardRe
 
     internal const string LockSalesSql = $"SELECT {RefundRows.SaleColumns} FROM card_sales WHERE id = ANY({SaleIds}) ORDER BY id FOR UPDATE";
 
-    internal const string CardsSql = $"SELECT {RefundRows.CardColumns} FROM member_cards WHERE sale_id = ANY({SaleIds}) ORDER BY id";
+    internal const string CardsSql = $"SELECT {RefundRows.CardColumns} FROM member_cards WHERE sale_id = ANY({SaleIds})";
 
+    /// <summary>
+    /// The entries' ids first, then the entries by id in id order: ordered by id with the cards as
+    /// its only condition, a plan made on empty tables walks the whole primary key instead.
+    /// </summary>
     internal const string LockEntriesSql = $"""
         SELECT {UseTargets.EntryColumns} FROM usage_entries e
-        WHERE e.member_card_id = ANY(ARRAY(SELECT id FROM member_cards WHERE sale_id = ANY({SaleIds})))
+        WHERE e.id = ANY(ARRAY(SELECT u.id FROM usage_entries u
+            WHERE u.member_card_id = ANY(ARRAY(SELECT id FROM member_cards WHERE sale_id = ANY({SaleIds})))))
         ORDER BY e.id FOR UPDATE
         """;
 
