@@ -32,6 +32,7 @@ public static class PatronHosting
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration("RateLimit")
             .Validate(o => o.PermitsPerSecond >= 0 && o.Burst >= 0, "RateLimit:PermitsPerSecond and RateLimit:Burst must be 0 or more").ValidateOnStart();
         builder.Services.AddSingleton<ChannelRateLimiter>();
+        builder.Services.AddSingleton<OpenApiGate>();
         return builder;
     }
 }

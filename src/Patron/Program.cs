@@ -31,7 +31,7 @@ app.MapHealth();
 // The two seed contracts partners already speak.
 app.MapPointAdd();
 app.MapLevelSet();
-app.MapPartnerOpenApi();
+app.MapCardPartnerApi();
 
 // The native API for operators, described at /openapi/v1.json.
 var api = app.MapNativeApi();
