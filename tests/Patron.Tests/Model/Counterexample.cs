@@ -17,7 +17,7 @@ public static class Counterexample
         foreach (var ((op, answer), i) in live.Log.Select((l, i) => (l, i)))
             if (expected.GetValueOrDefault(op) != answer)
             {
-                var text = $"answer #{i}, {Requests.Describe(live.World, op)}: the model says '{expected.GetValueOrDefault(op)}', the service '{answer}'";
+                var text = $"answer #{i}, {Requests.Describe(live.World, op)}{Repeats(live, i)}: the model says '{expected.GetValueOrDefault(op)}', the service '{answer}'";
                 live.Mismatch = model.Mismatch = (i, text);
                 return false;
             }
@@ -32,6 +32,16 @@ public static class Counterexample
         if (live.FirstMatch())
             live.Hosts.Tally(model);
         return true;
+    }
+
+    /// <summary>The failing request sent before, as it was, and answered with a success: the case of a retry.</summary>
+    private static string Repeats(WriteState run, int i)
+    {
+        var log = run.Log;
+        var request = Requests.Describe(run.World, log[i].Op with { Host = 0 });
+        var first = Enumerable.Range(0, i).FirstOrDefault(j => log[j].Answer.StartsWith("ok", StringComparison.Ordinal)
+            && Requests.Describe(run.World, log[j].Op with { Host = 0 }) == request, -1);
+        return first < 0 ? "" : $" (a retry of #{first}, which succeeded)";
     }
 
     /// <summary>The service's side: its answers up to the first difference, or all of them and its final state.</summary>

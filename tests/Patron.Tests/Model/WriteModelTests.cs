@@ -71,10 +71,10 @@ public abstract class WriteModelTests(Backend backend, ITestOutputHelper output)
     private static string? Seed => Environment.GetEnvironmentVariable("PATRON_MODEL_SEED") is { Length: > 0 } seed ? seed : null;
 
     [Fact]
-    public Task EveryWriteAndRetryAnswersAsTheModelAppliedOneRequestAtATime() => RunOneAtATimeAsync(Hosts(App), iter: 40);
+    public Task EveryWriteAndRetryAnswersAsTheModelAppliedOneRequestAtATime() => RunOneAtATimeAsync(Hosts(App), iter: 30);
 
     [Fact]
-    public Task ConcurrentWritesAnswerAsTheModelInSomeOneAtATimeOrder() => RunConcurrentlyAsync(Hosts(App), iter: 40);
+    public Task ConcurrentWritesAnswerAsTheModelInSomeOneAtATimeOrder() => RunConcurrentlyAsync(Hosts(App), iter: 30);
 }
 
 public sealed class WriteModelTestsOnSqlite(ITestOutputHelper output) : WriteModelTests(Backend.Sqlite, output);
@@ -82,9 +82,9 @@ public sealed class WriteModelTestsOnSqlite(ITestOutputHelper output) : WriteMod
 public sealed class WriteModelTestsOnPostgres(ITestOutputHelper output) : WriteModelTests(Backend.Postgres, output)
 {
     [Fact]
-    public Task TwoInstancesOnOneDatabaseAnswerAsTheModelAppliedOneRequestAtATime() => RunOneAtATimeAsync(Hosts(App, StartApp()), iter: 30);
+    public Task TwoInstancesOnOneDatabaseAnswerAsTheModelAppliedOneRequestAtATime() => RunOneAtATimeAsync(Hosts(App, StartApp()), iter: 25);
 
     [Fact]
     public Task ConcurrentWritesThroughTwoInstancesAnswerAsTheModelInSomeOneAtATimeOrder() =>
-        RunConcurrentlyAsync(Hosts(App, StartApp()), iter: 40);
+        RunConcurrentlyAsync(Hosts(App, StartApp()), iter: 25);
 }
