@@ -25,7 +25,7 @@ public static class ModelCatalog
     public static readonly CardDef[] Cards =
     [
         new(TestCatalog.Card, 30, true, [new("P-NOODLE", 8, 7, 2)]),
-        new("LMODELTIGHT01", 10, true, [new("P-A", 3, 3, 1), new("P-B", 4, 5, 2)]),
+        new("LMODELTIGHT01", 10, true, [new("P-A", 2, 3, 1), new("P-B", 3, 5, 2)]),
         new(TestCatalog.OffSaleCard, 30, false, [new("P-X", 1, 1, 1)]),
     ];
 
@@ -158,10 +158,15 @@ public static class WorldGen
             _ => new long[] { 20, 60, 100, -15, -40 }[n],
         }));
 
-    private static readonly Gen<SaleTemplate> SaleTemplate = Gen.Select(
-        Gen.Frequency((6, Gen.Const(ModelCatalog.Cards[0].Id)), (3, Gen.Const(ModelCatalog.Cards[1].Id)), (1, Gen.Const(ModelCatalog.Cards[2].Id))),
-        Member, Gen.Int[1, 2], Gen.OneOf("11.22", "30.00"), Gen.OneOf("2026-01-05 10:00:00", "2026-03-02 23:30:00"),
+    private static Gen<SaleTemplate> SaleTemplate(Gen<string> card, Gen<int> member) => Gen.Select(card, member,
+        Gen.Int[1, 2], Gen.OneOf("11.22", "30.00"), Gen.OneOf("2026-01-05 10:00:00", "2026-03-02 23:30:00"),
         (card, member, num, pay, time) => new SaleTemplate(card, member, num, pay, time));
+
+    private static readonly Gen<string> OnSale = Gen.OneOf(ModelCatalog.Cards[0].Id, ModelCatalog.Cards[1].Id);
+
+    // Most uses go to the first sale's cards, which can be sold; the other sales may fail.
+    private static readonly Gen<SaleTemplate[]> SaleTemplates = Gen.Select(SaleTemplate(OnSale, Gen.Int[0, ModelCatalog.Members - 1]),
+        SaleTemplate(Gen.Frequency((9, OnSale), (1, Gen.Const(ModelCatalog.Cards[2].Id))), Member).Array[3], (first, rest) => (SaleTemplate[])[first, .. rest]);
 
     private static Gen<UseTemplate> UseTemplate(SaleTemplate[] sales) =>
         Gen.Frequency((4, Gen.Const(0)), (3, Gen.Int[1, sales.Length - 1])).SelectMany(s =>
@@ -176,7 +181,7 @@ public static class WorldGen
         });
 
     public static readonly Gen<World> World =
-        Gen.Select(PointsTemplate.Array[6], SaleTemplate.Array[4])
+        Gen.Select(PointsTemplate.Array[6], SaleTemplates)
             .SelectMany((points, sales) => UseTemplate(sales).Array[UseTemplates].Select(uses => new World(points, sales, uses)));
 
     private static readonly Gen<int> Alter = Gen.Frequency((8, Gen.Const(0)), (1, Gen.Const(1)), (1, Gen.Const(2)));
@@ -190,7 +195,9 @@ public static class WorldGen
             Gen.Select(host, Gen.Int[0, 5], Alter, (h, t, a) => (Op)new SendPoints(h, t, a)),
             Gen.Select(host, Member, Gen.OneOf("C", "E", "S", "Z"), Gen.OneOf(10L, 45L, -25L),
                 (h, m, type, change) => (Op)new Adjust(h, m, type, type switch { "E" => -Math.Abs(change), "Z" => 0, _ => change })),
-            Gen.Select(host, Gen.Int[0, 3], Alter, (h, t, a) => (Op)new Sell(h, t, a)),
+            // Uses need a card sold first, mostly the first sale's.
+            Gen.Select(host, Gen.Frequency((1, Gen.Const(0)), (1, Gen.Int[1, 3])), Alter, (h, t, a) => (Op)new Sell(h, t, a)),
+            Gen.Select(host, Gen.Frequency((1, Gen.Const(0)), (1, Gen.Int[1, 3])), Alter, (h, t, a) => (Op)new Sell(h, t, a)),
             Gen.Select(host, Gen.Int[0, UseTemplates - 1], Alter, (h, t, a) => (Op)new Use(h, t, a)),
             Gen.Select(host, Gen.Int[0, UseTemplates - 1], Alter, (h, t, a) => (Op)new Use(h, t, a)),
             Gen.Select(host, Gen.Int[0, UseTemplates - 1], (h, t) => (Op)new Cancel(h, t)),
