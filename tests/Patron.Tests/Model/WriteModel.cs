@@ -1,0 +1,255 @@
+using System.Globalization;
+using Patron.Cards;
+using Patron.Points;
+
+namespace Patron.Tests.Model;
+
+/// <summary>What both sides record: every answer, by operation, and the state at the end.</summary>
+public abstract class WriteState(World world)
+{
+    private readonly List<(Op Op, string Answer)> _log = [];
+
+    public World World => world;
+
+    public IReadOnlyList<(Op Op, string Answer)> Log
+    {
+        get { lock (_log) return [.. _log]; }
+    }
+
+    protected void Record(Op op, string answer)
+    {
+        lock (_log) _log.Add((op, answer));
+    }
+
+    /// <summary>Where the service and the model first differ, once compared: the answer's index, or null for the final state.</summary>
+    public (int? Answer, string Text)? Mismatch { get; set; }
+
+    public abstract IReadOnlyList<string> Final();
+}
+
+/// <summary>Answers and final lines in one wording, so that the two sides compare as text.</summary>
+public static class Say
+{
+    public static string Error(int code) => $"error {code}";
+
+    public static string Points(long before, long after, int levelBefore, int levelAfter, string row) =>
+        $"ok {before}->{after} L{levelBefore}->L{levelAfter} row {row}";
+
+    public static string Entry(string card, string product, int used, int lastCycle, int lastCycleUsed, string? posid, int version, string status) =>
+        $"{card}/{product} used {used} last {lastCycle}:{lastCycleUsed} pos {posid} v{version} st {status}";
+
+    public static string Card(string card, string status, int version, long begin, long end, IEnumerable<string> entries) =>
+        $"{card} st {status} v{version} {begin}..{end} [{string.Join("; ", entries)}]";
+
+    public static string Money(decimal? amount) => amount?.ToString("0.00", CultureInfo.InvariantCulture) ?? "-";
+
+    public static string Row(int member, string type, long change, long before, long after, int levelBefore, int levelAfter, string label) =>
+        $"m{member} row {type} {change} {before}->{after} L{levelBefore}->L{levelAfter} {label}";
+
+    public static string Use(string useNo, string entry, int cycle, bool cancelled) => $"{useNo}: {entry} cycle {cycle}{(cancelled ? " cancelled" : "")}";
+}
+
+/// <summary>
+/// The reference: SPEC's rules applied one request at a time — the product's pure rules for a
+/// change of points, the levels, the validity and a use — and the replay rules written here, since
+/// they are what is under test: a repeated key, useNo or saleNo that succeeded gets its first
+/// answer and writes nothing; with other content it is 1006 (2003 for a sale); a failure is not
+/// remembered, so its repeat is judged afresh.
+/// </summary>
+public sealed class WriteModel(World world) : WriteState(world)
+{
+    private sealed class Sale(string hash, string answer, decimal payAmt, List<MemberCard> cards)
+    {
+        public string Hash => hash;
+        public string Answer => answer;
+        public decimal PayAmt => payAmt;
+        public List<MemberCard> Cards => cards;
+        public int Status { get; set; } = CardStatus.Effective;
+        public decimal? RefundAmt { get; set; }
+    }
+
+    private sealed record CardUse(string Hash, string Answer, UsageEntry Entry, int Cycle)
+    {
+        public bool Cancelled { get; set; }
+    }
+
+    private readonly PointsState[] _members = [.. Enumerable.Repeat(new PointsState(0, 0, ModelCatalog.Levels.LevelFor(0)), ModelCatalog.Members)];
+    private readonly List<(int Member, string Row)> _ledger = [];
+    private readonly Dictionary<string, (string Hash, string Answer)> _keys = [];
+    private readonly SortedDictionary<string, Sale> _sales = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, CardUse> _uses = new(StringComparer.Ordinal);
+
+    /// <summary>Successes repeated as they were; of those, how many the same request sent afresh would now fail.</summary>
+    public (int Replays, int NowFailing) Replays { get; private set; }
+
+    private void Replayed(bool nowFails) => Replays = (Replays.Replays + 1, Replays.NowFailing + (nowFails ? 1 : 0));
+
+    public void Apply(Op op) => Record(op, op switch
+    {
+        SendPoints p => Points(Requests.Points(World, p)),
+        Adjust a => Change(a.Member, a.BusiType, "ADJ", a.Change, "adj"),
+        Sell s => Sell(Requests.Sale(World, s)),
+        Use u => Use(Requests.Use(World, u)),
+        Cancel c => Cancel($"u{c.Template}"),
+        Refund f => Refund($"s{f.Template}", Requests.RefundAmt(f)),
+        _ => throw new ArgumentOutOfRangeException(nameof(op)),
+    });
+
+    private string Points(PointsRequest r)
+    {
+        if (PointRules.Validate(r.BusiType, r.Bill, r.Change) is { } invalid)
+            return Say.Error((int)invalid.Code);
+        if (_keys.TryGetValue(r.Key, out var first))
+        {
+            if (first.Hash != r.Hash)
+                return Say.Error(1006);
+            Replayed(r.Member < ModelCatalog.Members && PointRules.Apply(_members[r.Member], r.BusiType[0], r.Change, ModelCatalog.Levels).Failure is not null);
+            return first.Answer;
+        }
+        var answer = Change(r.Member, r.BusiType, r.Bill, r.Change, r.Key);
+        if (answer.StartsWith("ok", StringComparison.Ordinal))
+            _keys[r.Key] = (r.Hash, answer);
+        return answer;
+    }
+
+    private string Change(int member, string type, string bill, long change, string label)
+    {
+        if (PointRules.Validate(type, bill, change) is { } invalid)
+            return Say.Error((int)invalid.Code);
+        if (member >= ModelCatalog.Members)
+            return Say.Error(2001);
+        var before = _members[member];
+        var applied = PointRules.Apply(before, type[0], change, ModelCatalog.Levels);
+        if (applied.Failure is { } failure)
+            return Say.Error((int)failure.Code);
+        var after = _members[member] = applied.Value;
+        _ledger.Add((member, Say.Row(member, type, after.Balance - before.Balance, before.Balance, after.Balance, before.LevelId, after.LevelId, label)));
+        return Say.Points(before.Balance, after.Balance, before.LevelId, after.LevelId, label);
+    }
+
+    private string Sell(SaleRequest r)
+    {
+        if (_sales.TryGetValue(r.SaleNo, out var earlier))
+        {
+            if (earlier.Hash != r.Hash)
+                return Say.Error(2003);
+            Replayed(nowFails: false);
+            return earlier.Answer;
+        }
+        if (r.Member >= ModelCatalog.Members)
+            return Say.Error(2001);
+        var card = ModelCatalog.Card(r.Card);
+        if (!card.OnSale)
+            return Say.Error(2002);
+        CardCalendar.TryParseLocal(r.SaleTime, ModelCatalog.Zone, out var saleTime);
+        var (begin, end) = CardCalendar.Validity(saleTime, card.ValidDays, ModelCatalog.Zone);
+        var cards = Enumerable.Range(0, r.Num).Select(i => $"{r.SaleNo}.{i}").Select(label => new MemberCard
+        {
+            Id = label, CardInfoId = card.Id, MemberCode = $"m{r.Member}", BeginTime = begin, EndTime = end,
+            Entries = [.. card.Products.Select(p => new UsageEntry
+            {
+                Id = $"{label}/{p.Id}", MemberCardId = label, CardProductId = p.Id, CardProductName = p.Id,
+                TotalUsedNum = p.Total, CycleDays = p.CycleDays, CycleNum = p.CycleNum, BeginTime = begin, EndTime = end,
+            })],
+        }).ToList();
+        var payAmt = decimal.Parse(r.PayAmt, CultureInfo.InvariantCulture);
+        var answer = $"ok m{r.Member} pay {Say.Money(payAmt)} [{string.Join(" | ", cards.Select(CardText))}]";
+        _sales[r.SaleNo] = new Sale(r.Hash, answer, payAmt, cards);
+        return answer;
+    }
+
+    private string Use(UseRequest r)
+    {
+        CardCalendar.TryParseLocal(r.UseTime, ModelCatalog.Zone, out var t);
+        if (t > DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 5 * 60_000)
+            return Say.Error(1004);
+        var card = _sales.TryGetValue($"s{r.Sale}", out var sale) && r.CardIndex < sale.Cards.Count ? sale.Cards[r.CardIndex] : null;
+        var hash = $"{card?.Id ?? "none"}|{r.Product}|{r.Posid}|{r.UseTime}";
+        var entry = card?.Entries.SingleOrDefault(e => e.CardProductId == r.Product);
+        if (_uses.TryGetValue(r.UseNo, out var earlier))
+        {
+            if (earlier.Hash != hash)
+                return Say.Error(1006);
+            Replayed(CardRules.Use(card!, entry!, Cycles(entry!), t, ModelCatalog.Zone).Failure is not null);
+            return earlier.Answer;
+        }
+        if (card is null || entry is null)
+            return Say.Error(2101);
+        var cycles = Cycles(entry);
+        var decided = CardRules.Use(card, entry, cycles, t, ModelCatalog.Zone);
+        if (decided.Failure is { } refused)
+            return Say.Error((int)refused.Code);
+        cycles.Add(decided.Value);
+        Summarize(entry, cycles);
+        entry.Posid = r.Posid;
+        var answer = "ok " + EntryText(entry);
+        _uses[r.UseNo] = new CardUse(hash, answer, entry, decided.Value);
+        return answer;
+    }
+
+    private string Cancel(string useNo)
+    {
+        if (!_uses.TryGetValue(useNo, out var use))
+            return Say.Error(2101);
+        if (!use.Cancelled)
+        {
+            use.Cancelled = true;
+            Summarize(use.Entry, Cycles(use.Entry));
+        }
+        return "ok " + EntryText(use.Entry);
+    }
+
+    private string Refund(string saleNo, decimal? refundAmt)
+    {
+        if (!_sales.TryGetValue(saleNo, out var sale))
+            return Say.Error(2101);
+        if (refundAmt > sale.PayAmt)
+            return Say.Error(1004);
+        if (sale.Status == CardStatus.Effective)
+        {
+            (sale.Status, sale.RefundAmt) = (CardStatus.Void, refundAmt ?? sale.PayAmt);
+            foreach (var card in sale.Cards)
+            {
+                (card.Status, card.LockVersion) = (CardStatus.Void, card.LockVersion + 1);
+                foreach (var entry in card.Entries)
+                    (entry.Status, entry.LockVersion) = (CardStatus.Void, entry.LockVersion + 1);
+            }
+        }
+        return $"ok st {sale.Status} refund {Say.Money(sale.RefundAmt)} [{string.Join(" | ", sale.Cards.Select(CardText))}]";
+    }
+
+    private List<int> Cycles(UsageEntry entry) => [.. _uses.Values.Where(u => u.Entry == entry && !u.Cancelled).Select(u => u.Cycle)];
+
+    /// <summary>A use or a cancel: the counters are the summary of the uncancelled uses, and the version moves.</summary>
+    private static void Summarize(UsageEntry entry, List<int> cycles)
+    {
+        var summary = UsageSummary.Of(cycles);
+        (entry.HasUsedNum, entry.LastCycle, entry.LastCycleUsed) = (summary.HasUsedNum, summary.LastCycle, summary.LastCycleUsed);
+        entry.LockVersion++;
+    }
+
+    public static string EntryText(UsageEntry e) =>
+        Say.Entry(e.MemberCardId, e.CardProductId, e.HasUsedNum, e.LastCycle, e.LastCycleUsed, e.Posid ?? "", e.LockVersion, CardViews.Status(e.Status));
+
+    private static string CardText(MemberCard c) =>
+        Say.Card(c.Id, CardViews.Status(c.Status), c.LockVersion, c.BeginTime, c.EndTime, c.Entries.Select(EntryText));
+
+    public override IReadOnlyList<string> Final()
+    {
+        var lines = new List<string>();
+        for (var m = 0; m < ModelCatalog.Members; m++)
+        {
+            var s = _members[m];
+            var rows = _ledger.Where(r => r.Member == m).Select(r => r.Row).ToList();
+            lines.Add($"m{m}: balance {s.Balance} lifetime {s.LifetimeEarned} level {s.LevelId}; {rows.Count} rows");
+            lines.AddRange(rows);
+        }
+        foreach (var (saleNo, sale) in _sales)
+        {
+            lines.Add($"{saleNo}: st {sale.Status} refund {Say.Money(sale.RefundAmt)} num {sale.Cards.Count}");
+            lines.AddRange(sale.Cards.Select(CardText));
+        }
+        lines.AddRange(_uses.Select(u => Say.Use(u.Key, u.Value.Entry.Id, u.Value.Cycle, u.Value.Cancelled)));
+        return lines;
+    }
+}
