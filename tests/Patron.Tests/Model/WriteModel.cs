@@ -53,8 +53,9 @@ public static class Say
 /// The reference: SPEC's rules applied one request at a time — the product's pure rules for a
 /// change of points, the levels, the validity and a use — and the replay rules written here, since
 /// they are what is under test: a repeated key, useNo or saleNo that succeeded gets its first
-/// answer and writes nothing; with other content it is 1006 (2003 for a sale); a failure is not
-/// remembered, so its repeat is judged afresh.
+/// answer and writes nothing; with other content it is 1006 (2003 for a sale or a refund); a
+/// failure is not remembered, so its repeat is judged afresh. A cancel or refund done once answers
+/// its repeats as it answered first.
 /// </summary>
 public sealed class WriteModel(World world) : WriteState(world)
 {
@@ -66,11 +67,13 @@ public sealed class WriteModel(World world) : WriteState(world)
         public List<MemberCard> Cards => cards;
         public int Status { get; set; } = CardStatus.Effective;
         public decimal? RefundAmt { get; set; }
+        public string? RefundAnswer { get; set; }
     }
 
     private sealed record CardUse(string Hash, string Answer, UsageEntry Entry, int Cycle)
     {
-        public bool Cancelled { get; set; }
+        public bool Cancelled => CancelAnswer is not null;
+        public string? CancelAnswer { get; set; }
     }
 
     private readonly PointsState[] _members = [.. Enumerable.Repeat(new PointsState(0, 0, ModelCatalog.Levels.LevelFor(0)), ModelCatalog.Members)];
@@ -191,12 +194,11 @@ public sealed class WriteModel(World world) : WriteState(world)
     {
         if (!_uses.TryGetValue(useNo, out var use))
             return Say.Error(2101);
-        if (!use.Cancelled)
-        {
-            use.Cancelled = true;
-            Summarize(use.Entry, Cycles(use.Entry));
-        }
-        return "ok " + EntryText(use.Entry);
+        if (use.CancelAnswer is { } first)
+            return first;
+        use.CancelAnswer = ""; // cancelled before the recount, which counts the uncancelled uses
+        Summarize(use.Entry, Cycles(use.Entry));
+        return use.CancelAnswer = "ok " + EntryText(use.Entry);
     }
 
     private string Refund(string saleNo, decimal? refundAmt)
@@ -205,17 +207,17 @@ public sealed class WriteModel(World world) : WriteState(world)
             return Say.Error(2101);
         if (refundAmt > sale.PayAmt)
             return Say.Error(1004);
-        if (sale.Status == CardStatus.Effective)
+        // A refund keeps its answer: the same amount again gets it, another amount is 2003.
+        if (sale.RefundAnswer is { } first)
+            return (refundAmt ?? sale.PayAmt) == sale.RefundAmt ? first : Say.Error(2003);
+        (sale.Status, sale.RefundAmt) = (CardStatus.Void, refundAmt ?? sale.PayAmt);
+        foreach (var card in sale.Cards)
         {
-            (sale.Status, sale.RefundAmt) = (CardStatus.Void, refundAmt ?? sale.PayAmt);
-            foreach (var card in sale.Cards)
-            {
-                (card.Status, card.LockVersion) = (CardStatus.Void, card.LockVersion + 1);
-                foreach (var entry in card.Entries)
-                    (entry.Status, entry.LockVersion) = (CardStatus.Void, entry.LockVersion + 1);
-            }
+            (card.Status, card.LockVersion) = (CardStatus.Void, card.LockVersion + 1);
+            foreach (var entry in card.Entries)
+                (entry.Status, entry.LockVersion) = (CardStatus.Void, entry.LockVersion + 1);
         }
-        return $"ok st {sale.Status} refund {Say.Money(sale.RefundAmt)} [{string.Join(" | ", sale.Cards.Select(CardText))}]";
+        return sale.RefundAnswer = $"ok st {sale.Status} refund {Say.Money(sale.RefundAmt)} [{string.Join(" | ", sale.Cards.Select(CardText))}]";
     }
 
     private List<int> Cycles(UsageEntry entry) => [.. _uses.Values.Where(u => u.Entry == entry && !u.Cancelled).Select(u => u.Cycle)];
