@@ -37,7 +37,7 @@ public sealed class CardSale
 
     /// <summary>
     /// What the first answer is given again from, to a partner that retries (<see cref="CardSaleDecider.Replay"/>):
-    /// its cards, a JSON array; or, for a sale kept by an earlier version, the whole answer, an object.
+    /// its cards, a JSON array; or the whole answer, a JSON object, the form older rows hold.
     /// </summary>
     public required string ResultJson { get; set; }
 }
