@@ -83,7 +83,8 @@ public static class MembersApi
             {
                 db.ChangeTracker.Clear();
                 // A chosen id or code is taken; a generated id raced with another create: try the next.
-                if (request.Id is not null || request.Code is not null || attempt >= 5)
+                var codeTaken = request.Code is not null && await db.Members.AnyAsync(m => m.Code == member.Code, ct);
+                if (request.Id is not null || codeTaken || attempt >= 5)
                     return Problems.Conflict("That member id or code is already taken.");
             }
         }
