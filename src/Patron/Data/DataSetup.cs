@@ -44,7 +44,7 @@ public static class DataSetup
                 builder.Services.AddDbContextPool<PatronDb, SqlitePatronDb>(o => QuietFailures(o.UseSqlite(sqlite.ToString()).AddInterceptors(new SqlitePragmas())));
                 builder.Services.AddSingleton(sqlite);
                 builder.Services.AddHostedService<SqliteCheckpointer>();
-                builder.Services.AddSingleton<WriterConnections>(new SqliteWriterConnections(sqlite));
+                builder.Services.AddSingleton<WriterConnections>(_ => new SqliteWriterConnections(sqlite));
                 builder.Services.AddWriteStores<SqlitePointsStore, SqliteCardSaleStore, SqliteCardUseStore, SqliteCardCancelStore, SqliteCardRefundStore>();
                 break;
             case "postgres":
@@ -52,7 +52,8 @@ public static class DataSetup
                     ?? throw new InvalidOperationException("--storage postgres needs --connection \"Host=…;Database=…;Username=…\"");
                 builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connection));
                 builder.Services.AddDbContextPool<PatronDb, PostgresPatronDb>((sp, o) => QuietFailures(o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>())));
-                builder.Services.AddSingleton<WriterConnections>(new PostgresWriterConnections(connection));
+                // Made by the container, so that it disposes the pool with the host.
+                builder.Services.AddSingleton<WriterConnections>(_ => new PostgresWriterConnections(connection));
                 builder.Services.AddWriteStores<PostgresPointsStore, PostgresCardSaleStore, PostgresCardUseStore, PostgresCardCancelStore,
                     PostgresCardRefundStore>();
                 break;
