@@ -14,10 +14,7 @@ public sealed class PostgresCardCancelStore : IWriteStore<CardCancelCall, CardCa
         """;
 
     internal const string LockTargetsSql = $"""
-        SELECT {UseTargets.Columns}
-        FROM usage_entries e
-        CROSS JOIN LATERAL (SELECT status, member_code, card_info_id, sale_id, lock_version FROM member_cards WHERE id = e.member_card_id LIMIT 1) AS c
-        CROSS JOIN LATERAL (SELECT sale_org_code, sale_user, channel_name FROM card_sales WHERE id = c.sale_id LIMIT 1) AS s
+        {PostgresCardUseStore.SelectTargets}
         WHERE e.id = ANY({EntryIds})
         ORDER BY e.id
         FOR UPDATE OF e

@@ -22,16 +22,21 @@ public sealed class PostgresCardUseStore : IWriteStore<CardUseCall, CardUseBatch
     /// entries in different orders could deadlock.
     /// </summary>
     internal const string LockTargetsSql = $"""
-        SELECT {UseTargets.Columns}
-        FROM usage_entries e
-        CROSS JOIN LATERAL (SELECT status, member_code, card_info_id, sale_id, lock_version FROM member_cards WHERE id = e.member_card_id LIMIT 1) AS c
-        CROSS JOIN LATERAL (SELECT sale_org_code, sale_user, channel_name FROM card_sales WHERE id = c.sale_id LIMIT 1) AS s
+        {SelectTargets}
         WHERE e.id = ANY(ARRAY(
             SELECT l.id FROM (SELECT unnest($1::text[]) AS member_card_id, unnest($2::text[]) AS card_product_id) AS k
             CROSS JOIN LATERAL (SELECT id FROM usage_entries AS u
                 WHERE u.member_card_id = k.member_card_id AND u.card_product_id = k.card_product_id LIMIT 1) AS l))
         ORDER BY e.id
         FOR UPDATE OF e
+        """;
+
+    /// <summary>Entries e with their cards c and sales s, each found by its key; the caller adds which entries.</summary>
+    internal const string SelectTargets = $"""
+        SELECT {UseTargets.Columns}
+        FROM usage_entries e
+        CROSS JOIN LATERAL (SELECT status, member_code, card_info_id, sale_id, lock_version FROM member_cards WHERE id = e.member_card_id LIMIT 1) AS c
+        CROSS JOIN LATERAL (SELECT sale_org_code, sale_user, channel_name FROM card_sales WHERE id = c.sale_id LIMIT 1) AS s
         """;
 
     /// <summary>Uses already recorded under the batch's useNos, each looked up on its own.</summary>
