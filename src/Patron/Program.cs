@@ -7,6 +7,7 @@ using Patron.Console;
 using Patron.Data;
 using Patron.Levels;
 using Patron.Members;
+using Patron.Members.Import;
 using Patron.Points;
 
 // Settings are read once: watching the content root for changes would also watch data/patron.db and its WAL.
@@ -56,5 +57,8 @@ catch (CatalogException e)
     await Console.Error.WriteLineAsync($"patron: {e.Message}");
     return 1;
 }
+// --import members.csv loads members into the migrated database, then exits instead of serving (docs/import.md).
+if (app.Configuration["import"] is { Length: > 0 } import)
+    return await MemberImport.RunAsync(app.Services, import, Console.Out, Console.Error, CancellationToken.None);
 await app.RunAsync();
 return 0;
