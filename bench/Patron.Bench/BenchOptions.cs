@@ -18,6 +18,10 @@ public sealed class BenchOptions
     public int Members { get; init; } = 10_000;
     public int Cards { get; init; } = 2_000;
 
+    /// <summary>The chain-scale cases' members (imported) and cards (one each, spread over them): <see cref="MillionMembers"/>.</summary>
+    public int MillionMembers { get; init; } = 1_000_000;
+    public int MillionCards { get; init; } = 100_000;
+
     /// <summary>
     /// The load generator's client: "raw" (<see cref="RawHttpConnection"/>, the default) or "httpclient"
     /// (<see cref="HttpClientConnection"/>, which costs more CPU a request on the cores the service runs on).
@@ -35,7 +39,7 @@ public sealed class BenchOptions
     public const string Usage = """
         usage: Patron.Bench --repo DIR --work DIR --patron Patron.dll --pg-port N [--pg-bin DIR]
                             [--out DIR] [--rounds N] [--duration S] [--warmup S] [--connections N]
-                            [--members N] [--cards N] [--only case,case] [--client raw|httpclient] [--quick]
+                            [--members N] [--cards N] [--million-members N] [--million-cards N] [--only case,case] [--client raw|httpclient] [--quick]
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -74,6 +78,8 @@ public sealed class BenchOptions
             Connections = Number("connections", 32),
             Members = Number("members", 10_000),
             Cards = Number("cards", 2_000),
+            MillionMembers = Number("million-members", 1_000_000),
+            MillionCards = Number("million-cards", 100_000),
             Client = values.GetValueOrDefault("client", "raw") is "raw" or "httpclient" ? values.GetValueOrDefault("client", "raw")
                 : throw new ArgumentException("--client must be raw or httpclient"),
             Only = [.. values.GetValueOrDefault("only", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],

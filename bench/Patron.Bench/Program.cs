@@ -15,7 +15,7 @@ catch (ArgumentException e)
     return 2;
 }
 
-string[] httpKeys = ["points-random", "points-hot", "card-use", "card-sale", "health", "sqlite-points"];
+string[] httpKeys = ["points-random", "points-random-1m", "points-hot", "card-use", "card-use-1m", "card-sale", "health", "sqlite-points"];
 if (options.Only.Except(httpKeys).Except(Pgbench.Cases.Select(c => c.Key)).FirstOrDefault() is { } unknown)
 {
     Console.Error.WriteLine($"patron-bench: --only: no case '{unknown}'; the cases: {string.Join(", ", Pgbench.Cases.Select(c => c.Key).Concat(httpKeys))}");
@@ -42,6 +42,7 @@ var results = new List<CaseResult>();
 var cases = new List<CaseInfo>();
 MachineInfo? machine = null;
 SetupInfo? setup = null;
+MillionSetup? million = null;
 string? problem = null;
 var clock = Stopwatch.StartNew();
 void Say(string line) => Console.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}");
@@ -78,22 +79,33 @@ try
     setup = new SetupInfo(onPostgres.StartupTime, onSqlite.StartupTime, selling.Elapsed, options.Cards);
     Say($"{options.Cards} cards sold in {selling.Elapsed.TotalSeconds:0.0} s");
 
+    bool Selected(string key) => options.Only.Count == 0 || options.Only.Contains(key);
     Func<ILoadConnection> Connect(ServiceProcess service, HttpClient shared) =>
         options.Client == "raw" ? () => new RawHttpConnection(service.Url) : () => new HttpClientConnection(shared);
     var toPostgres = Connect(onPostgres, postgresHttp);
     var toSqlite = Connect(onSqlite, sqliteHttp);
-    (LoadCase Case, Func<ILoadConnection> Connect, string Label, CaseKind Kind)[] http =
-    [
+    var http = new List<(LoadCase Case, Func<ILoadConnection> Connect, string Label, CaseKind Kind)>
+    {
         (new("points-random", "points add, random members", onPostgres, workload.PointAddRandom, Checks.PointsEnvelope), toPostgres, "points add random", CaseKind.Postgres),
         (new("points-hot", "points add, one member", onPostgres, workload.PointAddHot, Checks.PointsEnvelope), toPostgres, "points add hot member", CaseKind.Postgres),
         (new("card-use", "card use (useMncard), random cards", onPostgres, workload.CardUse, Checks.OpenApiEnvelope), toPostgres, "card use", CaseKind.Postgres),
         (new("card-sale", "card sale (sendMncardForSale), num 1", onPostgres, workload.CardSale, Checks.OpenApiEnvelope), toPostgres, "card sale", CaseKind.Postgres),
         (new("health", "GET /health (the HTTP ceiling; it reads the database once)", onPostgres, workload.Health, Checks.Health), toPostgres, "GET /health", CaseKind.Ceiling),
         (new("sqlite-points", "points add on SQLite, random members", onSqlite, workload.PointAddRandom, Checks.PointsEnvelope), toSqlite, "SQLite points add", CaseKind.Sqlite),
-    ];
+    };
+    if (Selected("points-random-1m") || Selected("card-use-1m"))
+    {
+        var (big, bigWorkload, bigSetup) = await MillionMembers.StartAsync(options, pgbench, Say, s => { lock (services) services.Add(s); });
+        million = bigSetup;
+        var toBig = Connect(big, postgresHttp);
+        // Beside their 10,000-member counterparts in the table.
+        http.Insert(1, (new("points-random-1m", $"points add, random members of {options.MillionMembers:N0}", big, bigWorkload.PointAddRandom,
+            Checks.PointsEnvelope), toBig, "points add random, 1M members", CaseKind.Postgres));
+        http.Insert(4, (new("card-use-1m", $"card use (useMncard), {options.MillionCards:N0} cards of {options.MillionMembers:N0} members", big,
+            bigWorkload.CardUse, Checks.OpenApiEnvelope), toBig, "card use, 1M members", CaseKind.Postgres));
+    }
     cases.AddRange(Pgbench.Cases.Select(c => new CaseInfo(c.Key, c.Title, c.Key.Replace("pg-", "pgbench ", StringComparison.Ordinal).Replace('-', ' '), CaseKind.Pgbench)));
     cases.AddRange(http.Select(h => new CaseInfo(h.Case.Key, h.Case.Title, h.Label, h.Kind)));
-    bool Selected(string key) => options.Only.Count == 0 || options.Only.Contains(key);
 
     for (var round = 1; round <= options.Rounds; round++)
     {
@@ -124,13 +136,13 @@ finally
     foreach (var s in services)
         await s.DisposeAsync();
     // The services' logs beside the report (the first megabyte), for whoever reads a failure in it.
-    foreach (var name in new[] { "postgres", "sqlite" })
+    foreach (var name in new[] { "postgres", "postgres-million", "sqlite" })
         if (File.Exists(ServiceProcess.LogPath(options, name)))
             await File.WriteAllBytesAsync(ServiceProcess.KeptLogPath(options, name),
                 [.. File.ReadAllBytes(ServiceProcess.LogPath(options, name)).Take(1 << 20)]);
     if (machine is not null && results.Count > 0)
     {
-        var report = new Report(options, machine, setup, cases, results);
+        var report = new Report(options, machine, setup, cases, results) { Million = million };
         report.ServiceErrors.AddRange(errors);
         var markdown = Path.Combine(options.Out, "latest.md");
         await File.WriteAllTextAsync(markdown, report.Markdown(complete: problem is null, problem));

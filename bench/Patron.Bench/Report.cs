@@ -62,6 +62,8 @@ public sealed class Report(BenchOptions options, MachineInfo machine, SetupInfo?
         md.AppendLine(Inv, $"- Load: {options.Connections} connections, closed loop, {options.Warmup} s warm-up then {options.Duration} s per case, {options.Rounds} round(s) of all cases interleaved; {options.Members:N0} members; client: {(options.Client == "raw" ? "raw HTTP/1.1 over sockets" : "HttpClient")}");
         if (setup is not null)
             md.AppendLine(Inv, $"- Set-up: service start-up with the catalog ({options.Members:N0} members) {setup.PostgresStartup.TotalSeconds:0.0} s on PostgreSQL, {setup.SqliteStartup.TotalSeconds:0.0} s on SQLite; {setup.Cards:N0} cards sold for the card-use case in {setup.CardsSold.TotalSeconds:0.0} s");
+        if (Million is { } m)
+            md.AppendLine(Inv, $"- Million-member cases: a database of their own, {m.Members:N0} members loaded by `--import` in {m.Import.TotalSeconds:0.0} s (`{m.ImportSummary}`), service start-up {m.Startup.TotalSeconds:0.0} s; {m.Cards:N0} cards sold, one each to members spread over the million, in {m.CardsSold.TotalSeconds:0.0} s");
         md.AppendLine();
         if (limit is not null)
             md.AppendLine(Inv, $"**Per-transaction limit: {l:N0} tps** ({limit.Info.Title}): durable commits per second of a points add's minimal transaction, straight to PostgreSQL.");
@@ -130,9 +132,12 @@ public sealed class Report(BenchOptions options, MachineInfo machine, SetupInfo?
                 md.AppendLine(Inv, $"- service log: `{line.Replace('`', '\'')}`");
             md.AppendLine();
         }
-        md.AppendLine("Made by `bench/run` (see the README's Performance section); the chart is `latest.png` beside this file.");
+        md.AppendLine("Made by `bench/run` (see bench/README.md); the chart is `latest.png` beside this file.");
         return md.ToString();
     }
+
+    /// <summary>How the million-member cases were set up; null when none ran.</summary>
+    public MillionSetup? Million { get; init; }
 
     /// <summary>The first error lines of the services' logs, quoted under Failures.</summary>
     public List<string> ServiceErrors { get; } = [];

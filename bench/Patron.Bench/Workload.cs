@@ -36,7 +36,7 @@ public sealed class Workload(int members)
 
     public static string MemberCode(long id) => $"BM{id:D8}";
 
-    public string WriteCatalog(string path)
+    public string WriteCatalog(string path, bool withMembers = true)
     {
         var catalog = new JsonObject
         {
@@ -48,7 +48,7 @@ public sealed class Workload(int members)
                 ["name"] = Channel, ["desKey"] = DesKey, ["apiKey"] = ApiKey, ["cipher"] = OpenApiCipher.Des,
                 ["scopes"] = new JsonArray([.. Scopes.All.Select(s => JsonValue.Create(s))]),
             }),
-            ["members"] = new JsonArray([.. Enumerable.Range(1, members).Select(i => new JsonObject
+            ["members"] = new JsonArray([.. Enumerable.Range(1, withMembers ? members : 0).Select(i => new JsonObject
             {
                 ["id"] = i, ["code"] = MemberCode(i), ["name"] = $"会员{i}", ["phone"] = $"139{i:D8}",
             })]),
@@ -127,15 +127,19 @@ public sealed class Workload(int members)
         return content;
     }
 
-    /// <summary>Sells the cards that the card-use case uses, through the open API (set-up, not measured).</summary>
-    public async Task SellCardsAsync(HttpClient http, int cards, int perSale)
+    /// <summary>
+    /// Sells the cards that the card-use case uses, through the open API (set-up, not measured): sale i
+    /// goes to <paramref name="member"/>(i), by default a member spread over the first ones by a prime step.
+    /// </summary>
+    public async Task SellCardsAsync(HttpClient http, int cards, int perSale, Func<int, long>? member = null, int parallel = 8)
     {
         var sales = (cards + perSale - 1) / perSale;
         var sold = new List<string>[sales];
-        await Parallel.ForAsync(0, sales, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+        member ??= i => 1 + i * 7919L % members;
+        await Parallel.ForAsync(0, sales, new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (i, ct) =>
         {
             var num = Math.Min(perSale, cards - i * perSale);
-            using var request = Sale(Next(), MemberCode(1 + i * 7919 % members), num);
+            using var request = Sale(Next(), MemberCode(member(i)), num);
             using var response = await http.SendAsync(request, ct);
             var body = await response.Content.ReadAsByteArrayAsync(ct);
             if (Checks.OpenApiEnvelope(response.StatusCode, body) is { } error)
