@@ -44,6 +44,16 @@ public abstract class MemberImportTests(Backend backend) : PatronTest(backend)
         Assert.Equal((0, 1500L, 1510L), (added.Errcode, added.TagLong("ValuePointBefore"), added.TagLong("ValuePointAfter")));
     }
 
+    [Fact]
+    public async Task TheDashboardDoesNotCountAnOpeningBalanceAsEarnedToday()
+    {
+        Assert.Equal(0, (await ImportAsync(Header + "1001,IMP1001,,,1500,,\n")).ExitCode);
+        await Partner.AddPointsAsync(1001, "P", 10, "T-IMPORT");
+
+        var today = (await OperatorClient().GetFromJsonNodeAsync("/api/v1/dashboard"))["today"]!;
+        Assert.Equal(10L, today["pointsEarned"]!.GetValue<long>());
+    }
+
     [Theory]
     [InlineData("1002,12345,,,0,,", "made only of digits")]
     [InlineData("1002,IMP1002,,,-5,,", "balance -5 is negative")]

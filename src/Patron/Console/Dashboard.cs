@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Patron.Cards;
 using Patron.Data;
+using Patron.Members.Import;
 
 namespace Patron.Console;
 
@@ -30,7 +31,8 @@ public static class Dashboard
             var (from, to) = (DateTimeOffset.FromUnixTimeMilliseconds(start), DateTimeOffset.FromUnixTimeMilliseconds(end));
             var ledger = db.PointEntries.AsNoTracking().Where(p => p.CreatedAt >= from && p.CreatedAt < to);
             days.Add(new DayStats(day,
-                await ledger.Where(p => p.ChangeValue > 0).SumAsync(p => p.ChangeValue, ct),
+                // An imported opening balance was earned before Patron, not on the day it was imported.
+                await ledger.Where(p => p.ChangeValue > 0 && p.BusiType != MemberImport.OpeningBusiType).SumAsync(p => p.ChangeValue, ct),
                 -await ledger.Where(p => p.ChangeValue < 0).SumAsync(p => p.ChangeValue, ct),
                 await db.MemberCards.AsNoTracking().CountAsync(c => c.CreateTime >= start && c.CreateTime < end, ct),
                 await db.CardUses.AsNoTracking().CountAsync(u => u.CreatedAt >= start && u.CreatedAt < end && u.CancelledAt == null, ct)));
