@@ -45,12 +45,7 @@ public static class MemberImport
             using var text = new StreamReader(path, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true);
             check = MemberImportFile.Read(text, levels, n => Say(string.Create(CultureInfo.InvariantCulture, $"checked {n:N0} rows")));
         }
-        catch (IOException e)
-        {
-            errors.WriteLine($"patron: import {path}: {e.Message}");
-            return 1;
-        }
-        catch (UnauthorizedAccessException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             errors.WriteLine($"patron: import {path}: {e.Message}");
             return 1;
