@@ -13,9 +13,9 @@ public sealed record MillionSetup(int Members, TimeSpan Import, string ImportSum
 /// </summary>
 /// <remarks>
 /// Card use sells one card to each of <c>--million-cards</c> members (100,000 by default: every tenth
-/// member), spread over the million. A times-card is bought by some members, not all; and 100,000
-/// entries are as many as a writer remembers (<c>KnownStates</c>), against 2,000 in the small case, so
-/// most uses find their entry neither in the process nor, once the tables outgrow the cache, in memory.
+/// member), spread over the million: a times-card is bought by some members, not all, and 50 times
+/// the small case's 2,000 cards make the card tables the size of a chain's, with a batch's uses
+/// seldom on one entry.
 /// </remarks>
 public static class MillionMembers
 {
