@@ -202,13 +202,13 @@ public sealed class DatabaseDownTestsOnPostgres
 /// <summary>
 /// Three service processes on one PostgreSQL, started together on an empty database, with the
 /// load spread across them (each retry goes to the next instance) and each SIGKILLed and
-/// restarted in turn: every invariant of the fault test holds.
+/// restarted three times, independently of the others: every invariant of the fault test holds.
 /// </summary>
 [Collection(FaultCollection.Name)]
 public sealed class SeveralInstancesTestsOnPostgres(ITestOutputHelper output)
 {
     [Fact]
-    public async Task ThreeProcessesStartedTogetherOnOnePostgresKilledInTurnShareTheLoadAndKeepEveryInvariant()
+    public async Task ThreeProcessesOnOnePostgresEachKilledThreeTimesShareTheLoadAndKeepEveryInvariant()
     {
         var connection = await Backend.Postgres.NewDatabaseAsync();
         var catalog = TestCatalog.Write(TestCatalog.Build());
@@ -221,9 +221,8 @@ public sealed class SeveralInstancesTestsOnPostgres(ITestOutputHelper output)
 
             await using var load = new FaultLoad(services.Select(s => s.BaseAddress), cards);
             load.Start(clients: 24, TestCatalog.MemberCount);
-            var kills = new List<(TimeSpan, TimeSpan)>();
-            for (var round = 0; round < 3; round++)
-                kills.AddRange(await FaultTests.KillRepeatedlyAsync(services[round % 3], load, 1));
+            // Each instance killed three times, all three at once: nine kills in the time of three.
+            var kills = (await Task.WhenAll(services.Select(s => FaultTests.KillRepeatedlyAsync(s, load, 3)))).SelectMany(k => k).ToList();
             await Task.Delay(TimeSpan.FromSeconds(2));
             await load.StopAsync();
 
