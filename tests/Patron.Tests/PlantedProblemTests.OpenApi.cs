@@ -52,12 +52,12 @@ public abstract partial class PlantedProblemTests
     }
 
     private static HostileRequest Sealed(string plaintext, string channel = "hkl-test", string key = TestCatalog.DesKey, long skewMs = 0,
-        Func<string, string>? spoil = null, string note = "")
+        Func<string, string>? spoil = null, string note = "", string method = "useMncard")
     {
         var timestamp = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + skewMs).ToString(CultureInfo.InvariantCulture);
         var param = OpenApiCipher.Encrypt(OpenApiCipher.Des, key, plaintext, channel, timestamp);
         var body = JsonSerializer.SerializeToUtf8Bytes(new { channel, timestamp, param = spoil is null ? param : spoil(param) });
-        return new HostileRequest("/openapi/v1/useMncard", "application/json", body, [], $"{note} plaintext {plaintext}");
+        return new HostileRequest($"/openapi/v1/{method}", "application/json", body, [], $"{note} plaintext {plaintext}");
     }
 
     private static string Param(IEnumerable<(string Key, string Value)> fields) =>
@@ -107,22 +107,28 @@ public abstract partial class PlantedProblemTests
 
     private int _poolSlot;
 
+    private static (int, string) ReadOpenApi(HttpResponseMessage response, byte[] body, Action<JsonNode> success)
+    {
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var json = JsonNode.Parse(body)!;
+        var code = json["code"]!.GetValue<int>();
+        Assert.Equal(code == 0, json["data"] is not null);
+        if (code == 0)
+            success(json["data"]!);
+        return (code, json["msg"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task EachPlantedProblemInACardUseGetsItsOwnCode()
     {
         var cards = await SellCardsAsync();
         var usesBefore = await App.QueryAsync(db => db.CardUses.CountAsync());
 
-        var codes = await RunAsync("useMncard", UseCases(cards), (response, body) =>
+        var codes = await RunAsync("useMncard", UseCases(cards), (response, body) => ReadOpenApi(response, body, data =>
         {
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            var json = JsonNode.Parse(body)!;
-            var code = json["code"]!.GetValue<int>();
-            Assert.Equal(code == 0, json["data"] is not null);
-            if (code == 0 && json["data"]!["memberCardId"]!.GetValue<string>() == cards.Replayed)
-                Assert.Equal(cards.ReplayAnswer.ToJsonString(), json["data"]!.ToJsonString()); // the first answer, not a second use
-            return (code, json["msg"]!.GetValue<string>());
-        });
+            if (data["memberCardId"]!.GetValue<string>() == cards.Replayed)
+                Assert.Equal(cards.ReplayAnswer.ToJsonString(), data.ToJsonString()); // the first answer, not a second use
+        }));
 
         var fresh = Volatile.Read(ref _poolSlot);
         Assert.Equal(usesBefore + fresh, await App.QueryAsync(db => db.CardUses.CountAsync()));
