@@ -203,8 +203,10 @@ public sealed class CardUseTestsOnPostgres() : CardUseTests(Backend.Postgres)
         var answers = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
             (i % 2 == 0 ? OpenApi : second).UseAsync(card, $"R-{i}", "2026-01-05 12:00:00")));
 
+        // Every loser is refused by the cycle rule (2 per cycle, 8 in all), not by some other failure.
         Assert.Equal(2, answers.Count(a => a.Code == 0));
-        Assert.Equal(2, await App.QueryAsync(db => db.CardUses.CountAsync()));
+        Assert.Equal(14, answers.Count(a => a.Code == 2103));
+        Assert.Equal((2, 2), await App.QueryAsync(async db => (await db.CardUses.CountAsync(), await db.UsageEntries.Select(e => e.HasUsedNum).SingleAsync())));
     }
 
     [Fact]

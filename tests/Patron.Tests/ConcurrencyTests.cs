@@ -78,4 +78,23 @@ public sealed class ConcurrencyTestsOnPostgres() : ConcurrencyTests(Backend.Post
         Assert.Single(answers.Select(a => a.TagLong("AutoId")).Distinct());
         Assert.Equal(9, await BalanceAsync(4));
     }
+
+    [Fact]
+    public async Task ThirtyExchangesThroughTwoHostsStopExactlyAtZero()
+    {
+        var second = PartnerClient(StartApp(), TestCatalog.ApiKey);
+        Assert.Equal(0, (await Partner.AddPointsAsync(5, "P", 10, "seed", key: "seed-5")).Errcode);
+        var rowsBefore = await LedgerRowsAsync(5);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 30).Select(i =>
+            (i % 2 == 0 ? Partner : second).AddPointsAsync(5, "E", -1, $"x-{i}", key: $"x-{i}")));
+
+        Assert.Equal(10, answers.Count(a => a.Errcode == 0));
+        Assert.Equal(20, answers.Count(a => a.Errcode == 2201));
+        Assert.Equal(0, await BalanceAsync(5));
+        Assert.Equal(rowsBefore + 10, await LedgerRowsAsync(5));
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), answers.Where(a => a.Errcode == 0).Select(a => a.TagLong("ValuePointAfter")).Order());
+    }
+
+    private Task<int> LedgerRowsAsync(long memberId) => App.QueryAsync(db => db.PointEntries.CountAsync(p => p.MemberId == memberId));
 }

@@ -60,7 +60,11 @@ public abstract partial class NativeApiHostileInputTests(HostileHost host, int c
         var before = await HostileSnapshot.TakeAsync(App);
         var http = CookieSession.Client(App);
 
-        await HostileRun.SampleAsync(output, name, cases, gen, http, check);
+        await HostileRun.SampleAsync(output, name, cases, gen, http, (call, answer) =>
+        {
+            AssertCallerDecides(call, answer);
+            return check(call, answer);
+        });
 
         Assert.Equal(before, await HostileSnapshot.TakeAsync(App));
         using var health = await http.GetAsync("/health");
@@ -85,6 +89,29 @@ public abstract partial class NativeApiHostileInputTests(HostileHost host, int c
         Assert.Equal(answer.Code, problem["status"]!.GetValue<int>());
         Assert.False(string.IsNullOrWhiteSpace(problem["title"]?.GetValue<string>()));
         return answer.Code.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Whoever calls is checked before anything they send, so a planted caller problem alone decides
+    /// the status: a bad or missing token 401, a viewer's write 403, a method the route lacks 405,
+    /// a session's cookie without its anti-forgery token 400. Only routing comes first: a path that
+    /// matches no route (404), or only one of another method (405), or a body type no endpoint
+    /// accepts (415) is refused before the caller is known.
+    /// </summary>
+    private static void AssertCallerDecides(HostileCall call, HostileAnswer answer)
+    {
+        var words = call.Note.Split(' ');
+        int? expected = (words[0], words[^1]) switch
+        {
+            ("bad-token" or "anonymous" or "forged-cookie", _) or (_, "bad-auth") => 401,
+            ("viewer", _) => 403,
+            (_, "viewer") when call.Method != "GET" => 403,
+            ("wrong-method", _) => 405,
+            ("cookie-without-token", _) => 400,
+            _ => null,
+        };
+        if (expected is { } status && !(answer.Code is 404 or 405 or 415 && words[0] is not ("bad-token" or "anonymous" or "forged-cookie" or "viewer" or "wrong-method" or "cookie-without-token")))
+            Assert.True(answer.Code == status, $"{call.Note}: expected {status}, got {answer.Code} {answer.Text}");
     }
 
     private static string Refused(HostileCall call, HostileAnswer answer)

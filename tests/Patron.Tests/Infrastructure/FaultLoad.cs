@@ -21,7 +21,8 @@ public enum AttemptResult
     Unexpected,
 }
 
-public sealed record Attempt(TimeSpan Start, TimeSpan Elapsed, AttemptResult Result, HttpStatusCode? Status, string Detail, Uri Target);
+/// <summary>One attempt; <paramref name="Id"/> is the request's Idempotency-Key or useNo.</summary>
+public sealed record Attempt(TimeSpan Start, TimeSpan Elapsed, AttemptResult Result, HttpStatusCode? Status, string Detail, Uri Target, string Id = "");
 
 /// <summary>
 /// Partners under faults: clients that add one point to a random member, or use a random card,
@@ -36,8 +37,10 @@ public sealed class FaultLoad : IAsyncDisposable
     private readonly IReadOnlyList<(Uri Target, HttpClient Http)> _targets;
     private readonly IReadOnlyList<string> _cards;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly DateTimeOffset _epoch = DateTimeOffset.UtcNow;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _clients = [];
+    private readonly ConcurrentDictionary<Uri, TaskCompletionSource> _answered = new();
 
     public FaultLoad(IEnumerable<Uri> targets, IReadOnlyList<string> cards)
     {
@@ -67,6 +70,21 @@ public sealed class FaultLoad : IAsyncDisposable
 
     public int Retries => Attempts.Count - PointAnswers.Count - UseAnswers.Count;
 
+    /// <summary>
+    /// Requests that a kill caught between COMMIT and the answer, found by <see cref="VerifyAsync"/>:
+    /// an attempt cut off (connection reset) whose row was written while that very attempt was open.
+    /// A retry cannot have written it: retries of one request never overlap in time.
+    /// </summary>
+    public int CommittedButUnanswered => CommittedButUnansweredAttempts.Count;
+
+    public IReadOnlyList<Attempt> CommittedButUnansweredAttempts { get; private set; } = [];
+
+    /// <summary>
+    /// Completes, on the answering client's own thread, as the next answer from <paramref name="target"/>
+    /// arrives: the moment when the rest of its commit batch is being answered, which a kill then cuts off.
+    /// </summary>
+    public Task NextAnswerAsync(Uri target) => _answered.GetOrAdd(target, _ => new TaskCompletionSource()).Task;
+
     public void Start(int clients, int members)
     {
         for (var c = 0; c < clients; c++)
@@ -94,7 +112,7 @@ public sealed class FaultLoad : IAsyncDisposable
                 var member = random.Next(1, members + 1);
                 PointKeys[key] = member;
                 var body = JsonSerializer.SerializeToUtf8Bytes(new { MemberId = member, BusiType = "P", BusiBillNum = key, ChangeValue = 1 });
-                var answer = await UntilAnsweredAsync(client, PointAdd, body, key, "errcode");
+                var answer = await UntilAnsweredAsync(client, PointAdd, body, key, key, "errcode");
                 PointAnswers[key] = answer["tag"]!["AutoId"]!.GetValue<long>();
             }
             else
@@ -110,14 +128,14 @@ public sealed class FaultLoad : IAsyncDisposable
                     channel = "hkl-test", timestamp,
                     param = OpenApiCipher.Encrypt(OpenApiCipher.Des, TestCatalog.DesKey, param, "hkl-test", timestamp),
                 });
-                var answer = await UntilAnsweredAsync(client, "/openapi/v1/useMncard", envelope, null, "code");
+                var answer = await UntilAnsweredAsync(client, "/openapi/v1/useMncard", envelope, null, useNo, "code");
                 UseAnswers[useNo] = answer["code"]!.GetValue<int>();
             }
         }
     }
 
     /// <summary>Sends the same bytes until an answer that is not "try again" comes back; gives up after 90 s.</summary>
-    private async Task<JsonNode> UntilAnsweredAsync(int client, string path, byte[] body, string? key, string codeName)
+    private async Task<JsonNode> UntilAnsweredAsync(int client, string path, byte[] body, string? key, string id, string codeName)
     {
         var giveUp = Now + TimeSpan.FromSeconds(90);
         for (var attempt = 0; ; attempt++)
@@ -139,7 +157,7 @@ public sealed class FaultLoad : IAsyncDisposable
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
             {
-                Attempts.Enqueue(new Attempt(start, Now - start, AttemptResult.NoAnswer, null, e.GetType().Name, target));
+                Attempts.Enqueue(new Attempt(start, Now - start, AttemptResult.NoAnswer, null, e.GetType().Name, target, id));
                 if (Now > giveUp)
                     throw new TimeoutException($"{path} {key} unanswered for 90 s");
                 await Task.Delay(50);
@@ -154,9 +172,13 @@ public sealed class FaultLoad : IAsyncDisposable
                 5000 => AttemptResult.Unavailable,
                 _ => AttemptResult.Unexpected,
             };
-            Attempts.Enqueue(new Attempt(start, Now - start, result, status, text.Length > 300 ? text[..300] : text, target));
+            Attempts.Enqueue(new Attempt(start, Now - start, result, status, text.Length > 300 ? text[..300] : text, target, id));
             if (result == AttemptResult.Answered)
+            {
+                if (_answered.TryRemove(target, out var waiting))
+                    waiting.TrySetResult();
                 return json!;
+            }
             if (result == AttemptResult.Unexpected || Now > giveUp)
                 throw new InvalidOperationException($"{path} {key}: HTTP {(int?)status} {text}");
             await Task.Delay(50);
@@ -182,7 +204,7 @@ public sealed class FaultLoad : IAsyncDisposable
     public async Task<string> VerifyAsync(PatronApp app, int members)
     {
         var balances = await app.QueryAsync(db => db.Members.ToDictionaryAsync(m => m.Id, m => m.Balance));
-        var ledger = await app.QueryAsync(db => db.PointEntries.Select(p => new { p.MemberId, p.ChangeValue, p.IdempotencyKey, p.AutoId }).ToListAsync());
+        var ledger = await app.QueryAsync(db => db.PointEntries.Select(p => new { p.MemberId, p.ChangeValue, p.IdempotencyKey, p.AutoId, p.CreatedAt }).ToListAsync());
 
         // Every key sent is in the ledger exactly once, and nothing else is.
         Assert.Equal(ledger.Count, ledger.Select(p => p.IdempotencyKey).Distinct().Count());
@@ -213,11 +235,31 @@ public sealed class FaultLoad : IAsyncDisposable
                 Assert.True(cycle.Count() <= entry.CycleNum, $"entry {entry.Id}, cycle {cycle.Key}: {cycle.Count()} uses of {entry.CycleNum}");
         }
 
+        var written = ledger.Select(p => (Id: p.IdempotencyKey!, At: p.CreatedAt))
+            .Concat(uses.Select(u => (Id: u.UseNo, At: DateTimeOffset.FromUnixTimeMilliseconds(u.CreatedAt))));
+        CommittedButUnansweredAttempts = FindCommittedButUnanswered(written);
         var outcomes = Attempts.GroupBy(a => a.Result).ToDictionary(g => g.Key, g => g.Count());
         return $"{PointKeys.Count} point adds and {UseNos.Count} card uses ({UseAnswers.Count(a => a.Value == 0)} used, " +
                $"{UseAnswers.Count(a => a.Value != 0)} refused by a quota) in {Attempts.Count} attempts: " +
-               string.Join(", ", outcomes.Select(o => $"{o.Key} {o.Value}")) + "; lost 0, doubled 0";
+               string.Join(", ", outcomes.Select(o => $"{o.Key} {o.Value}")) + "; lost 0, doubled 0; " +
+               $"committed but unanswered (killed between COMMIT and answer) {CommittedButUnanswered}";
     }
+
+    private List<Attempt> FindCommittedButUnanswered(IEnumerable<(string Id, DateTimeOffset At)> written)
+    {
+        // A timeout is no kill: only attempts whose connection was cut or refused count.
+        var cut = Attempts.Where(a => a.Result == AttemptResult.NoAnswer && a.Detail != nameof(TaskCanceledException))
+            .ToLookup(a => a.Id);
+        // The service's clock and this Stopwatch may disagree by a little; retries are >= 50 ms apart.
+        var slack = TimeSpan.FromMilliseconds(10);
+        return [.. written.SelectMany(w => cut[w.Id].Where(a => _epoch + a.Start - slack <= w.At && w.At <= _epoch + a.Start + a.Elapsed + slack))];
+    }
+
+    /// <summary>Per kill: attempts it cut off in flight, and of those the ones whose write had committed.</summary>
+    public static string DescribeKills(FaultLoad load, IEnumerable<(TimeSpan From, TimeSpan To)> kills) => "per kill, attempts cut in flight (committed): " + string.Join(", ",
+        kills.Select(k => (Cut: load.Attempts.Count(a => a.Result == AttemptResult.NoAnswer && a.Start <= k.To && a.Start + a.Elapsed >= k.From),
+                Committed: load.CommittedButUnansweredAttempts.Count(a => a.Start <= k.To && a.Start + a.Elapsed >= k.From)))
+            .Select(c => $"{c.Cut} ({c.Committed})"));
 
     public async ValueTask DisposeAsync()
     {

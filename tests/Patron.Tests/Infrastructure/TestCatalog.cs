@@ -21,6 +21,9 @@ public static class TestCatalog
     public const string Card = "L68F353AD0019";
     public const string OffSaleCard = "L68F353AD0099";
 
+    /// <summary>Two products of different quotas: tea 3 in all, 2 a week; soup 4 in all, 1 a week.</summary>
+    public const string TwoProductCard = "L68F353AD0029";
+
     public static JsonObject Build(string levelBasis = "lifetime")
     {
         var members = new JsonArray();
@@ -50,6 +53,12 @@ public static class TestCatalog
                 {
                     ["id"] = "P-NOODLE", ["name"] = "招牌牛肉面", ["totalUsedNum"] = 8, ["cycleDays"] = 7, ["cycleNum"] = 2,
                 }),
+            }, new JsonObject
+            {
+                ["id"] = TwoProductCard, ["name"] = "名牛卡·双享", ["price"] = 20m, ["validDays"] = 30, ["onSale"] = true,
+                ["products"] = new JsonArray(
+                    new JsonObject { ["id"] = "P-TEA", ["name"] = "奶茶", ["totalUsedNum"] = 3, ["cycleDays"] = 7, ["cycleNum"] = 2 },
+                    new JsonObject { ["id"] = "P-SOUP", ["name"] = "牛骨汤", ["totalUsedNum"] = 4, ["cycleDays"] = 7, ["cycleNum"] = 1 }),
             }),
             ["admins"] = new JsonArray(
                 new JsonObject { ["user"] = AdminUser, ["password"] = AdminPassword, ["apiToken"] = AdminToken },
