@@ -1,0 +1,14 @@
+using Patron.Channels;
+using Patron.Writes;
+
+namespace Patron.Cards;
+
+/// <summary>Cancels of uses through the one write road (<see cref="CardCancelDecider"/>).</summary>
+public sealed class CardCancelWrites(WriterConnections connections, IWriteStore<CardCancelCall, CardCancelBatchState, CardCancelBatchPlan> store,
+    GroupCommitOptions options, TimeProvider clock, ILogger<CardCancelWrites> log)
+    : WriteQueue<CardCancelCall, CardCancelBatchState, CardCancelBatchPlan, Outcome<UsageEntryView>>(connections, store, CardCancelDecider.Decide,
+        options, clock, log)
+{
+    public Task<Outcome<UsageEntryView>> CancelAsync(Channel channel, string useNo, CancellationToken ct) =>
+        SubmitAsync(new CardCancelCall(channel.Id, useNo), ct);
+}

@@ -1,0 +1,14 @@
+using Patron.Channels;
+using Patron.Writes;
+
+namespace Patron.Cards;
+
+/// <summary>Refunds of sales through the one write road (<see cref="CardRefundDecider"/>).</summary>
+public sealed class CardRefundWrites(WriterConnections connections, IWriteStore<CardRefundCall, CardRefundBatchState, CardRefundBatchPlan> store,
+    GroupCommitOptions options, TimeProvider clock, ILogger<CardRefundWrites> log)
+    : WriteQueue<CardRefundCall, CardRefundBatchState, CardRefundBatchPlan, Outcome<RefundView>>(connections, store, CardRefundDecider.Decide,
+        options, clock, log)
+{
+    public Task<Outcome<RefundView>> RefundAsync(Channel channel, string saleNo, decimal? refundAmt, CancellationToken ct) =>
+        SubmitAsync(new CardRefundCall(channel.Id, saleNo, refundAmt), ct);
+}

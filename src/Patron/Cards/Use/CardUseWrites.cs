@@ -1,0 +1,13 @@
+using Patron.Channels;
+using Patron.Writes;
+
+namespace Patron.Cards;
+
+/// <summary>Card uses through the one write road (<see cref="CardUseDecider"/>).</summary>
+public sealed class CardUseWrites(WriterConnections connections, IWriteStore<CardUseCall, CardUseBatchState, CardUseBatchPlan> store,
+    GroupCommitOptions options, TimeProvider clock, ILogger<CardUseWrites> log)
+    : WriteQueue<CardUseCall, CardUseBatchState, CardUseBatchPlan, Outcome<UsageEntryView>>(connections, store, CardUseDecider.Decide, options, clock, log)
+{
+    public Task<Outcome<UsageEntryView>> UseAsync(Channel channel, UseRequest request, CancellationToken ct) =>
+        SubmitAsync(new CardUseCall(channel.Id, request), ct);
+}
