@@ -18,6 +18,12 @@ public sealed class GroupCommitOptions
 
     /// <summary>How long a writer waits for more requests before it commits a batch that is not full; 0, not at all.</summary>
     public int GatherMilliseconds { get; set; }
+
+    /// <summary>
+    /// For fault tests, never in production: how long a batch's answers wait after its commit, so
+    /// that a process killed at a random moment is often caught between the two.
+    /// </summary>
+    public int AnswerDelayMilliseconds { get; set; }
 }
 
 /// <summary>
@@ -46,6 +52,7 @@ public class WriteQueue<TRequest, TState, TPlan, TResult> : IAsyncDisposable
     private readonly Task[] _writers;
     private readonly int _maxBatch;
     private readonly TimeSpan _gather;
+    private readonly TimeSpan _answerDelay;
     private long _batches;
     private int _largestBatch;
 
@@ -55,6 +62,7 @@ public class WriteQueue<TRequest, TState, TPlan, TResult> : IAsyncDisposable
         (_connections, _store, _decide, _clock, _log) = (connections, store, decide, clock, log);
         _maxBatch = Math.Max(1, options.MaxBatch);
         _gather = TimeSpan.FromMilliseconds(Math.Max(0, options.GatherMilliseconds));
+        _answerDelay = TimeSpan.FromMilliseconds(Math.Max(0, options.AnswerDelayMilliseconds));
         var writers = Math.Clamp(options.Writers, 1, connections.MaxWriters);
         _writers = [.. Enumerable.Range(0, writers).Select(_ => Task.Run(WriteLoopAsync))];
     }
@@ -159,6 +167,8 @@ public class WriteQueue<TRequest, TState, TPlan, TResult> : IAsyncDisposable
             try
             {
                 var results = await CommitAsync(requests);
+                if (_answerDelay > TimeSpan.Zero)
+                    await Task.Delay(_answerDelay);
                 for (var i = 0; i < batch.Count; i++)
                     batch[i].Done.TrySetResult(results[i]);
                 return;
