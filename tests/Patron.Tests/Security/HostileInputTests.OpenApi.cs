@@ -1,20 +1,10 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using System.Xml.Linq;
 using CsCheck;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.EntityFrameworkCore;
-using MongoDB.Bson;
-using MongoDB.Bson.Serialization;
 using Patron.Compat;
 using Patron.Tests.Infrastructure;
-using Xunit.Abstractions;
 using static Patron.Tests.Infrastructure.WireField;
 
 namespace Patron.Tests.Security;
