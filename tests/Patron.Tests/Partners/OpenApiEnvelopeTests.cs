@@ -89,6 +89,14 @@ public abstract class OpenApiEnvelopeTests(Backend backend) : PatronTest(backend
         await Expect(1004, OpenApi.CallAsync("dropAllTables", Query));
 
     [Fact]
+    public async Task AnUnknownMethodFromAnUnknownChannelIs1001() =>
+        await Expect(1001, new OpenApiClient(App.CreateClient()) { Channel = "nobody" }.CallAsync("dropAllTables", Query));
+
+    [Fact]
+    public async Task AnEnvelopeThatDoesNotDecryptIs1003EvenForAMethodOutsideItsScopes() =>
+        await Expect(1003, new OpenApiClient(App.CreateClient()) { Channel = "other", Key = "wrongkey" }.CallAsync("queryMncardByMember", Query));
+
+    [Fact]
     public async Task AMethodOutsideTheChannelsScopesIs1005() =>
         await Expect(1005, new OpenApiClient(App.CreateClient()) { Channel = "other" }.CallAsync("queryMncardByMember", Query));
 
