@@ -57,8 +57,7 @@ public sealed class SqlitePointsStore : IWriteStore<PointChange, PointsBatchStat
         await using (var r = await read.ExecuteReaderAsync(ct))
             while (await r.ReadAsync(ct))
                 levels.Add(new Level { Id = r.GetByte(0), Name = r.GetString(1), Threshold = r.GetInt64(2) });
-        await using var setting = Prepare(connection, "SELECT value FROM settings WHERE key = $1", 1);
-        var basis = await setting.Bind([SettingKeys.LevelBasis]).ExecuteScalarAsync(ct) as string;
+        var basis = await SettingAsync(connection, SettingKeys.LevelBasis, ct);
         return new PointsBatchState(members, earlier, new LevelTable(levels, LevelTable.ParseBasis(basis) ?? LevelBasis.Lifetime));
     }
 

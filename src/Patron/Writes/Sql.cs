@@ -3,6 +3,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Npgsql;
 using NpgsqlTypes;
+using Patron.Data;
 
 namespace Patron.Writes;
 
@@ -84,7 +85,7 @@ public static class SqliteSql
     /// <summary>A setting's value; null when it is not set.</summary>
     public static async Task<string?> SettingAsync(DbConnection connection, string key, CancellationToken ct)
     {
-        await using var read = Prepare(connection, "SELECT value FROM settings WHERE key = $1", 1);
+        await using var read = Prepare(connection, SettingKeys.ValueSql, 1);
         return await read.Bind([key]).ExecuteScalarAsync(ct) as string;
     }
 

@@ -8,8 +8,7 @@ namespace Patron.Cards;
 public sealed class SqliteCardCancelStore : IWriteStore<CardCancelCall, CardCancelBatchState, CardCancelBatchPlan>
 {
     private const string TargetSql = $"""
-        SELECT {UseTargets.Columns}
-        FROM usage_entries e JOIN member_cards c ON c.id = e.member_card_id JOIN card_sales s ON s.id = c.sale_id
+        {SqliteCardUseStore.SelectTargets}
         WHERE e.id = $1
         """;
 

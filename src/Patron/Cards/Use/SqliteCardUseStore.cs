@@ -8,9 +8,14 @@ namespace Patron.Cards;
 /// <summary>Card uses on SQLite: the same reads and writes as <see cref="PostgresCardUseStore"/>, a row at a time.</summary>
 public sealed class SqliteCardUseStore : IWriteStore<CardUseCall, CardUseBatchState, CardUseBatchPlan>
 {
-    private const string TargetSql = $"""
+    /// <summary>Entries e with their cards c and sales s; the caller adds which entries.</summary>
+    internal const string SelectTargets = $"""
         SELECT {UseTargets.Columns}
         FROM usage_entries e JOIN member_cards c ON c.id = e.member_card_id JOIN card_sales s ON s.id = c.sale_id
+        """;
+
+    private const string TargetSql = $"""
+        {SelectTargets}
         WHERE e.member_card_id = $1 AND e.card_product_id = $2
         """;
 
