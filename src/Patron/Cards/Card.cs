@@ -8,6 +8,9 @@ public sealed class Card
     public decimal Price { get; set; }
     public int ValidDays { get; set; }
     public bool OnSale { get; set; }
+
+    /// <summary>How a partly used card is refunded: <see cref="RefundPolicies"/>.</summary>
+    public string RefundPolicy { get; set; } = RefundPolicies.Full;
     public List<CardProduct> Products { get; set; } = [];
 }
 
@@ -20,4 +23,19 @@ public sealed class CardProduct
     public int TotalUsedNum { get; set; }
     public int CycleDays { get; set; }
     public int CycleNum { get; set; }
+}
+
+/// <summary>The refund a partly used card allows.</summary>
+public static class RefundPolicies
+{
+    /// <summary>Whatever was paid, used or not.</summary>
+    public const string Full = "full";
+
+    /// <summary>The payment times the uses left over the uses in all.</summary>
+    public const string Prorated = "prorated";
+
+    /// <summary>No refund once any use was made.</summary>
+    public const string RefuseIfUsed = "refuseIfUsed";
+
+    public static readonly string[] All = [Full, Prorated, RefuseIfUsed];
 }

@@ -54,6 +54,10 @@ public sealed class MemberCard
     public long BeginTime { get; set; }
     public long EndTime { get; set; }
     public long CreateTime { get; set; }
+
+    /// <summary>The business zone in force when the card was sold: its days and cycles stay on that calendar.</summary>
+    public string TimeZone { get; set; } = "";
+
     public int LockVersion { get; set; }
     public List<UsageEntry> Entries { get; set; } = [];
 }

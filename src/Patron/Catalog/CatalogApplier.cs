@@ -46,6 +46,10 @@ public sealed class CatalogApplier(PatronDb db, IPasswordHasher<Operator> hasher
                 channel.DesKey = secrets.Protect(c.DesKey!);
             channel.Cipher = c.Cipher ?? "des-ecb";
             channel.Scopes = string.Join(' ', c.Scopes ?? []);
+            channel.BillNumIsKey = c.BillNumIsKey ?? false;
+            channel.MaxUseAgeDays = c.MaxUseAgeDays ?? Channel.DefaultMaxAgeDays;
+            channel.MaxSaleAgeDays = c.MaxSaleAgeDays ?? Channel.DefaultMaxAgeDays;
+            (channel.RatePerSecond, channel.RateBurst) = (c.RateLimit?.PerSecond, c.RateLimit?.Burst);
         }
 
         // The catalog's members are looked up a thousand at a time, not one query each.
@@ -70,6 +74,7 @@ public sealed class CatalogApplier(PatronDb db, IPasswordHasher<Operator> hasher
             var card = await db.Cards.Include(x => x.Products).SingleOrDefaultAsync(x => x.Id == c.Id, ct)
                 ?? db.Cards.Add(new Card { Id = c.Id!, Name = "" }).Entity;
             (card.Name, card.Price, card.ValidDays, card.OnSale) = (c.Name!, c.Price!.Value, c.ValidDays!.Value, c.OnSale ?? true);
+            card.RefundPolicy = c.Refund ?? RefundPolicies.Full;
             foreach (var p in c.Products ?? [])
             {
                 var product = card.Products.SingleOrDefault(x => x.Id == p.Id);

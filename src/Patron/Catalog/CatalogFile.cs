@@ -1,8 +1,10 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Patron.Cards;
 using Patron.Channels;
 using Patron.Levels;
+using Patron.Members;
 
 namespace Patron.Catalog;
 
@@ -77,6 +79,10 @@ public sealed record CatalogFile(
             Check(c.Cipher is null or "des-ecb" or "aes-gcm", $"{at}.cipher", "must be \"des-ecb\" or \"aes-gcm\"");
             foreach (var scope in c.Scopes ?? [])
                 Check(Scopes.All.Contains(scope), $"{at}.scopes", $"unknown scope '{scope}'; known: {string.Join(", ", Scopes.All)}");
+            Check(c.MaxUseAgeDays is null or >= 1 and <= Channel.DefaultMaxAgeDays, $"{at}.maxUseAgeDays", $"1 to {Channel.DefaultMaxAgeDays}");
+            Check(c.MaxSaleAgeDays is null or >= 1 and <= Channel.DefaultMaxAgeDays, $"{at}.maxSaleAgeDays", $"1 to {Channel.DefaultMaxAgeDays}");
+            Check(c.RateLimit is null || c.RateLimit.PerSecond is >= 1 and <= 100_000, $"{at}.rateLimit.perSecond", "required, 1 to 100000");
+            Check(c.RateLimit?.Burst is null or >= 1 and <= 100_000, $"{at}.rateLimit.burst", "1 to 100000");
             Check(channels.Take(i).All(o => o.Name != c.Name), $"{at}.name", $"channel '{c.Name}' is listed twice");
             Check(channels.Take(i).All(o => o.ApiKey != c.ApiKey), $"{at}.apiKey", "the same key as another channel");
         }
@@ -89,6 +95,7 @@ public sealed record CatalogFile(
             var at = $"members[{i}]";
             Check(m.Id is >= 1, $"{at}.id", "required, 1 or more");
             Check(!string.IsNullOrWhiteSpace(m.Code) && m.Code.Length <= 32, $"{at}.code", "required, at most 32 characters");
+            Check(!MemberCodes.IsDigitsOnly(m.Code), $"{at}.code", "digits only; a memberId of digits is read as an id, so a code needs a letter");
             Check(m.Name is null || m.Name.Length <= 100, $"{at}.name", "at most 100 characters");
             Check(m.Phone is null || m.Phone.Length <= 32, $"{at}.phone", "at most 32 characters");
             Check(m.Level is null || levels.Any(l => l.Id == m.Level), $"{at}.level", $"there is no level {m.Level}");
@@ -106,6 +113,7 @@ public sealed record CatalogFile(
             Check(c.Price is >= 0 && decimal.Round(c.Price.Value, 2) == c.Price, $"{at}.price", "required, 0 or more, at most 2 decimals");
             Check(c.ValidDays is >= 1 and <= 36600, $"{at}.validDays", "required, 1 to 36600");
             Check(c.Products is { Count: > 0 }, $"{at}.products", "at least one product");
+            Check(c.Refund is null || RefundPolicies.All.Contains(c.Refund), $"{at}.refund", $"one of {string.Join(", ", RefundPolicies.All)}");
             Check(cards.Take(i).All(o => o.Id != c.Id), $"{at}.id", $"card '{c.Id}' is listed twice");
             var products = c.Products ?? [];
             for (var j = 0; j < products.Count; j++)
@@ -143,11 +151,15 @@ public sealed record CatalogFile(
 
 public sealed record CatalogLevel(int? Id, string? Name, long? Threshold);
 
-public sealed record CatalogChannel(string? Name, string? DesKey, string? ApiKey, string? Cipher, List<string>? Scopes);
+public sealed record CatalogChannel(string? Name, string? DesKey, string? ApiKey, string? Cipher, List<string>? Scopes,
+    bool? BillNumIsKey = null, int? MaxUseAgeDays = null, int? MaxSaleAgeDays = null, CatalogRateLimit? RateLimit = null);
+
+public sealed record CatalogRateLimit(int? PerSecond, int? Burst);
 
 public sealed record CatalogMember(long? Id, string? Code, string? Name, string? Phone, int? Level);
 
-public sealed record CatalogCard(string? Id, string? Name, decimal? Price, int? ValidDays, bool? OnSale, List<CatalogProduct>? Products);
+public sealed record CatalogCard(string? Id, string? Name, decimal? Price, int? ValidDays, bool? OnSale, List<CatalogProduct>? Products,
+    string? Refund = null);
 
 public sealed record CatalogProduct(string? Id, string? Name, int? TotalUsedNum, int? CycleDays, int? CycleNum);
 

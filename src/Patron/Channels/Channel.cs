@@ -19,5 +19,26 @@ public sealed class Channel
 
     public DateTimeOffset CreatedAt { get; set; }
 
+    /// <summary>
+    /// A Point/Add without an Idempotency-Key takes (channel, BusiType, BusiBillNum) as its key: for
+    /// seed clients that retry without one. A channel that posts one bill twice on purpose keeps it off.
+    /// </summary>
+    public bool BillNumIsKey { get; set; }
+
+    /// <summary>How many days back a card use's useTime may be: a POS that was offline replays its uses late.</summary>
+    public int MaxUseAgeDays { get; set; } = DefaultMaxAgeDays;
+
+    /// <summary>How many days back a card sale's saleTime may be.</summary>
+    public int MaxSaleAgeDays { get; set; } = DefaultMaxAgeDays;
+
+    /// <summary>The channel's own rate limit; null takes the service's default.</summary>
+    public int? RatePerSecond { get; set; }
+
+    /// <summary>The channel's own burst; null takes the service's default (or RatePerSecond when that is set).</summary>
+    public int? RateBurst { get; set; }
+
+    /// <summary>A month offline.</summary>
+    public const int DefaultMaxAgeDays = 31;
+
     public bool HasScope(string scope) => Scopes.Split(' ').Contains(scope);
 }

@@ -10,8 +10,9 @@ public static class Scopes
     public const string CardUse = "card.use";
     public const string CardRefund = "card.refund";
     public const string CardQuery = "card.query";
+    public const string LevelSet = "level.set";
 
-    public static readonly string[] All = [PointsAdd, CardSale, CardUse, CardRefund, CardQuery];
+    public static readonly string[] All = [PointsAdd, LevelSet, CardSale, CardUse, CardRefund, CardQuery];
 }
 
 public static class ChannelAuth

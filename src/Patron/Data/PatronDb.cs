@@ -79,6 +79,9 @@ public abstract class PatronDb(DbContextOptions options) : DbContext(options), I
             e.HasIndex(p => p.CreatedAt);
             // Exactly-once lives here: one ledger row per (channel, key). NULL keys never collide.
             e.HasIndex(p => new { p.ChannelId, p.IdempotencyKey }).IsUnique();
+            // An operator's key is the operator's own; a channel's rows never match this index.
+            e.HasIndex(p => new { p.Actor, p.IdempotencyKey }).IsUnique()
+                .HasFilter("channel_id IS NULL AND idempotency_key IS NOT NULL").HasDatabaseName("ux_point_ledger_operator_key");
         });
         model.Entity<Channel>(e =>
         {
@@ -90,6 +93,8 @@ public abstract class PatronDb(DbContextOptions options) : DbContext(options), I
             e.Property(c => c.DesKey).HasMaxLength(1024); // encrypted: ChannelSecrets
             e.Property(c => c.Cipher).HasMaxLength(16);
             e.Property(c => c.Scopes).HasMaxLength(512);
+            e.Property(c => c.MaxUseAgeDays).HasDefaultValue(Channel.DefaultMaxAgeDays);
+            e.Property(c => c.MaxSaleAgeDays).HasDefaultValue(Channel.DefaultMaxAgeDays);
         });
         model.Entity<Card>(e =>
         {
@@ -97,6 +102,7 @@ public abstract class PatronDb(DbContextOptions options) : DbContext(options), I
             e.Property(c => c.Id).HasMaxLength(32);
             e.Property(c => c.Name).HasMaxLength(100);
             e.Property(c => c.Price).HasPrecision(18, 2);
+            e.Property(c => c.RefundPolicy).HasMaxLength(16).HasDefaultValue(RefundPolicies.Full);
             e.HasMany(c => c.Products).WithOne().HasForeignKey(p => p.CardId);
         });
         model.Entity<CardProduct>(e =>
@@ -128,6 +134,7 @@ public abstract class PatronDb(DbContextOptions options) : DbContext(options), I
             e.Property(x => x.Id).HasMaxLength(16);
             e.Property(x => x.CardInfoId).HasMaxLength(32);
             e.Property(x => x.MemberCode).HasMaxLength(32);
+            e.Property(x => x.TimeZone).HasMaxLength(64);
             e.HasIndex(x => x.MemberId);
             e.HasIndex(x => x.SaleId);
             e.HasMany(x => x.Entries).WithOne().HasForeignKey(x => x.MemberCardId);

@@ -10,3 +10,12 @@ public static class MemberLookup
         await db.Members.AsNoTracking().SingleOrDefaultAsync(m => m.Code == reference, ct)
         ?? (long.TryParse(reference, out var id) ? await db.Members.AsNoTracking().SingleOrDefaultAsync(m => m.Id == id, ct) : null);
 }
+
+public static class MemberCodes
+{
+    /// <summary>
+    /// A code of digits only would shadow a member id wherever a <c>memberId</c> may be either, so
+    /// such a code is refused wherever a code is made.
+    /// </summary>
+    public static bool IsDigitsOnly(string? code) => code is { Length: > 0 } && code.Trim().All(char.IsAsciiDigit);
+}

@@ -58,6 +58,8 @@ public static class MembersApi
             errors["id"] = ["1 or more"];
         if (request.Code is { } c && (c.Trim().Length is 0 or > 32 || StoredText.HasNul(c)))
             errors["code"] = ["1 to 32 characters"];
+        else if (MemberCodes.IsDigitsOnly(request.Code))
+            errors["code"] = ["not digits only: a memberId of digits is read as an id, so a code needs a letter"];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
 

@@ -66,6 +66,14 @@ namespace Patron.Data.Migrations.Postgres
                         .HasColumnType("numeric(18,2)")
                         .HasColumnName("price");
 
+                    b.Property<string>("RefundPolicy")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("full")
+                        .HasColumnName("refund_policy");
+
                     b.Property<int>("ValidDays")
                         .HasColumnType("integer")
                         .HasColumnName("valid_days");
@@ -393,6 +401,12 @@ namespace Patron.Data.Migrations.Postgres
                         .HasColumnType("integer")
                         .HasColumnName("status");
 
+                    b.Property<string>("TimeZone")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("time_zone");
+
                     b.HasKey("Id");
 
                     b.HasIndex("MemberId");
@@ -500,6 +514,10 @@ namespace Patron.Data.Migrations.Postgres
                         .HasColumnType("character varying(64)")
                         .HasColumnName("api_key_hash");
 
+                    b.Property<bool>("BillNumIsKey")
+                        .HasColumnType("boolean")
+                        .HasColumnName("bill_num_is_key");
+
                     b.Property<string>("Cipher")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -516,11 +534,31 @@ namespace Patron.Data.Migrations.Postgres
                         .HasColumnType("character varying(1024)")
                         .HasColumnName("des_key");
 
+                    b.Property<int>("MaxSaleAgeDays")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(31)
+                        .HasColumnName("max_sale_age_days");
+
+                    b.Property<int>("MaxUseAgeDays")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(31)
+                        .HasColumnName("max_use_age_days");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("name");
+
+                    b.Property<int?>("RateBurst")
+                        .HasColumnType("integer")
+                        .HasColumnName("rate_burst");
+
+                    b.Property<int?>("RatePerSecond")
+                        .HasColumnType("integer")
+                        .HasColumnName("rate_per_second");
 
                     b.Property<string>("Scopes")
                         .IsRequired()
@@ -840,6 +878,11 @@ namespace Patron.Data.Migrations.Postgres
                     b.HasKey("AutoId");
 
                     b.HasIndex("CreatedAt");
+
+                    b.HasIndex("Actor", "IdempotencyKey")
+                        .IsUnique()
+                        .HasDatabaseName("ux_point_ledger_operator_key")
+                        .HasFilter("channel_id IS NULL AND idempotency_key IS NOT NULL");
 
                     b.HasIndex("ChannelId", "IdempotencyKey")
                         .IsUnique();

@@ -58,6 +58,14 @@ namespace Patron.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("price");
 
+                    b.Property<string>("RefundPolicy")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("full")
+                        .HasColumnName("refund_policy");
+
                     b.Property<int>("ValidDays")
                         .HasColumnType("INTEGER")
                         .HasColumnName("valid_days");
@@ -379,6 +387,12 @@ namespace Patron.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("status");
 
+                    b.Property<string>("TimeZone")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("time_zone");
+
                     b.HasKey("Id");
 
                     b.HasIndex("MemberId");
@@ -484,6 +498,10 @@ namespace Patron.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("api_key_hash");
 
+                    b.Property<bool>("BillNumIsKey")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("bill_num_is_key");
+
                     b.Property<string>("Cipher")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -500,11 +518,31 @@ namespace Patron.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("des_key");
 
+                    b.Property<int>("MaxSaleAgeDays")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(31)
+                        .HasColumnName("max_sale_age_days");
+
+                    b.Property<int>("MaxUseAgeDays")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(31)
+                        .HasColumnName("max_use_age_days");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
+
+                    b.Property<int?>("RateBurst")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("rate_burst");
+
+                    b.Property<int?>("RatePerSecond")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("rate_per_second");
 
                     b.Property<string>("Scopes")
                         .IsRequired()
@@ -818,6 +856,11 @@ namespace Patron.Data.Migrations.Sqlite
                     b.HasKey("AutoId");
 
                     b.HasIndex("CreatedAt");
+
+                    b.HasIndex("Actor", "IdempotencyKey")
+                        .IsUnique()
+                        .HasDatabaseName("ux_point_ledger_operator_key")
+                        .HasFilter("channel_id IS NULL AND idempotency_key IS NOT NULL");
 
                     b.HasIndex("ChannelId", "IdempotencyKey")
                         .IsUnique();
