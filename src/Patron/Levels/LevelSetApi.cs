@@ -17,7 +17,7 @@ public static class LevelSetApi
         TimeProvider clock, CancellationToken ct)
     {
         // "Same formats and auth as Point/Add" (SPEC §2): the points.add scope.
-        var channel = await ChannelAuth.BearerAsync(request, channels, Scopes.PointsAdd, ct);
+        var channel = await ChannelAuth.BearerAsync(request, channels, Scopes.LevelSet, ct);
         if ((channel.Failure ?? limiter.TryAcquire(channel.Value!, request.HttpContext.Response)) is { } denied)
             return PointsEnvelope.Failed(denied, pointShape: false);
         var body = await WireBody.ReadAsync(request, "MemberLevelSetParm", ct);

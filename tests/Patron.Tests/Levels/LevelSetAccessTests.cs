@@ -14,9 +14,7 @@ namespace Patron.Tests.Levels;
 /// <summary>Who may call Level/Set, and its success answer in every response format.</summary>
 public abstract class LevelSetAccessTests(Backend backend) : PatronTest(backend)
 {
-    // Level/Set is granted by points.add today; the issue that adds level.set changes this one line
-    // (and Scopes.All), and every test below then checks the new scope.
-    private const string LevelSetScope = Scopes.PointsAdd;
+    private const string LevelSetScope = Scopes.LevelSet;
 
     private const string ScopedKey = "pk_level_setter_1";
     private const string UnscopedKey = "pk_everything_else_1";
