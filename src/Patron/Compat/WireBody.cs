@@ -31,8 +31,7 @@ public static class WireBody
         if (bytes is null)
             return TooLarge;
 
-        var mediaType = MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed)
-            ? parsed.MediaType.Value?.ToLowerInvariant() : null;
+        var mediaType = PointsEnvelope.MediaType(request.ContentType);
         try
         {
             var body = mediaType switch
