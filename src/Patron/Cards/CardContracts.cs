@@ -77,7 +77,7 @@ public static class CardViews
         {
             Status = Status(CardRules.Status(Kept(e.Status), e.EndTime, CardRules.UsedUp(e.HasUsedNum, e.TotalUsedNum), now)),
         })];
-        var usedUp = entries.Count > 0 && entries.All(e => CardRules.UsedUp(e.HasUsedNum, e.TotalUsedNum));
+        var usedUp = CardRules.UsedUp([.. entries.Select(e => (e.HasUsedNum, e.TotalUsedNum))]);
         return kept with { MemberUsedList = entries, Status = Status(CardRules.Status(Kept(kept.Status), kept.EndTime, usedUp, now)) };
     }
 

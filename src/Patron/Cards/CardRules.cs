@@ -105,9 +105,12 @@ public static class CardRules
 
     public static bool UsedUp(int hasUsedNum, int totalUsedNum) => hasUsedNum >= totalUsedNum;
 
-    /// <summary>A card is used up when every product's uses are.</summary>
-    public static int Status(MemberCard card, long now) => Status(card.Status, card.EndTime,
-        card.Entries.Count > 0 && card.Entries.All(e => UsedUp(e.HasUsedNum, e.TotalUsedNum)), now);
+    /// <summary>A card is used up when it has products and every one's uses are spent.</summary>
+    public static bool UsedUp(IReadOnlyCollection<(int HasUsedNum, int TotalUsedNum)> products) =>
+        products.Count > 0 && products.All(p => UsedUp(p.HasUsedNum, p.TotalUsedNum));
+
+    public static int Status(MemberCard card, long now) =>
+        Status(card.Status, card.EndTime, UsedUp([.. card.Entries.Select(e => (e.HasUsedNum, e.TotalUsedNum))]), now);
 
     /// <summary>An entry is void with its card, or on its own when its product's uses are used up.</summary>
     public static int Status(UsageEntry entry, MemberCard card, long now) => Status(card.Status == CardStatus.Effective ? entry.Status : card.Status,
