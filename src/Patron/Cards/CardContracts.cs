@@ -54,15 +54,32 @@ public sealed partial class CardJson : JsonSerializerContext;
 
 public static class CardViews
 {
-    public static MemberCardView ToView(this MemberCard card, CardSale sale, string cardName) => new(
-        card.CardInfoId, [.. card.Entries.OrderBy(e => e.CardProductId, StringComparer.Ordinal).Select(e => e.ToView(card, sale))],
+    /// <summary>A member card as of <paramref name="now"/>, which decides its status (<see cref="CardRules.Status(MemberCard, long)"/>).</summary>
+    public static MemberCardView ToView(this MemberCard card, CardSale sale, string cardName, long now) => new(
+        card.CardInfoId, [.. card.Entries.OrderBy(e => e.CardProductId, StringComparer.Ordinal).Select(e => e.ToView(card, sale, now))],
         sale.SaleOrgCode ?? "", sale.PayAmt, sale.SaleNo, sale.SaleTime, sale.SaleUser ?? "", card.CreateTime, sale.ChannelName,
-        card.LockVersion, sale.ChannelName, card.BeginTime, card.EndTime, card.Id, card.MemberCode, Status(card.Status), card.Id, cardName);
+        card.LockVersion, sale.ChannelName, card.BeginTime, card.EndTime, card.Id, card.MemberCode, Status(CardRules.Status(card, now)),
+        card.Id, cardName);
 
-    public static UsageEntryView ToView(this UsageEntry e, MemberCard card, CardSale sale) => new(
+    public static UsageEntryView ToView(this UsageEntry e, MemberCard card, CardSale sale, long now) => new(
         e.LastCycle, sale.SaleOrgCode ?? "", e.TotalUsedNum, e.LastCycleUsed, e.Posid ?? "", e.CycleDays, sale.SaleUser ?? "",
         e.CardProductName, e.CreateTime, e.MemberCardId, e.CycleNum, e.HasUsedNum, e.LockVersion, e.CardProductId,
-        sale.ChannelName, e.BeginTime, e.EndTime, e.Id, card.MemberCode, Status(e.Status));
+        sale.ChannelName, e.BeginTime, e.EndTime, e.Id, card.MemberCode, Status(CardRules.Status(e, card, now)));
+
+    /// <summary>
+    /// A card's view as it was kept at its sale, with its statuses brought to <paramref name="now"/>:
+    /// the counts stay the sale's, so only a refund or the clock can void it here.
+    /// </summary>
+    public static MemberCardView AsOf(this MemberCardView kept, bool refunded, long now)
+    {
+        int Kept(string status) => refunded || status != "1" ? CardStatus.Void : CardStatus.Effective;
+        List<UsageEntryView> entries = [.. kept.MemberUsedList.Select(e => e with
+        {
+            Status = Status(CardRules.Status(Kept(e.Status), e.EndTime, CardRules.UsedUp(e.HasUsedNum, e.TotalUsedNum), now)),
+        })];
+        var usedUp = CardRules.UsedUp([.. entries.Select(e => (e.HasUsedNum, e.TotalUsedNum))]);
+        return kept with { MemberUsedList = entries, Status = Status(CardRules.Status(Kept(kept.Status), kept.EndTime, usedUp, now)) };
+    }
 
     public static SaleView ToView(this CardSale s, IEnumerable<MemberCardView> cards) => new(
         s.SaleNo, s.ChannelName, s.CardInfoId, s.MemberCode, s.Num, s.PayAmt, s.SaleTime, s.SaleUser, s.SaleOrgCode,

@@ -120,7 +120,8 @@ public static class CardPartnerApi
         return refunded.Failure is { } failure ? failure : OpenApiResult.Ok(refunded.Value!, CardJson.Default.RefundView);
     }
 
-    public static async Task<OpenApiResult> QueryAsync(HttpContext http, OpenApiGate gate, PatronDb db, CancellationToken ct)
+    public static async Task<OpenApiResult> QueryAsync(HttpContext http, OpenApiGate gate, PatronDb db, TimeProvider clock,
+        CancellationToken ct)
     {
         var call = await gate.OpenAsync(http, Scopes.CardQuery, ct);
         if (call.Failure is { } refused)
@@ -133,7 +134,7 @@ public static class CardPartnerApi
         if (member is null)
             return new Failure(ErrorCode.MemberNotFound, $"member {memberId} not found");
         // A channel sees what it sold, not other partners' sales (their prices, saleNos, cards).
-        var cards = await CardQueries.MemberCardsAsync(db, member.Id, ct, soldBy: call.Value.Channel.Id);
+        var cards = await CardQueries.MemberCardsAsync(db, member.Id, clock.GetUtcNow(), ct, soldBy: call.Value.Channel.Id);
         return OpenApiResult.Ok(cards, CardJson.Default.ListMemberCardView);
     }
 

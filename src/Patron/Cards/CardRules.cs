@@ -1,4 +1,5 @@
 using System.Globalization;
+using Patron.Data;
 
 namespace Patron.Cards;
 
@@ -42,6 +43,9 @@ public static class CardCalendar
     public static int CycleOf(long t, long begin, int cycleDays, TimeZoneInfo zone) =>
         (LocalDate(t, zone).DayNumber - LocalDate(begin, zone).DayNumber) / cycleDays + 1;
 
+    /// <summary>The zone a sold card's days and cycles are counted in: the business zone in force at its sale.</summary>
+    public static TimeZoneInfo ZoneOf(MemberCard card) => BusinessZone.FromSetting(card.TimeZone);
+
     public static (long Start, long End) CycleWindow(int cycle, long begin, int cycleDays, TimeZoneInfo zone)
     {
         var first = LocalDate(begin, zone).AddDays((cycle - 1) * cycleDays);
@@ -68,14 +72,14 @@ public static class CardRules
     /// Decides one use at <paramref name="t"/> given the entry's uncancelled use cycles; on success,
     /// the cycle the use counts in. The caller writes it under a compare-and-set on lockVersion.
     /// </summary>
-    public static Outcome<int> Use(MemberCard card, UsageEntry entry, IReadOnlyCollection<int> cycles, long t, TimeZoneInfo zone) =>
-        Use(card, entry, cycles.Count, cycle => cycles.Count(c => c == cycle), t, zone);
+    public static Outcome<int> Use(MemberCard card, UsageEntry entry, IReadOnlyCollection<int> cycles, long t) =>
+        Use(card, entry, cycles.Count, cycle => cycles.Count(c => c == cycle), t);
 
     /// <summary>
     /// Decides one use at <paramref name="t"/> given how many uncancelled uses the entry has in all
     /// (<paramref name="used"/>) and in a given cycle; on success, the cycle the use counts in.
     /// </summary>
-    public static Outcome<int> Use(MemberCard card, UsageEntry entry, int used, Func<int, int> usedInCycle, long t, TimeZoneInfo zone)
+    public static Outcome<int> Use(MemberCard card, UsageEntry entry, int used, Func<int, int> usedInCycle, long t)
     {
         if (card.Status != CardStatus.Effective || entry.Status != CardStatus.Effective)
             return new Failure(ErrorCode.MemberCardNotEffective, "the member card is not effective (refunded or void)");
@@ -85,9 +89,30 @@ public static class CardRules
             return new Failure(ErrorCode.MemberCardNotEffective, "the member card has expired");
         if (used >= entry.TotalUsedNum)
             return new Failure(ErrorCode.TotalUsesUsedUp, $"all {entry.TotalUsedNum} uses of {entry.CardProductName} are used up");
-        var cycle = CardCalendar.CycleOf(t, entry.BeginTime, entry.CycleDays, zone);
+        var cycle = CardCalendar.CycleOf(t, entry.BeginTime, entry.CycleDays, CardCalendar.ZoneOf(card));
         if (usedInCycle(cycle) >= entry.CycleNum)
             return new Failure(ErrorCode.CycleQuotaUsedUp, $"the {entry.CycleNum} uses of cycle {cycle} are used up");
         return cycle;
     }
+
+    /// <summary>
+    /// The seed's status as of <paramref name="now"/>: void ("2") once refunded (<paramref name="kept"/>),
+    /// past <paramref name="endTime"/> or with no use left; effective ("1") otherwise. Derived from the
+    /// clock on every read, never stored, so a card turns void at its endTime without anyone writing it.
+    /// </summary>
+    public static int Status(int kept, long endTime, bool usedUp, long now) =>
+        kept != CardStatus.Effective || now > endTime || usedUp ? CardStatus.Void : CardStatus.Effective;
+
+    public static bool UsedUp(int hasUsedNum, int totalUsedNum) => hasUsedNum >= totalUsedNum;
+
+    /// <summary>A card is used up when it has products and every one's uses are spent.</summary>
+    public static bool UsedUp(IReadOnlyCollection<(int HasUsedNum, int TotalUsedNum)> products) =>
+        products.Count > 0 && products.All(p => UsedUp(p.HasUsedNum, p.TotalUsedNum));
+
+    public static int Status(MemberCard card, long now) =>
+        Status(card.Status, card.EndTime, UsedUp([.. card.Entries.Select(e => (e.HasUsedNum, e.TotalUsedNum))]), now);
+
+    /// <summary>An entry is void with its card, or on its own when its product's uses are used up.</summary>
+    public static int Status(UsageEntry entry, MemberCard card, long now) => Status(card.Status == CardStatus.Effective ? entry.Status : card.Status,
+        entry.EndTime, UsedUp(entry.HasUsedNum, entry.TotalUsedNum), now);
 }

@@ -77,11 +77,12 @@ public static class CardsApi
         return TypedResults.Ok(card.ToView());
     }
 
-    public static async Task<Results<Ok<List<MemberCardView>>, ProblemHttpResult>> MemberCardsAsync(long id, PatronDb db, CancellationToken ct)
+    public static async Task<Results<Ok<List<MemberCardView>>, ProblemHttpResult>> MemberCardsAsync(long id, PatronDb db, TimeProvider clock,
+        CancellationToken ct)
     {
         if (!await db.Members.AnyAsync(m => m.Id == id, ct))
             return Problems.NotFound($"There is no member {id}.");
-        return TypedResults.Ok(await CardQueries.MemberCardsAsync(db, id, ct));
+        return TypedResults.Ok(await CardQueries.MemberCardsAsync(db, id, clock.GetUtcNow(), ct));
     }
 
     private static void Apply(Card card, CardRequest request)

@@ -56,7 +56,7 @@ public sealed class MemberCard
     public long CreateTime { get; set; }
 
     /// <summary>The business zone in force when the card was sold: its days and cycles stay on that calendar.</summary>
-    public string TimeZone { get; set; } = "";
+    public required string TimeZone { get; set; }
 
     public int LockVersion { get; set; }
     public List<UsageEntry> Entries { get; set; } = [];

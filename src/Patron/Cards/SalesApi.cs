@@ -53,7 +53,8 @@ public static class SalesApi
     }
 
     /// <summary>A saleNo is unique per channel; name the channel when two channels used the same one.</summary>
-    public static async Task<Results<Ok<SaleView>, ProblemHttpResult>> GetSaleAsync(string saleNo, string? channel, PatronDb db, CancellationToken ct)
+    public static async Task<Results<Ok<SaleView>, ProblemHttpResult>> GetSaleAsync(string saleNo, string? channel, PatronDb db,
+        TimeProvider clock, CancellationToken ct)
     {
         if (StoredText.HasNul(saleNo, channel))
             return Problems.NotFound($"There is no sale {saleNo}.");
@@ -65,7 +66,7 @@ public static class SalesApi
             return Problems.Invalid($"Several channels used {saleNo}; add ?channel=NAME.");
         var sale = sales[0];
         var cards = await db.MemberCards.AsNoTracking().Include(c => c.Entries).Where(c => c.SaleId == sale.Id).OrderBy(c => c.Id).ToListAsync(ct);
-        return TypedResults.Ok(sale.ToView(await CardQueries.ViewsAsync(db, cards, ct)));
+        return TypedResults.Ok(sale.ToView(await CardQueries.ViewsAsync(db, cards, clock.GetUtcNow(), ct)));
     }
 
     public static async Task<Ok<UsesPage>> ListUsesAsync(

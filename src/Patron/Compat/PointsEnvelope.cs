@@ -42,8 +42,8 @@ public sealed record PointAddTag(long MemberId, long AutoId, long ValuePointBefo
 public enum WireFormat { Json, Xml, Bson }
 
 /// <summary>
-/// The points API's envelope {errcode, errmsg, tag}, written in the format the Accept header asks
-/// for. Every name, namespace and prefix is pinned by hand: existing clients parse the seed's
+/// The points API's envelope {errcode, errmsg, tag}, written in the format <see cref="Negotiate"/>
+/// picks. Every name, namespace and prefix is pinned by hand: existing clients parse the seed's
 /// sample, and a serializer's defaults would not reproduce it.
 /// </summary>
 public sealed class PointsEnvelope : IResult
@@ -86,35 +86,53 @@ public sealed class PointsEnvelope : IResult
         _ => StatusCodes.Status200OK,
     };
 
-    public static WireFormat Negotiate(HttpRequest request)
+    /// <summary>
+    /// The answer's format and media type, chosen as ASP.NET Web API 2 chose them, which the seed's
+    /// clients were written against: by the Accept header when there is one (JSON when it names
+    /// nothing we write); without one, by the request's own Content-Type: XML in, XML out (text/xml
+    /// answered as text/xml), BSON in, BSON out, JSON or a form in, JSON out.
+    /// </summary>
+    public static (WireFormat Format, string ContentType) Negotiate(HttpRequest request)
     {
+        if (request.Headers.Accept.All(string.IsNullOrWhiteSpace))
+            return MediaType(request.ContentType) switch
+            {
+                "application/xml" => (WireFormat.Xml, XmlType),
+                "text/xml" => (WireFormat.Xml, "text/xml; charset=utf-8"),
+                "application/bson" => (WireFormat.Bson, BsonType),
+                "text/json" => (WireFormat.Json, "text/json; charset=utf-8"),
+                _ => (WireFormat.Json, JsonType),
+            };
         if (!MediaTypeHeaderValue.TryParseList(request.Headers.Accept, out var accepted))
-            return WireFormat.Json;
+            return (WireFormat.Json, JsonType);
         foreach (var media in accepted.OrderByDescending(m => m.Quality ?? 1.0))
         {
             switch (media.MediaType.Value?.ToLowerInvariant())
             {
-                case "application/json" or "text/json" or "*/*" or "application/*": return WireFormat.Json;
-                case "application/xml" or "text/xml": return WireFormat.Xml;
-                case "application/bson": return WireFormat.Bson;
+                case "application/json" or "text/json" or "*/*" or "application/*": return (WireFormat.Json, JsonType);
+                case "application/xml" or "text/xml": return (WireFormat.Xml, XmlType);
+                case "application/bson": return (WireFormat.Bson, BsonType);
             }
         }
-        return WireFormat.Json;
+        return (WireFormat.Json, JsonType);
     }
+
+    private const string JsonType = "application/json; charset=utf-8";
+    private const string XmlType = "application/xml; charset=utf-8";
+    private const string BsonType = "application/bson";
+
+    /// <summary>The media type of a Content-Type header, lower case; null when there is none or it cannot be read.</summary>
+    public static string? MediaType(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var parsed) ? parsed.MediaType.Value?.ToLowerInvariant() : null;
 
     public async Task ExecuteAsync(HttpContext http)
     {
-        var format = Negotiate(http.Request);
+        var (format, contentType) = Negotiate(http.Request);
         var response = http.Response;
         response.StatusCode = _status;
         if (_status == StatusCodes.Status401Unauthorized)
             response.Headers.WWWAuthenticate = "Bearer";
-        response.ContentType = format switch
-        {
-            WireFormat.Xml => "application/xml; charset=utf-8",
-            WireFormat.Bson => "application/bson",
-            _ => "application/json; charset=utf-8",
-        };
+        response.ContentType = contentType;
         var bytes = format switch
         {
             WireFormat.Xml => ToXml(),

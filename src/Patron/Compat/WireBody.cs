@@ -7,7 +7,6 @@ using System.Text.Json.Nodes;
 using System.Xml;
 using System.Xml.Linq;
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Net.Http.Headers;
 using MongoDB.Bson;
 using MongoDB.Bson.IO;
 using MongoDB.Bson.Serialization;
@@ -31,8 +30,7 @@ public static class WireBody
         if (bytes is null)
             return TooLarge;
 
-        var mediaType = MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed)
-            ? parsed.MediaType.Value?.ToLowerInvariant() : null;
+        var mediaType = PointsEnvelope.MediaType(request.ContentType);
         try
         {
             var body = mediaType switch

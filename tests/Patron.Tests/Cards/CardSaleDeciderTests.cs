@@ -18,7 +18,7 @@ public sealed class CardSaleDeciderTests
         var card = new Card { Id = "C1", Name = "月卡", ValidDays = 30, OnSale = true };
         card.Products.Add(new CardProduct { CardId = "C1", Id = "P", Name = "面", TotalUsedNum = 8, CycleDays = 7, CycleNum = 2 });
         var off = new Card { Id = "C0", Name = "停售", ValidDays = 30, OnSale = false };
-        return new CardSaleBatchState(earlier.ToDictionary(s => (s.ChannelId, s.SaleNo), s => new KeptAnswer(s.RequestHash, s.ResultJson)), new() { ["M0007"] = member }, new() { [7] = member },
+        return new CardSaleBatchState(earlier.ToDictionary(s => (s.ChannelId, s.SaleNo), s => new KeptAnswer(s.RequestHash, s.ResultJson)), [], new() { ["M0007"] = member }, new() { [7] = member },
             new() { ["C1"] = card, ["C0"] = off }, Shanghai);
     }
 
@@ -34,7 +34,7 @@ public sealed class CardSaleDeciderTests
         Assert.Equal([null, null, ErrorCode.SaleNoReused, null, ErrorCode.MemberNotFound, ErrorCode.CardNotFound, ErrorCode.CardNotFound],
             plan.Outcomes.Select(o => o.Failure?.Code));
         Assert.Equal(plan.Outcomes[0].Value, plan.Outcomes[1].Value);
-        Assert.Equal(plan.Outcomes[0].Value, CardSaleDecider.Replay("a", plan.Sales[0].Sale.ResultJson).Value); // a retry gets this answer from what the sale keeps
+        Assert.Equal(plan.Outcomes[0].Value, CardSaleDecider.Replay("a", plan.Sales[0].Sale.ResultJson, refunded: false, 1_767_578_400_000).Value); // a retry gets this answer from what the sale keeps
         Assert.Equal([2, 1], plan.Sales.Select(s => s.Cards.Count));
         Assert.All(plan.Sales.SelectMany(s => s.Cards), c => Assert.Equal(("M0007", 1), (c.MemberCode, c.Entries.Count)));
         Assert.Equal(3, plan.Sales.SelectMany(s => s.Cards).Select(c => c.Id).Distinct().Count());

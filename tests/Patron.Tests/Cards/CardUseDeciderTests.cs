@@ -16,7 +16,8 @@ public sealed class CardUseDeciderTests
     private static CardUseBatchState State(int used = 0, int lastCycle = 0, int lastCycleUsed = 0, Dictionary<(string, int), int>? older = null,
         params CardUse[] earlier)
     {
-        var card = new MemberCard { Id = "LCARD", CardInfoId = "C", MemberCode = "M1", SaleId = 1, BeginTime = Begin, EndTime = Local("2026-02-04 00:00:00") - 1 };
+        var card = new MemberCard { Id = "LCARD", CardInfoId = "C", MemberCode = "M1", SaleId = 1, BeginTime = Begin, EndTime = Local("2026-02-04 00:00:00") - 1,
+            TimeZone = "Asia/Shanghai" };
         var entry = new UsageEntry
         {
             Id = "UENTRY", MemberCardId = "LCARD", CardProductId = "P", CardProductName = "面", TotalUsedNum = 8, CycleDays = 7, CycleNum = 2,
@@ -24,7 +25,7 @@ public sealed class CardUseDeciderTests
         };
         var sale = new CardSale { ChannelName = "pos", SaleNo = "S", CardInfoId = "C", MemberCode = "M1", RequestHash = "", ResultJson = "" };
         return new CardUseBatchState(earlier.ToDictionary(u => (u.ChannelId, u.UseNo), u => new KeptAnswer(u.RequestHash, u.ResultJson)),
-            new() { [("LCARD", "P")] = new UseTarget(card, entry, sale) }, older ?? [], Shanghai);
+            new() { [("LCARD", "P")] = new UseTarget(card, entry, sale) }, older ?? []);
     }
 
     private static CardUseCall Use(string useNo, string? at = null, string posid = "POS") =>
@@ -61,7 +62,7 @@ public sealed class CardUseDeciderTests
     {
         var state = State(used: 3, lastCycle: 3, lastCycleUsed: 1);
 
-        var older = CardUseDecider.OlderCycles([Use("a", "2026-01-06 10:00:00"), Use("b"), Use("c", "2026-01-27 10:00:00")], state.Targets, Shanghai, Now);
+        var older = CardUseDecider.OlderCycles([Use("a", "2026-01-06 10:00:00"), Use("b"), Use("c", "2026-01-27 10:00:00")], state.Targets, Now);
 
         Assert.Equal([("UENTRY", 1)], older);
     }

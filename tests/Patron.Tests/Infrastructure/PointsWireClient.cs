@@ -1,6 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using System.Xml.Linq;
+using MongoDB.Bson;
+using MongoDB.Bson.IO;
+using MongoDB.Bson.Serialization;
 
 namespace Patron.Tests.Infrastructure;
 
@@ -9,11 +13,32 @@ public sealed record Envelope(HttpStatusCode Status, int Errcode, string Errmsg,
 {
     public long TagLong(string name) => Tag![name]!.GetValue<long>();
 
+    /// <summary>
+    /// The envelope in whichever format the answer came (without Accept, the request's own): JSON,
+    /// the seed's DataContract XML, or BSON, read into one JSON shape.
+    /// </summary>
     public static async Task<Envelope> ReadAsync(HttpResponseMessage response)
     {
-        var body = await response.Content.ReadAsStringAsync();
-        var json = JsonNode.Parse(body) ?? throw new InvalidOperationException("empty body");
+        var body = await response.Content.ReadAsByteArrayAsync();
+        var json = response.Content.Headers.ContentType?.MediaType switch
+        {
+            "application/xml" or "text/xml" => FromXml(body),
+            "application/bson" => JsonNode.Parse(BsonSerializer.Deserialize<BsonDocument>(body)
+                .ToJson(new JsonWriterSettings { OutputMode = JsonOutputMode.RelaxedExtendedJson })),
+            _ => JsonNode.Parse(body),
+        } ?? throw new InvalidOperationException("empty body");
         return new Envelope(response.StatusCode, json["errcode"]!.GetValue<int>(), json["errmsg"]!.GetValue<string>(), json["tag"]);
+    }
+
+    private static JsonObject FromXml(byte[] body)
+    {
+        var root = XDocument.Parse(System.Text.Encoding.UTF8.GetString(body)).Root!;
+        string Child(string name) => root.Elements().Single(e => e.Name.LocalName == name).Value;
+        var tag = root.Elements().Single(e => e.Name.LocalName == "tag");
+        JsonNode? tagNode = tag.HasElements
+            ? new JsonObject(tag.Elements().Select(e => KeyValuePair.Create(e.Name.LocalName, (JsonNode?)JsonValue.Create(long.Parse(e.Value)))))
+            : tag.Attributes().Any(a => a.Name.LocalName == "nil") ? null : JsonValue.Create(tag.Value);
+        return new JsonObject { ["errcode"] = int.Parse(Child("errcode")), ["errmsg"] = Child("errmsg"), ["tag"] = tagNode };
     }
 }
 

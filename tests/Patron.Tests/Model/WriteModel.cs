@@ -148,7 +148,7 @@ public sealed class WriteModel(World world) : WriteState(world)
         var (begin, end) = CardCalendar.Validity(saleTime, card.ValidDays, ModelCatalog.Zone);
         var cards = Enumerable.Range(0, r.Num).Select(i => $"{r.SaleNo}.{i}").Select(label => new MemberCard
         {
-            Id = label, CardInfoId = card.Id, MemberCode = $"m{r.Member}", BeginTime = begin, EndTime = end,
+            Id = label, CardInfoId = card.Id, MemberCode = $"m{r.Member}", BeginTime = begin, EndTime = end, TimeZone = ModelCatalog.Zone.Id,
             Entries = [.. card.Products.Select(p => new UsageEntry
             {
                 Id = $"{label}/{p.Id}", MemberCardId = label, CardProductId = p.Id, CardProductName = p.Id,
@@ -173,13 +173,13 @@ public sealed class WriteModel(World world) : WriteState(world)
         {
             if (earlier.Hash != hash)
                 return Say.Error(1006);
-            Replayed(CardRules.Use(card!, entry!, Cycles(entry!), t, ModelCatalog.Zone).Failure is not null);
+            Replayed(CardRules.Use(card!, entry!, Cycles(entry!), t).Failure is not null);
             return earlier.Answer;
         }
         if (card is null || entry is null)
             return Say.Error(2101);
         var cycles = Cycles(entry);
-        var decided = CardRules.Use(card, entry, cycles, t, ModelCatalog.Zone);
+        var decided = CardRules.Use(card, entry, cycles, t);
         if (decided.Failure is { } refused)
             return Say.Error((int)refused.Code);
         cycles.Add(decided.Value);
@@ -230,11 +230,20 @@ public sealed class WriteModel(World world) : WriteState(world)
         entry.LockVersion++;
     }
 
-    public static string EntryText(UsageEntry e) =>
-        Say.Entry(e.MemberCardId, e.CardProductId, e.HasUsedNum, e.LastCycle, e.LastCycleUsed, e.Posid ?? "", e.LockVersion, CardViews.Status(e.Status));
+    /// <summary>Answers carry the status as of now (the model's cards are long past their endTime); the model voids an entry with its card.</summary>
+    public static string EntryText(UsageEntry e) => EntryText(e, CardRules.Status(e.Status, e.EndTime, CardRules.UsedUp(e.HasUsedNum, e.TotalUsedNum), Now()));
 
     private static string CardText(MemberCard c) =>
-        Say.Card(c.Id, CardViews.Status(c.Status), c.LockVersion, c.BeginTime, c.EndTime, c.Entries.Select(EntryText));
+        Say.Card(c.Id, CardViews.Status(CardRules.Status(c, Now())), c.LockVersion, c.BeginTime, c.EndTime, c.Entries.Select(e => EntryText(e)));
+
+    /// <summary>A card as its row stores it: refunded or not; the clock's part of the status is never stored.</summary>
+    private static string StoredCardText(MemberCard c) =>
+        Say.Card(c.Id, CardViews.Status(c.Status), c.LockVersion, c.BeginTime, c.EndTime, c.Entries.Select(e => EntryText(e, e.Status)));
+
+    private static string EntryText(UsageEntry e, int status) =>
+        Say.Entry(e.MemberCardId, e.CardProductId, e.HasUsedNum, e.LastCycle, e.LastCycleUsed, e.Posid ?? "", e.LockVersion, CardViews.Status(status));
+
+    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     public override IReadOnlyList<string> Final()
     {
@@ -249,7 +258,7 @@ public sealed class WriteModel(World world) : WriteState(world)
         foreach (var (saleNo, sale) in _sales)
         {
             lines.Add($"{saleNo}: st {sale.Status} refund {Say.Money(sale.RefundAmt)} num {sale.Cards.Count}");
-            lines.AddRange(sale.Cards.Select(CardText));
+            lines.AddRange(sale.Cards.Select(StoredCardText));
         }
         lines.AddRange(_uses.Select(u => Say.Use(u.Key, u.Value.Entry.Id, u.Value.Cycle, u.Value.Cancelled)));
         return lines;

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Time.Testing;
 using Patron.Tests.Infrastructure;
 
 namespace Patron.Tests.Writes;
@@ -7,11 +8,16 @@ namespace Patron.Tests.Writes;
 /// <summary>
 /// A retry of a request that was answered gets its first answer, even once the same request would
 /// now be refused, and writes nothing; the same key with other content is 1006 (points, uses) or
-/// 2003 (sales, refunds). The card is sold on 2026-01-05: 2 uses a 7-day cycle, 8 in all.
+/// 2003 (sales, refunds). The card is sold on 2026-01-05: 2 uses a 7-day cycle, 8 in all; the
+/// clock stands on 2026-01-08, so the card is still effective (status "1") unless refunded.
 /// </summary>
 public abstract class RetryTests(Backend backend) : PatronTest(backend)
 {
-    protected OpenApiClient OpenApi => new(App.CreateClient());
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 1, 8, 9, 0, 0, TimeSpan.FromHours(8)).ToUniversalTime());
+
+    protected override TimeProvider? Clock => _clock;
+
+    protected OpenApiClient OpenApi => new(App.CreateClient(), _clock);
 
     private async Task<(string Sale, string Card)> SellAsync(string saleNo = "S-1")
     {

@@ -45,7 +45,7 @@ public static class CardCancelDecider
                 // A use cancelled before answers were kept is answered with its entry as it is now.
                 outcomes[i] = use.CancelResultJson is { } kept
                     ? JsonSerializer.Deserialize(kept, CardJson.Default.UsageEntryView)!
-                    : entry.ToView(card, sale);
+                    : entry.ToView(card, sale, now);
                 continue;
             }
 
@@ -54,7 +54,7 @@ public static class CardCancelDecider
             var summary = UsageSummary.Of(cycles);
             (entry.HasUsedNum, entry.LastCycle, entry.LastCycleUsed) = (summary.HasUsedNum, summary.LastCycle, summary.LastCycleUsed);
             entry.LockVersion++;
-            var view = entry.ToView(card, sale);
+            var view = entry.ToView(card, sale, now);
             use.CancelledAt = now;
             use.CancelResultJson = JsonSerializer.Serialize(view, CardJson.Default.UsageEntryView);
             cancelled.Add(use);

@@ -48,7 +48,7 @@ public static class CardRefundDecider
                 // A sale refunded before answers were kept is answered with its cards as they are now.
                 outcomes[i] = amount != sale.RefundAmt
                     ? new Failure(ErrorCode.SaleNoReused, $"saleNo {saleNo} was already refunded for {sale.RefundAmt?.ToString(CultureInfo.InvariantCulture)}")
-                    : sale.RefundResultJson is { } kept ? JsonSerializer.Deserialize(kept, CardJson.Default.RefundView)! : View(target);
+                    : sale.RefundResultJson is { } kept ? JsonSerializer.Deserialize(kept, CardJson.Default.RefundView)! : View(target, now);
                 continue;
             }
 
@@ -63,7 +63,7 @@ public static class CardRefundDecider
                     log.Add(new CardUseLog { UsageEntryId = entry.Id, Kind = "refund", ChannelId = channelId, At = now, HasUsedNumAfter = entry.HasUsedNum });
                 }
             }
-            var view = View(target);
+            var view = View(target, now);
             sale.RefundResultJson = JsonSerializer.Serialize(view, CardJson.Default.RefundView);
             refunded.Add(target);
             outcomes[i] = view;
@@ -71,6 +71,6 @@ public static class CardRefundDecider
         return new CardRefundBatchPlan(outcomes, refunded, log);
     }
 
-    private static RefundView View(RefundTarget target) => new(target.Sale.SaleNo, CardViews.Status(target.Sale.Status), target.Sale.RefundAmt,
-        target.Sale.RefundTime, [.. target.Cards.OrderBy(c => c.Id, StringComparer.Ordinal).Select(c => c.ToView(target.Sale, target.CardName))]);
+    private static RefundView View(RefundTarget target, long now) => new(target.Sale.SaleNo, CardViews.Status(target.Sale.Status), target.Sale.RefundAmt,
+        target.Sale.RefundTime, [.. target.Cards.OrderBy(c => c.Id, StringComparer.Ordinal).Select(c => c.ToView(target.Sale, target.CardName, now))]);
 }

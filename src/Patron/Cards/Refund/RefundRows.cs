@@ -10,7 +10,7 @@ public static class RefundRows
         create_time, status, refund_amt, refund_time, refund_result_json
         """;
 
-    public const string CardColumns = "id, sale_id, card_info_id, member_id, member_code, status, begin_time, end_time, create_time, lock_version";
+    public const string CardColumns = "id, sale_id, card_info_id, member_id, member_code, status, begin_time, end_time, create_time, lock_version, time_zone";
 
     public static CardSale ReadSale(DbDataReader r) => new()
     {
@@ -25,6 +25,7 @@ public static class RefundRows
     {
         Id = r.GetString(0), SaleId = r.GetInt64(1), CardInfoId = r.GetString(2), MemberId = r.GetInt64(3), MemberCode = r.GetString(4),
         Status = r.GetInt32(5), BeginTime = r.GetInt64(6), EndTime = r.GetInt64(7), CreateTime = r.GetInt64(8), LockVersion = r.GetInt32(9),
+        TimeZone = r.GetString(10),
     };
 
     /// <summary>The batch's state from what was read: each sale with its cards, each card with its entries.</summary>

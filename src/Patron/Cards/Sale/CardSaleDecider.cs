@@ -20,9 +20,13 @@ public sealed record SaleRequest(string CardInfoId, long SaleTime, string? SaleU
 
 public sealed record SaleCall(Channel Channel, SaleRequest Request);
 
-/// <summary>What a batch of sales reads: the answers kept under its saleNos, its members (by code or id), its cards, the zone.</summary>
+/// <summary>
+/// What a batch of sales reads: the answers kept under its saleNos and which of those sales are
+/// refunded, its members (by code or id), its cards, the zone.
+/// </summary>
 public sealed record CardSaleBatchState(
     Dictionary<(int Channel, string SaleNo), KeptAnswer> Earlier,
+    HashSet<(int Channel, string SaleNo)> Refunded,
     Dictionary<string, Member> MembersByCode,
     Dictionary<long, Member> MembersById,
     Dictionary<string, Card> Cards,
@@ -52,7 +56,9 @@ public static class CardSaleDecider
             var hash = request.Hash();
             if (state.Earlier.TryGetValue((channel.Id, request.SaleNo), out var earlier))
             {
-                outcomes[i] = earlier.RequestHash == hash ? Replay(request.SaleNo, earlier.Json) : Reused(request);
+                outcomes[i] = earlier.RequestHash == hash
+                    ? Replay(request.SaleNo, earlier.Json, state.Refunded.Contains((channel.Id, request.SaleNo)), now)
+                    : Reused(request);
                 continue;
             }
             if (taken.TryGetValue((channel.Id, request.SaleNo), out var first))
@@ -96,18 +102,19 @@ public static class CardSaleDecider
             MemberId = member.Id, MemberCode = member.Code, Num = request.Num, PayAmt = request.PayAmt, SaleTime = request.SaleTime,
             SaleUser = request.SaleUser, SaleOrgCode = request.SaleOrgCode, CreateTime = now, RequestHash = hash, ResultJson = "",
         };
-        var cards = Enumerable.Range(0, request.Num).Select(_ => NewCard(card, member, begin, end, now)).ToList();
-        List<MemberCardView> views = [.. cards.Select(c => c.ToView(sale, card.Name))];
+        var cards = Enumerable.Range(0, request.Num).Select(_ => NewCard(card, member, begin, end, zone, now)).ToList();
+        List<MemberCardView> views = [.. cards.Select(c => c.ToView(sale, card.Name, now))];
         sale.ResultJson = OpenApiResult.JsonText(views, CardJson.Default.ListMemberCardView);
         return (sale, cards, OpenApiResult.JsonText(new SaleAnswer(views), CardJson.Default.SaleAnswer));
     }
 
     /// <summary>
-    /// The answer a sale gave, for a retry of it, rebuilt from the cards it keeps (a JSON array). A
-    /// kept JSON object is a whole answer, as some sales keep it, given back as it is. A kept array
-    /// that cannot be read fails this retry alone (5000), not the batch it is in.
+    /// The answer a sale gave, for a retry of it, rebuilt from the cards it keeps (a JSON array), with
+    /// each status as of <paramref name="now"/> (<see cref="CardViews.AsOf"/>). A kept JSON object is a
+    /// whole answer, as some sales keep it, given back as it is. A kept array that cannot be read fails
+    /// this retry alone (5000), not the batch it is in.
     /// </summary>
-    public static Outcome<string> Replay(string saleNo, string kept)
+    public static Outcome<string> Replay(string saleNo, string kept, bool refunded, long now)
     {
         if (!kept.StartsWith('['))
             return kept;
@@ -115,7 +122,7 @@ public static class CardSaleDecider
         {
             var cards = JsonSerializer.Deserialize(kept, CardJson.Default.ListMemberCardView);
             if (cards is { Count: > 0 } && !cards.Contains(null!))
-                return OpenApiResult.JsonText(new SaleAnswer(cards), CardJson.Default.SaleAnswer);
+                return OpenApiResult.JsonText(new SaleAnswer([.. cards.Select(c => c.AsOf(refunded, now))]), CardJson.Default.SaleAnswer);
         }
         catch (JsonException)
         {
@@ -127,12 +134,13 @@ public static class CardSaleDecider
     public static Failure Reused(SaleRequest request) =>
         new(ErrorCode.SaleNoReused, $"saleNo {request.SaleNo} was already used for a different sale");
 
-    private static MemberCard NewCard(Card card, Member member, long begin, long end, long now)
+    private static MemberCard NewCard(Card card, Member member, long begin, long end, TimeZoneInfo zone, long now)
     {
         var code = CardCodes.New('L');
         return new MemberCard
         {
             Id = code, CardInfoId = card.Id, MemberId = member.Id, MemberCode = member.Code, BeginTime = begin, EndTime = end, CreateTime = now,
+            TimeZone = zone.Id,
             Entries = [.. card.Products.Select(p => new UsageEntry
             {
                 Id = CardCodes.New('U'), MemberCardId = code, CardProductId = p.Id, CardProductName = p.Name,

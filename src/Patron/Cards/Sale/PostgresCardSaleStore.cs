@@ -15,7 +15,7 @@ public sealed class PostgresCardSaleStore : IWriteStore<SaleCall, CardSaleBatchS
     /// <summary>Sales already recorded under the batch's saleNos, each looked up on its own.</summary>
     internal const string EarlierSalesSql = """
         SELECT s.* FROM (SELECT unnest($1::integer[]) AS channel_id, unnest($2::text[]) AS sale_no) AS k
-        CROSS JOIN LATERAL (SELECT channel_id, sale_no, request_hash, result_json FROM card_sales AS c
+        CROSS JOIN LATERAL (SELECT channel_id, sale_no, request_hash, result_json, status FROM card_sales AS c
             WHERE c.channel_id = k.channel_id AND c.sale_no = k.sale_no LIMIT 1) AS s
         """;
 
@@ -38,11 +38,13 @@ public sealed class PostgresCardSaleStore : IWriteStore<SaleCall, CardSaleBatchS
                 unnest($6::text[]), unnest($7::integer[]), unnest($8::numeric[]), unnest($9::bigint[]), unnest($10::text[]),
                 unnest($11::text[]), unnest($12::bigint[]), unnest($13::text[]), unnest($14::text[]), 1
             RETURNING id, channel_id, sale_no)
-        INSERT INTO member_cards (id, sale_id, card_info_id, member_id, member_code, status, begin_time, end_time, create_time, lock_version)
-        SELECT c.id, s.id, c.card_info_id, c.member_id, c.member_code, 1, c.begin_time, c.end_time, c.create_time, 0
+        INSERT INTO member_cards (id, sale_id, card_info_id, member_id, member_code, status, begin_time, end_time, create_time, lock_version,
+            time_zone)
+        SELECT c.id, s.id, c.card_info_id, c.member_id, c.member_code, 1, c.begin_time, c.end_time, c.create_time, 0, c.time_zone
         FROM (SELECT unnest($15::text[]) AS id, unnest($16::integer[]) AS channel_id, unnest($17::text[]) AS sale_no,
                 unnest($18::text[]) AS card_info_id, unnest($19::bigint[]) AS member_id, unnest($20::text[]) AS member_code,
-                unnest($21::bigint[]) AS begin_time, unnest($22::bigint[]) AS end_time, unnest($23::bigint[]) AS create_time) AS c
+                unnest($21::bigint[]) AS begin_time, unnest($22::bigint[]) AS end_time, unnest($23::bigint[]) AS create_time,
+                unnest($24::text[]) AS time_zone) AS c
         JOIN s ON s.channel_id = c.channel_id AND s.sale_no = c.sale_no
         """;
 
@@ -65,8 +67,13 @@ public sealed class PostgresCardSaleStore : IWriteStore<SaleCall, CardSaleBatchS
             Command(SettingKeys.ValueSql, [SettingKeys.TimeZone]));
         await using var r = await read.ExecuteReaderAsync(ct);
         var earlier = new Dictionary<(int, string), KeptAnswer>();
+        var refunded = new HashSet<(int, string)>();
         while (await r.ReadAsync(ct))
+        {
             earlier[(r.GetInt32(0), r.GetString(1))] = new KeptAnswer(r.GetString(2), r.GetString(3));
+            if (r.GetInt32(4) != CardStatus.Effective)
+                refunded.Add((r.GetInt32(0), r.GetString(1)));
+        }
         await r.NextResultAsync(ct);
         var members = new List<Member>();
         while (await r.ReadAsync(ct))
@@ -77,7 +84,7 @@ public sealed class PostgresCardSaleStore : IWriteStore<SaleCall, CardSaleBatchS
             CardSaleRows.ReadCard(r, cards);
         await r.NextResultAsync(ct);
         var zone = BusinessZone.FromSetting(await r.ReadAsync(ct) ? r.GetString(0) : null);
-        return new CardSaleBatchState(earlier, members.ToDictionary(m => m.Code), members.ToDictionary(m => m.Id), cards, zone);
+        return new CardSaleBatchState(earlier, refunded, members.ToDictionary(m => m.Code), members.ToDictionary(m => m.Id), cards, zone);
     }
 
     public async Task WriteAsync(DbConnection connection, CardSaleBatchPlan plan, CancellationToken ct)
@@ -95,7 +102,8 @@ public sealed class PostgresCardSaleStore : IWriteStore<SaleCall, CardSaleBatchS
                 cards.Select(c => c.Card.Id).ToArray(), cards.Select(c => c.Sale.ChannelId).ToArray(), cards.Select(c => c.Sale.SaleNo).ToArray(),
                 cards.Select(c => c.Card.CardInfoId).ToArray(), cards.Select(c => c.Card.MemberId).ToArray(),
                 cards.Select(c => c.Card.MemberCode).ToArray(), cards.Select(c => c.Card.BeginTime).ToArray(),
-                cards.Select(c => c.Card.EndTime).ToArray(), cards.Select(c => c.Card.CreateTime).ToArray()]),
+                cards.Select(c => c.Card.EndTime).ToArray(), cards.Select(c => c.Card.CreateTime).ToArray(),
+                cards.Select(c => c.Card.TimeZone).ToArray()]),
             entries.Count == 0 ? null : Command(InsertEntriesSql, [
                 entries.Select(e => e.Id).ToArray(), entries.Select(e => e.MemberCardId).ToArray(), entries.Select(e => e.CardProductId).ToArray(),
                 entries.Select(e => e.CardProductName).ToArray(), entries.Select(e => e.TotalUsedNum).ToArray(),

@@ -20,8 +20,9 @@ public sealed class SqliteCardSaleStore : IWriteStore<SaleCall, CardSaleBatchSta
         """;
 
     private const string InsertCardSql = """
-        INSERT INTO member_cards (id, sale_id, card_info_id, member_id, member_code, status, begin_time, end_time, create_time, lock_version)
-        VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, 0)
+        INSERT INTO member_cards (id, sale_id, card_info_id, member_id, member_code, status, begin_time, end_time, create_time, lock_version,
+            time_zone)
+        VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, 0, $9)
         """;
 
     private const string InsertEntrySql = """
@@ -34,12 +35,16 @@ public sealed class SqliteCardSaleStore : IWriteStore<SaleCall, CardSaleBatchSta
     {
         await BeginAsync(connection, ct);
         var earlier = new Dictionary<(int, string), KeptAnswer>();
-        await using (var find = Prepare(connection, "SELECT request_hash, result_json FROM card_sales WHERE channel_id = $1 AND sale_no = $2", 2))
+        var refunded = new HashSet<(int, string)>();
+        await using (var find = Prepare(connection, "SELECT request_hash, result_json, status FROM card_sales WHERE channel_id = $1 AND sale_no = $2", 2))
             foreach (var key in batch.Select(c => (c.Channel.Id, c.Request.SaleNo)).Distinct())
             {
                 await using var r = await find.Bind([key.Id, key.SaleNo]).ExecuteReaderAsync(ct);
-                if (await r.ReadAsync(ct))
-                    earlier[key] = new KeptAnswer(r.GetString(0), r.GetString(1));
+                if (!await r.ReadAsync(ct))
+                    continue;
+                earlier[key] = new KeptAnswer(r.GetString(0), r.GetString(1));
+                if (r.GetInt32(2) != CardStatus.Effective)
+                    refunded.Add(key);
             }
         var members = new Dictionary<long, Member>();
         await using (var find = Prepare(connection, "SELECT id, code FROM members WHERE code = $1 OR id = $2", 2))
@@ -58,13 +63,13 @@ public sealed class SqliteCardSaleStore : IWriteStore<SaleCall, CardSaleBatchSta
                     CardSaleRows.ReadCard(r, cards);
             }
         var zone = BusinessZone.FromSetting(await SettingAsync(connection, SettingKeys.TimeZone, ct));
-        return new CardSaleBatchState(earlier, members.Values.ToDictionary(m => m.Code), members, cards, zone);
+        return new CardSaleBatchState(earlier, refunded, members.Values.ToDictionary(m => m.Code), members, cards, zone);
     }
 
     public async Task WriteAsync(DbConnection connection, CardSaleBatchPlan plan, CancellationToken ct)
     {
         await using var sale = Prepare(connection, InsertSaleSql, 14);
-        await using var card = Prepare(connection, InsertCardSql, 8);
+        await using var card = Prepare(connection, InsertCardSql, 9);
         await using var entry = Prepare(connection, InsertEntrySql, 10);
         foreach (var (s, cards) in plan.Sales)
         {
@@ -72,7 +77,7 @@ public sealed class SqliteCardSaleStore : IWriteStore<SaleCall, CardSaleBatchSta
                 s.SaleUser, s.SaleOrgCode, s.CreateTime, s.RequestHash, s.ResultJson]).ExecuteScalarAsync(ct))!;
             foreach (var c in cards)
             {
-                await card.Bind([c.Id, s.Id, c.CardInfoId, c.MemberId, c.MemberCode, c.BeginTime, c.EndTime, c.CreateTime]).ExecuteNonQueryAsync(ct);
+                await card.Bind([c.Id, s.Id, c.CardInfoId, c.MemberId, c.MemberCode, c.BeginTime, c.EndTime, c.CreateTime, c.TimeZone]).ExecuteNonQueryAsync(ct);
                 foreach (var e in c.Entries)
                     await entry.Bind([e.Id, e.MemberCardId, e.CardProductId, e.CardProductName, e.TotalUsedNum, e.CycleDays, e.CycleNum,
                         e.BeginTime, e.EndTime, e.CreateTime]).ExecuteNonQueryAsync(ct);

@@ -21,8 +21,7 @@ public sealed record UseTarget(MemberCard Card, UsageEntry Entry, CardSale Sale)
 public sealed record CardUseBatchState(
     Dictionary<(int Channel, string UseNo), KeptAnswer> Earlier,
     Dictionary<(string CardRef, string ProductId), UseTarget> Targets,
-    Dictionary<(string EntryId, int Cycle), int> OlderCycleCounts,
-    TimeZoneInfo Zone);
+    Dictionary<(string EntryId, int Cycle), int> OlderCycleCounts);
 
 public sealed record CardUseBatchPlan(Outcome<UsageEntryView>[] Outcomes, List<CardUse> Uses, List<CardUseLog> Log, List<UsageEntry> Changed)
     : IWritePlan<Outcome<UsageEntryView>>;
@@ -39,14 +38,14 @@ public static class CardUseDecider
     /// for a cycle before the entry's last. Only these need a count from the uses table.
     /// </summary>
     public static HashSet<(string EntryId, int Cycle)> OlderCycles(IEnumerable<CardUseCall> calls,
-        Dictionary<(string, string), UseTarget> targets, TimeZoneInfo zone, long now)
+        Dictionary<(string, string), UseTarget> targets, long now)
     {
         var older = new HashSet<(string, int)>();
         foreach (var call in calls)
             if (targets.TryGetValue((call.Request.CardRef, call.Request.CardProductId), out var target))
             {
                 var entry = target.Entry;
-                var cycle = CardCalendar.CycleOf(call.Request.UseTime ?? now, entry.BeginTime, entry.CycleDays, zone);
+                var cycle = CardCalendar.CycleOf(call.Request.UseTime ?? now, entry.BeginTime, entry.CycleDays, CardCalendar.ZoneOf(target.Card));
                 if (cycle < entry.LastCycle)
                     older.Add((entry.Id, cycle));
             }
@@ -94,7 +93,7 @@ public static class CardUseDecider
                 : state.OlderCycleCounts.GetValueOrDefault((entry.Id, cycle));
 
             var t = request.UseTime ?? now;
-            var decided = CardRules.Use(card, entry, entry.HasUsedNum, UsedIn, t, state.Zone);
+            var decided = CardRules.Use(card, entry, entry.HasUsedNum, UsedIn, t);
             if (decided.Failure is { } refused)
             {
                 outcomes[i] = refused;
@@ -111,7 +110,7 @@ public static class CardUseDecider
             if (!changed.Contains(entry))
                 changed.Add(entry);
 
-            var view = entry.ToView(card, sale);
+            var view = entry.ToView(card, sale, now);
             uses.Add(new CardUse
             {
                 ChannelId = channelId, UseNo = request.UseNo, UsageEntryId = entry.Id, MemberCardId = card.Id, Posid = request.Posid,

@@ -1,6 +1,5 @@
 using System.Data.Common;
 using Npgsql;
-using Patron.Data;
 using Patron.Writes;
 using static Patron.Writes.PostgresSql;
 
@@ -35,7 +34,7 @@ public sealed class PostgresCardUseStore : IWriteStore<CardUseCall, CardUseBatch
     internal const string SelectTargets = $"""
         SELECT {UseTargets.Columns}
         FROM usage_entries e
-        CROSS JOIN LATERAL (SELECT status, member_code, card_info_id, sale_id, lock_version FROM member_cards WHERE id = e.member_card_id LIMIT 1) AS c
+        CROSS JOIN LATERAL (SELECT status, member_code, card_info_id, sale_id, lock_version, time_zone FROM member_cards WHERE id = e.member_card_id LIMIT 1) AS c
         CROSS JOIN LATERAL (SELECT sale_org_code, sale_user, channel_name FROM card_sales WHERE id = c.sale_id LIMIT 1) AS s
         """;
 
@@ -80,12 +79,10 @@ public sealed class PostgresCardUseStore : IWriteStore<CardUseCall, CardUseBatch
     {
         var targets = new Dictionary<(string, string), UseTarget>();
         var earlier = new Dictionary<(int, string), KeptAnswer>();
-        string? setting;
         await using (var read = Batch(connection,
             Begin(),
             Command(LockTargetsSql, [batch.Select(c => c.Request.CardRef).ToArray(), batch.Select(c => c.Request.CardProductId).ToArray()]),
-            Command(EarlierUsesSql, [batch.Select(c => c.ChannelId).ToArray(), batch.Select(c => c.Request.UseNo).ToArray()]),
-            Command(SettingKeys.ValueSql, [SettingKeys.TimeZone])))
+            Command(EarlierUsesSql, [batch.Select(c => c.ChannelId).ToArray(), batch.Select(c => c.Request.UseNo).ToArray()])))
         await using (var r = await read.ExecuteReaderAsync(ct))
         {
             while (await r.ReadAsync(ct))
@@ -96,11 +93,8 @@ public sealed class PostgresCardUseStore : IWriteStore<CardUseCall, CardUseBatch
             await r.NextResultAsync(ct);
             while (await r.ReadAsync(ct))
                 earlier[(r.GetInt32(0), r.GetString(1))] = new KeptAnswer(r.GetString(2), r.GetString(3));
-            await r.NextResultAsync(ct);
-            setting = await r.ReadAsync(ct) ? r.GetString(0) : null;
         }
-        var zone = BusinessZone.FromSetting(setting);
-        var older = CardUseDecider.OlderCycles(batch, targets, zone, now.ToUnixTimeMilliseconds());
+        var older = CardUseDecider.OlderCycles(batch, targets, now.ToUnixTimeMilliseconds());
         var counts = new Dictionary<(string, int), int>();
         if (older.Count > 0)
         {
@@ -110,7 +104,7 @@ public sealed class PostgresCardUseStore : IWriteStore<CardUseCall, CardUseBatch
             while (await r.ReadAsync(ct))
                 counts[(r.GetString(0), r.GetInt32(1))] = r.GetInt32(2);
         }
-        return new CardUseBatchState(earlier, targets, counts, zone);
+        return new CardUseBatchState(earlier, targets, counts);
     }
 
     public async Task WriteAsync(DbConnection connection, CardUseBatchPlan plan, CancellationToken ct)

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Patron.Data;
 using Patron.Writes;
 using static Patron.Writes.SqliteSql;
 
@@ -46,12 +45,11 @@ public sealed class SqliteCardUseStore : IWriteStore<CardUseCall, CardUseBatchSt
                     targets[key] = UseTargets.Read(r);
             }
         var earlier = await EarlierUsesAsync(connection, batch.Select(c => (c.ChannelId, c.Request.UseNo)), ct);
-        var zone = BusinessZone.FromSetting(await SettingAsync(connection, SettingKeys.TimeZone, ct));
         var counts = new Dictionary<(string, int), int>();
         await using (var count = Prepare(connection, OlderCycleCountSql, 2))
-            foreach (var older in CardUseDecider.OlderCycles(batch, targets, zone, now.ToUnixTimeMilliseconds()))
+            foreach (var older in CardUseDecider.OlderCycles(batch, targets, now.ToUnixTimeMilliseconds()))
                 counts[older] = Convert.ToInt32(await count.Bind([older.EntryId, older.Cycle]).ExecuteScalarAsync(ct));
-        return new CardUseBatchState(earlier, targets, counts, zone);
+        return new CardUseBatchState(earlier, targets, counts);
     }
 
     public async Task WriteAsync(DbConnection connection, CardUseBatchPlan plan, CancellationToken ct)

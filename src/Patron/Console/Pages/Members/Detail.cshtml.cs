@@ -12,6 +12,7 @@ namespace Patron.Console.Pages.Members;
 public sealed class MemberDetailModel(PatronDb db, PointsWrites points, TimeProvider clock) : PageModel
 {
     private TimeZoneInfo _zone = TimeZoneInfo.Utc;
+    private Dictionary<string, string> _cardZones = [];
     private long _now;
     private Dictionary<(string Entry, int Cycle), int> _cycleUses = [];
 
@@ -26,8 +27,9 @@ public sealed class MemberDetailModel(PatronDb db, PointsWrites points, TimeProv
             return NotFound();
         Member = found.Value!;
         Ledger = ((Ok<LedgerPage>)(await LedgerApi.GetLedgerAsync(id, before, 50, db, ct)).Result).Value!;
-        Cards = await CardQueries.MemberCardsAsync(db, id, ct);
+        Cards = await CardQueries.MemberCardsAsync(db, id, clock.GetUtcNow(), ct);
         _zone = await BusinessZone.LoadAsync(db, ct);
+        _cardZones = await db.MemberCards.AsNoTracking().Where(c => c.MemberId == id).ToDictionaryAsync(c => c.Id, c => c.TimeZone, ct);
         _now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var entries = Cards.SelectMany(c => c.MemberUsedList).Select(e => e.Id).ToList();
         _cycleUses = await db.CardUses.AsNoTracking().Where(u => entries.Contains(u.UsageEntryId) && u.CancelledAt == null)
@@ -53,12 +55,19 @@ public sealed class MemberDetailModel(PatronDb db, PointsWrites points, TimeProv
     {
         if (_now < e.BeginTime || _now > e.EndTime)
             return (null, 0);
-        var cycle = CardCalendar.CycleOf(_now, e.BeginTime, e.CycleDays, _zone);
+        var cycle = CardCalendar.CycleOf(_now, e.BeginTime, e.CycleDays, CardZone(e.MemberCardId));
         return (cycle, _cycleUses.GetValueOrDefault((e.Id, cycle)));
     }
 
-    public string Local(long epochMs) =>
-        TimeZoneInfo.ConvertTime(DateTimeOffset.FromUnixTimeMilliseconds(epochMs), _zone).ToString("yyyy-MM-dd HH:mm");
+    public string Local(long epochMs) => Local(epochMs, _zone);
+
+    /// <summary>A card's times on its own calendar, the zone it was sold in.</summary>
+    public string Local(long epochMs, string cardId) => Local(epochMs, CardZone(cardId));
+
+    private TimeZoneInfo CardZone(string cardId) => BusinessZone.FromSetting(_cardZones.GetValueOrDefault(cardId));
+
+    private static string Local(long epochMs, TimeZoneInfo zone) =>
+        TimeZoneInfo.ConvertTime(DateTimeOffset.FromUnixTimeMilliseconds(epochMs), zone).ToString("yyyy-MM-dd HH:mm");
 
     private async Task<IActionResult> AfterChangeAsync(long id, IResult result, CancellationToken ct)
     {
