@@ -120,6 +120,36 @@ public abstract class StaffCardActionTests(Backend backend) : PatronTest(backend
     }
 
     [Fact]
+    public async Task ACardExtendedWhileItIsUsedKeepsEveryUseAndTheNewEnd()
+    {
+        var card = (await RefundCatalog.SellAndUseAsync(Open, "S-1", RefundCatalog.Prorated, 1))[0];
+        var api = OperatorClient();
+
+        var uses = Enumerable.Range(0, 7).Select(i => Open.UseAsync(card, $"U-{i}", "2026-01-06 12:00:00", product: i < 3 ? "P-A" : "P-B")).ToList();
+        var extend = PostAsync(api, $"/api/v1/member-cards/{card}/extend", new { endDate = "2026-02-20" });
+        await Task.WhenAll(uses);
+
+        Assert.All(uses, u => Assert.Equal(0, u.Result.Code));
+        Assert.Equal(HttpStatusCode.OK, (await extend).Status);
+        Assert.Equal(7, await App.QueryAsync(db => db.UsageEntries.SumAsync(e => e.HasUsedNum)));
+        Assert.All(await EndTimesAsync(card), end => Assert.Equal(EndOfFeb20, end));
+    }
+
+    [Fact]
+    public async Task ACardExtendedWhileItIsRefundedIsEitherExtendedThenRefundedOrRefused()
+    {
+        var card = (await RefundCatalog.SellAndUseAsync(Open, "S-1", RefundCatalog.Prorated, 1))[0];
+
+        var refund = Open.CallAsync("refundMncardForSale", new { saleNo = "S-1" });
+        var (status, _) = await PostAsync(OperatorClient(), $"/api/v1/member-cards/{card}/extend", new { endDate = "2026-02-20" });
+
+        Assert.Equal(0, (await refund).Code);
+        Assert.Contains(status, new[] { HttpStatusCode.OK, HttpStatusCode.UnprocessableEntity });
+        Assert.Equal(status == HttpStatusCode.OK ? 1 : 0, (await AuditAsync()).Count);
+        Assert.All(await App.QueryAsync(db => db.UsageEntries.Select(e => e.Status).ToListAsync()), s => Assert.Equal(2, s));
+    }
+
+    [Fact]
     public async Task BadInputIsAClearProblemAndChangesNothing()
     {
         var card = (await Open.SellAsync("S-1", saleTime: RefundCatalog.SaleTime)).Data!["id"]!.GetValue<string>();
