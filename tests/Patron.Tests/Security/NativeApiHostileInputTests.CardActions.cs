@@ -12,6 +12,13 @@ public abstract partial class NativeApiHostileInputTests
         "79228162514264337593543950336", "\"abc\"", "\"\"", "true", "[]", "{}", "[1]", "\"\\uFF11\"", "\"11.23\"", "\"-1\"", "NaN")
         .Select(v => new[] { Raw("refundAmt", v) });
 
+    /// <summary>The staff actions' routes with a body that would succeed, for <see cref="EveryRouteRefusesHostileCredentials"/>.</summary>
+    private static (string Method, string Path, string? Body)[] CardActionRoutes =>
+    [
+        ("GET", "/sales/FZ-SALE-1/refund", null), ("POST", "/sales/FZ-SALE-1/refund", "{}"), ("POST", "/uses/FZ-USE-1/cancel", null),
+        ("POST", $"/member-cards/{TestCatalog.Card}/extend", """{"endDate":"2099-01-01"}"""),
+    ];
+
     private static readonly Gen<string> UnknownSale = UnknownName(["FZ-SALE-1"]);
 
     [Fact]
