@@ -41,6 +41,7 @@ api.MapLedger();
 api.MapLevels();
 api.MapCards();
 api.MapSales();
+api.MapCardActions();
 api.MapChannels();
 api.MapDashboard();
 app.MapOpenApi();

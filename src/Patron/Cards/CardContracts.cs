@@ -38,7 +38,8 @@ public sealed record RefundView(string SaleNo, string Status, decimal? RefundAmt
 
 public sealed record CardProductView(string Id, string Name, int TotalUsedNum, int CycleDays, int CycleNum);
 
-public sealed record CardView(string Id, string Name, decimal Price, int ValidDays, bool OnSale, IReadOnlyList<CardProductView> Products);
+/// <summary>A card's definition; <c>refund</c> is how a partly used sale of it is refunded (<see cref="RefundPolicies"/>).</summary>
+public sealed record CardView(string Id, string Name, decimal Price, int ValidDays, bool OnSale, IReadOnlyList<CardProductView> Products, string Refund);
 
 public sealed record SaleView(
     string SaleNo, string Channel, string CardInfoId, string MemberId, int Num, decimal PayAmt, long SaleTime,
@@ -86,7 +87,8 @@ public static class CardViews
         Status(s.Status), s.RefundAmt, s.RefundTime, [.. cards]);
 
     public static CardView ToView(this Card c) => new(c.Id, c.Name, c.Price, c.ValidDays, c.OnSale,
-        [.. c.Products.OrderBy(p => p.Id, StringComparer.Ordinal).Select(p => new CardProductView(p.Id, p.Name, p.TotalUsedNum, p.CycleDays, p.CycleNum))]);
+        [.. c.Products.OrderBy(p => p.Id, StringComparer.Ordinal).Select(p => new CardProductView(p.Id, p.Name, p.TotalUsedNum, p.CycleDays, p.CycleNum))],
+        c.RefundPolicy);
 
     /// <summary>The seed writes statuses as strings: "1" effective, "2" void.</summary>
     public static string Status(int status) => status.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -145,5 +145,5 @@ public static class CardPartnerApi
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
 
     /// <summary>The most a numeric(18, 2) column holds; more was a PostgreSQL overflow, a 500.</summary>
-    private const decimal MaxAmount = 9_999_999_999_999_999.99m;
+    internal const decimal MaxAmount = 9_999_999_999_999_999.99m;
 }

@@ -8,7 +8,9 @@ namespace Patron.Cards;
 
 public sealed record CardProductRequest(string Id, string Name, int TotalUsedNum, int CycleDays, int CycleNum);
 
-public sealed record CardRequest(string Id, string Name, decimal Price, int ValidDays, bool OnSale, IReadOnlyList<CardProductRequest> Products);
+/// <summary>A card's definition; <c>refund</c> is its refund policy (<see cref="RefundPolicies"/>), unchanged when left out of an edit.</summary>
+public sealed record CardRequest(string Id, string Name, decimal Price, int ValidDays, bool OnSale, IReadOnlyList<CardProductRequest> Products,
+    string? Refund = null);
 
 /// <summary>Cards and their products as operators define them; sold cards keep the terms they were sold with.</summary>
 public static class CardsApi
@@ -88,6 +90,7 @@ public static class CardsApi
     private static void Apply(Card card, CardRequest request)
     {
         (card.Name, card.Price, card.ValidDays, card.OnSale) = (request.Name.Trim(), request.Price, request.ValidDays, request.OnSale);
+        card.RefundPolicy = request.Refund ?? card.RefundPolicy;
         foreach (var p in request.Products)
         {
             var product = card.Products.SingleOrDefault(x => x.Id == p.Id.Trim());
@@ -108,6 +111,8 @@ public static class CardsApi
             errors["price"] = [$"0 to {MaxPrice}, at most 2 decimals"];
         if (r.ValidDays is < 1 or > 36600)
             errors["validDays"] = ["1 to 36600"];
+        if (r.Refund is not null && !RefundPolicies.All.Contains(r.Refund))
+            errors["refund"] = [$"one of {string.Join(", ", RefundPolicies.All)}"];
         if (r.Products is not { Count: > 0 })
             errors["products"] = ["at least one product"];
         foreach (var (p, i) in (r.Products ?? []).Select((p, i) => (p, i)))

@@ -27,6 +27,17 @@ public static class Dialect
         return await db.Members.Where(m => ids.Contains(m.Id)).ToListAsync(ct);
     }
 
+    /// <summary>
+    /// Locks a member card's usage entries in id order, as uses and refunds lock them, so that a
+    /// change to the card waits for a use in flight and cannot deadlock with one.
+    /// </summary>
+    public static async Task LockCardEntriesAsync(this PatronDb db, string memberCardId, CancellationToken ct)
+    {
+        if (db is PostgresPatronDb)
+            await db.Database.SqlQuery<string>($"SELECT id AS \"Value\" FROM usage_entries WHERE member_card_id = {memberCardId} ORDER BY id FOR UPDATE")
+                .ToListAsync(ct);
+    }
+
     public static bool IsUniqueViolation(this PatronDb db, DbUpdateException e) => e.InnerException switch
     {
         PostgresException pg => pg.SqlState == PostgresErrorCodes.UniqueViolation,

@@ -111,7 +111,8 @@ public abstract partial class ConsoleHostileInputTests
     private static readonly (string Path, string Fields, bool OwnAccount)[] Forms =
     [
         ("/console/members", "name=fz&phone=1", false), ("/console/members/1?handler=Adjust", "busiType=P&busiBillNum=B-1&changeValue=5", false),
-        ("/console/members/1?handler=Edit", "name=fz&phone=1", false),
+        ("/console/members/1?handler=Edit", "name=fz&phone=1", false), ("/console/members/1?handler=Refund", "saleNo=S-1&channel=hkl-test", false),
+        ("/console/members/1?handler=CancelUse", "useNo=U-1&channel=hkl-test", false), ("/console/members/1?handler=Extend", "cardId=L0&endDate=2099-01-01", false),
         ("/console/cards", "Form.Id=L-NEW&Form.Name=x&Form.Price=1&Form.ValidDays=30&Form.OnSale=true&Form.Products[0].Id=P-1&Form.Products[0].Name=x", false),
         ($"/console/cards/{TestCatalog.Card}", "Form.Name=x&Form.Price=1&Form.ValidDays=30&Form.Products[0].Id=P-NOODLE&Form.Products[0].Name=x", false),
         ($"/console/cards?handler=OffSale&id={TestCatalog.Card}", "", false),

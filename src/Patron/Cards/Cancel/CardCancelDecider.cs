@@ -1,10 +1,11 @@
 using System.Text.Json;
+using Patron.Console;
 using Patron.Writes;
 
 namespace Patron.Cards;
 
-/// <summary>A cancel as the queue sees it: who asked, and which use.</summary>
-public sealed record CardCancelCall(int ChannelId, string UseNo);
+/// <summary>A cancel as the queue sees it: which use (by the channel that made it), and the operator who asked (null: the channel itself).</summary>
+public sealed record CardCancelCall(int ChannelId, string UseNo, string? Actor = null);
 
 /// <summary>A use to cancel, with its entry (read under lock), card and sale.</summary>
 public sealed record CancelTarget(CardUse Use, UseTarget Target);
@@ -14,13 +15,13 @@ public sealed record CardCancelBatchState(
     Dictionary<(int Channel, string UseNo), CancelTarget> Uses,
     Dictionary<string, List<int>> LiveCycles);
 
-public sealed record CardCancelBatchPlan(Outcome<UsageEntryView>[] Outcomes, List<CardUse> Cancelled, List<CardUseLog> Log, List<UsageEntry> Changed)
-    : IWritePlan<Outcome<UsageEntryView>>;
+public sealed record CardCancelBatchPlan(Outcome<UsageEntryView>[] Outcomes, List<CardUse> Cancelled, List<CardUseLog> Log, List<UsageEntry> Changed,
+    List<AuditEntry> Audits) : IWritePlan<Outcome<UsageEntryView>>;
 
 /// <summary>
 /// Decides a batch of cancels one by one: a cancel gives its use back and recounts the entry from
 /// the uses left; it keeps its answer, which a cancel of the same use gets again, whatever has
-/// happened to the entry since (a refund, other uses). Pure.
+/// happened to the entry since (a refund, other uses). An operator's cancel is audited in the same plan. Pure.
 /// </summary>
 public static class CardCancelDecider
 {
@@ -31,9 +32,10 @@ public static class CardCancelDecider
         var cancelled = new List<CardUse>();
         var log = new List<CardUseLog>();
         var changed = new List<UsageEntry>();
+        var audits = new List<AuditEntry>();
         for (var i = 0; i < calls.Count; i++)
         {
-            var (channelId, useNo) = calls[i];
+            var (channelId, useNo, actor) = calls[i];
             if (!state.Uses.TryGetValue((channelId, useNo), out var found))
             {
                 outcomes[i] = new Failure(ErrorCode.MemberCardNotFound, $"use {useNo} not found");
@@ -49,6 +51,7 @@ public static class CardCancelDecider
                 continue;
             }
 
+            var usedBefore = entry.HasUsedNum;
             var cycles = state.LiveCycles[entry.Id];
             cycles.Remove(use.Cycle);
             var summary = UsageSummary.Of(cycles);
@@ -65,8 +68,12 @@ public static class CardCancelDecider
                 UsageEntryId = entry.Id, Kind = "cancel", UseNo = useNo, Posid = use.Posid, ChannelId = channelId, At = now,
                 HasUsedNumAfter = entry.HasUsedNum,
             });
+            if (actor is not null)
+                audits.Add(Audit.Entry(actor, at, "card.cancel-use", "use", useNo,
+                    new { hasUsedNum = usedBefore, use.Posid, channel = sale.ChannelName, memberCardId = card.Id },
+                    new { entry.HasUsedNum, cancelled = true, cardProductId = entry.CardProductId }));
             outcomes[i] = view;
         }
-        return new CardCancelBatchPlan(outcomes, cancelled, log, changed);
+        return new CardCancelBatchPlan(outcomes, cancelled, log, changed, audits);
     }
 }

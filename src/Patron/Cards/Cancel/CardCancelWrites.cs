@@ -11,4 +11,8 @@ public sealed class CardCancelWrites(WriterConnections connections, IWriteStore<
 {
     public Task<Outcome<UsageEntryView>> CancelAsync(Channel channel, string useNo, CancellationToken ct) =>
         SubmitAsync(new CardCancelCall(channel.Id, useNo), ct);
+
+    /// <summary>An operator's cancel of a channel's use: the same rules and kept answer, audited in the cancel's transaction.</summary>
+    public Task<Outcome<UsageEntryView>> CancelAsync(int channelId, string useNo, string actor, CancellationToken ct) =>
+        SubmitAsync(new CardCancelCall(channelId, useNo, actor), ct);
 }

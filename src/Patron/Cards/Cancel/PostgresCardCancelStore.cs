@@ -67,6 +67,7 @@ public sealed class PostgresCardCancelStore : IWriteStore<CardCancelCall, CardCa
                 cancelled.Select(u => u.CancelledAt!.Value).ToArray(), cancelled.Select(u => u.CancelResultJson).ToArray()]),
             plan.Log.Count == 0 ? null : PostgresCardUseStore.InsertLog(plan.Log),
             plan.Changed.Count == 0 ? null : PostgresCardUseStore.UpdateEntries(plan.Changed),
+            AuditRows.Postgres(plan.Audits),
             Commit());
         await write.ExecuteNonQueryAsync(ct);
     }

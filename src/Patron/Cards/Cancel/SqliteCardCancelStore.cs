@@ -17,7 +17,7 @@ public sealed class SqliteCardCancelStore : IWriteStore<CardCancelCall, CardCanc
         await BeginAsync(connection, ct);
         var found = new List<CardUse>();
         await using (var find = Prepare(connection, $"SELECT {CardCancels.UseColumns} FROM card_uses WHERE channel_id = $1 AND use_no = $2", 2))
-            foreach (var (channel, useNo) in batch.Distinct())
+            foreach (var (channel, useNo) in batch.Select(c => (c.ChannelId, c.UseNo)).Distinct())
             {
                 await using var r = await find.Bind([channel, useNo]).ExecuteReaderAsync(ct);
                 if (await r.ReadAsync(ct))
@@ -49,6 +49,7 @@ public sealed class SqliteCardCancelStore : IWriteStore<CardCancelCall, CardCanc
                 await cancel.Bind([u.Id, u.CancelledAt, u.CancelResultJson]).ExecuteNonQueryAsync(ct);
         await SqliteCardUseStore.WriteLogAsync(connection, plan.Log, ct);
         await SqliteCardUseStore.UpdateEntriesAsync(connection, plan.Changed, ct);
+        await AuditRows.WriteSqliteAsync(connection, plan.Audits, ct);
         await CommitAsync(connection, ct);
     }
 }

@@ -11,4 +11,8 @@ public sealed class CardRefundWrites(WriterConnections connections, IWriteStore<
 {
     public Task<Outcome<RefundView>> RefundAsync(Channel channel, string saleNo, decimal? refundAmt, CancellationToken ct) =>
         SubmitAsync(new CardRefundCall(channel.Id, saleNo, refundAmt), ct);
+
+    /// <summary>An operator's refund of a channel's sale: the same rules and kept answer, audited in the refund's transaction.</summary>
+    public Task<Outcome<RefundView>> RefundAsync(int channelId, string saleNo, decimal? refundAmt, string actor, CancellationToken ct) =>
+        SubmitAsync(new CardRefundCall(channelId, saleNo, refundAmt, actor), ct);
 }

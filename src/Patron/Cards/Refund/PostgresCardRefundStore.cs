@@ -31,7 +31,7 @@ public sealed class PostgresCardRefundStore : IWriteStore<CardRefundCall, CardRe
         ORDER BY e.id FOR UPDATE
         """;
 
-    internal const string NamesSql = $"SELECT id, name FROM cards WHERE id = ANY(ARRAY(SELECT card_info_id FROM card_sales WHERE id = ANY({SaleIds})))";
+    internal const string NamesSql = $"SELECT {RefundRows.CardInfoColumns} FROM cards WHERE id = ANY(ARRAY(SELECT card_info_id FROM card_sales WHERE id = ANY({SaleIds})))";
 
     internal const string VoidSalesSql = """
         UPDATE card_sales AS s SET status = 2, refund_amt = u.amount, refund_time = u.at, refund_result_json = u.json
@@ -57,7 +57,7 @@ public sealed class PostgresCardRefundStore : IWriteStore<CardRefundCall, CardRe
         await using var read = Batch(connection, Begin(), Command(LockSalesSql, keys), Command(CardsSql, keys), Command(LockEntriesSql, keys),
             Command(NamesSql, keys));
         await using var r = await read.ExecuteReaderAsync(ct);
-        var (sales, cards, entries, names) = (new List<CardSale>(), new List<MemberCard>(), new List<UsageEntry>(), new Dictionary<string, string>());
+        var (sales, cards, entries, names) = (new List<CardSale>(), new List<MemberCard>(), new List<UsageEntry>(), new Dictionary<string, (string, string)>());
         while (await r.ReadAsync(ct))
             sales.Add(RefundRows.ReadSale(r));
         await r.NextResultAsync(ct);
@@ -68,7 +68,7 @@ public sealed class PostgresCardRefundStore : IWriteStore<CardRefundCall, CardRe
             entries.Add(UseTargets.ReadEntry(r));
         await r.NextResultAsync(ct);
         while (await r.ReadAsync(ct))
-            names[r.GetString(0)] = r.GetString(1);
+            names[r.GetString(0)] = (r.GetString(1), r.GetString(2));
         return RefundRows.State(sales, cards, entries, names);
     }
 
@@ -83,6 +83,7 @@ public sealed class PostgresCardRefundStore : IWriteStore<CardRefundCall, CardRe
             cards.Count == 0 ? null : Command(VoidCardsSql, [cards.Select(c => c.Id).ToArray(), cards.Select(c => c.LockVersion).ToArray()]),
             entries.Count == 0 ? null : Command(VoidEntriesSql, [entries.Select(e => e.Id).ToArray(), entries.Select(e => e.LockVersion).ToArray()]),
             plan.Log.Count == 0 ? null : PostgresCardUseStore.InsertLog(plan.Log),
+            AuditRows.Postgres(plan.Audits),
             Commit());
         await write.ExecuteNonQueryAsync(ct);
     }

@@ -28,14 +28,20 @@ public static class RefundRows
         TimeZone = r.GetString(10),
     };
 
-    /// <summary>The batch's state from what was read: each sale with its cards, each card with its entries.</summary>
-    public static CardRefundBatchState State(List<CardSale> sales, List<MemberCard> cards, List<UsageEntry> entries, Dictionary<string, string> names)
+    /// <summary>Of cards: what a refund's answer and its rule need.</summary>
+    public const string CardInfoColumns = "id, name, refund_policy";
+
+    /// <summary>The batch's state from what was read: each sale with its cards, each card with its entries, each card's name and policy.</summary>
+    public static CardRefundBatchState State(List<CardSale> sales, List<MemberCard> cards, List<UsageEntry> entries,
+        Dictionary<string, (string Name, string Policy)> infos)
     {
         var byCard = entries.ToLookup(e => e.MemberCardId);
         foreach (var card in cards)
             card.Entries = [.. byCard[card.Id]];
         var bySale = cards.ToLookup(c => c.SaleId);
         return new CardRefundBatchState(sales.ToDictionary(s => (s.ChannelId, s.SaleNo),
-            s => new RefundTarget(s, [.. bySale[s.Id]], names.GetValueOrDefault(s.CardInfoId, s.CardInfoId))));
+            s => infos.TryGetValue(s.CardInfoId, out var info)
+                ? new RefundTarget(s, [.. bySale[s.Id]], info.Name, info.Policy)
+                : new RefundTarget(s, [.. bySale[s.Id]], s.CardInfoId)));
     }
 }

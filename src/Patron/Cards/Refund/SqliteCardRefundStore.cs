@@ -10,11 +10,11 @@ public sealed class SqliteCardRefundStore : IWriteStore<CardRefundCall, CardRefu
     public async Task<CardRefundBatchState> ReadAsync(DbConnection connection, IReadOnlyList<CardRefundCall> batch, DateTimeOffset now, CancellationToken ct)
     {
         await BeginAsync(connection, ct);
-        var (sales, cards, entries, names) = (new List<CardSale>(), new List<MemberCard>(), new List<UsageEntry>(), new Dictionary<string, string>());
+        var (sales, cards, entries, names) = (new List<CardSale>(), new List<MemberCard>(), new List<UsageEntry>(), new Dictionary<string, (string, string)>());
         await using var sale = Prepare(connection, $"SELECT {RefundRows.SaleColumns} FROM card_sales WHERE channel_id = $1 AND sale_no = $2", 2);
         await using var card = Prepare(connection, $"SELECT {RefundRows.CardColumns} FROM member_cards WHERE sale_id = $1 ORDER BY id", 1);
         await using var entry = Prepare(connection, $"SELECT {UseTargets.EntryColumns} FROM usage_entries e WHERE e.member_card_id = $1", 1);
-        await using var name = Prepare(connection, "SELECT name FROM cards WHERE id = $1", 1);
+        await using var name = Prepare(connection, $"SELECT {RefundRows.CardInfoColumns} FROM cards WHERE id = $1", 1);
         foreach (var (channel, saleNo) in batch.Select(c => (c.ChannelId, c.SaleNo)).Distinct())
         {
             await using (var r = await sale.Bind([channel, saleNo]).ExecuteReaderAsync(ct))
@@ -25,8 +25,9 @@ public sealed class SqliteCardRefundStore : IWriteStore<CardRefundCall, CardRefu
             await using (var r = await card.Bind([sales[^1].Id]).ExecuteReaderAsync(ct))
                 while (await r.ReadAsync(ct))
                     cards.Add(RefundRows.ReadCard(r));
-            if (await name.Bind([sales[^1].CardInfoId]).ExecuteScalarAsync(ct) is string found)
-                names[sales[^1].CardInfoId] = found;
+            await using (var r = await name.Bind([sales[^1].CardInfoId]).ExecuteReaderAsync(ct))
+                if (await r.ReadAsync(ct))
+                    names[sales[^1].CardInfoId] = (r.GetString(1), r.GetString(2));
         }
         foreach (var c in cards)
         {
@@ -43,7 +44,7 @@ public sealed class SqliteCardRefundStore : IWriteStore<CardRefundCall, CardRefu
             "UPDATE card_sales SET status = 2, refund_amt = $2, refund_time = $3, refund_result_json = $4 WHERE id = $1", 4);
         await using var card = Prepare(connection, "UPDATE member_cards SET status = 2, lock_version = $2 WHERE id = $1", 2);
         await using var entry = Prepare(connection, "UPDATE usage_entries SET status = 2, lock_version = $2 WHERE id = $1", 2);
-        foreach (var (s, cards, _) in plan.Refunded)
+        foreach (var (s, cards, _, _) in plan.Refunded)
         {
             await sale.Bind([s.Id, s.RefundAmt, s.RefundTime, s.RefundResultJson]).ExecuteNonQueryAsync(ct);
             foreach (var c in cards)
@@ -54,6 +55,7 @@ public sealed class SqliteCardRefundStore : IWriteStore<CardRefundCall, CardRefu
             }
         }
         await SqliteCardUseStore.WriteLogAsync(connection, plan.Log, ct);
+        await AuditRows.WriteSqliteAsync(connection, plan.Audits, ct);
         await CommitAsync(connection, ct);
     }
 }

@@ -9,7 +9,8 @@ using Patron.Points;
 
 namespace Patron.Console.Pages.Members;
 
-public sealed class MemberDetailModel(PatronDb db, PointsWrites points, TimeProvider clock) : PageModel
+public sealed partial class MemberDetailModel(PatronDb db, PointsWrites points, CardRefundWrites refunds, CardCancelWrites cancels, TimeProvider clock)
+    : PageModel
 {
     private TimeZoneInfo _zone = TimeZoneInfo.Utc;
     private Dictionary<string, string> _cardZones = [];
@@ -35,6 +36,7 @@ public sealed class MemberDetailModel(PatronDb db, PointsWrites points, TimeProv
         _cycleUses = await db.CardUses.AsNoTracking().Where(u => entries.Contains(u.UsageEntryId) && u.CancelledAt == null)
             .GroupBy(u => new { u.UsageEntryId, u.Cycle }).Select(g => new { g.Key.UsageEntryId, g.Key.Cycle, Count = g.Count() })
             .ToDictionaryAsync(g => (g.UsageEntryId, g.Cycle), g => g.Count, ct);
+        await LoadCardActionsAsync(ct);
         return Page();
     }
 
