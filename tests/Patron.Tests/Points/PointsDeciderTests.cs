@@ -62,7 +62,7 @@ public sealed class PointsDeciderTests
         var earlier = new PointEntry { AutoId = 41, MemberId = 1, BusiType = "P", BusiBillNum = "B", ChangeValue = 5, Actor = "pos",
             ChannelId = 7, IdempotencyKey = "k", RequestHash = Add(1, 5, "k").RequestHash() };
         var plan = PointsDecider.Decide([Add(1, 5, "k"), Add(1, 9, "k")],
-            new PointsBatchState(new() { [1] = new(5, 5, 1) }, new() { [(7, "k")] = earlier }, Levels), Now);
+            new PointsBatchState(new() { [1] = new(5, 5, 1) }, new() { [new PointKey(7, null, "k")] = earlier }, Levels), Now);
 
         Assert.Same(earlier, plan.Outcomes[0].Value);
         Assert.Equal(ErrorCode.IdempotencyKeyReused, plan.Outcomes[1].Failure?.Code);
