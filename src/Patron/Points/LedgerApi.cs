@@ -52,10 +52,11 @@ public static class LedgerApi
     {
         if (!await db.Members.AnyAsync(m => m.Id == id, ct))
             return Problems.NotFound($"There is no member {id}.");
-        var rows = await db.PointEntries.AsNoTracking().Where(p => p.MemberId == id).OrderBy(p => p.AutoId).ToListAsync(ct);
-        return Csv.File($"member-{id}-points.csv",
-            ["AutoId", "CreatedAt", "BusiType", "BusiBillNum", "ChangeValue", "BalanceBefore", "BalanceAfter", "LevelBefore", "LevelAfter", "Actor"],
-            rows.Select(p => new object?[] { p.AutoId, p.CreatedAt, p.BusiType, p.BusiBillNum, p.ChangeValue, p.BalanceBefore, p.BalanceAfter, p.LevelBefore, p.LevelAfter, p.Actor }));
+        var rows = db.PointEntries.AsNoTracking().Where(p => p.MemberId == id).OrderBy(p => p.AutoId)
+            .Select(p => new object?[] { p.AutoId, p.CreatedAt, p.BusiType, p.BusiBillNum, p.ChangeValue, p.BalanceBefore, p.BalanceAfter, p.LevelBefore, p.LevelAfter, p.Actor })
+            .AsAsyncEnumerable();
+        return Csv.File($"member-{id}-points.csv", await BusinessZone.LoadAsync(db, ct),
+            ["AutoId", "CreatedAt", "BusiType", "BusiBillNum", "ChangeValue", "BalanceBefore", "BalanceAfter", "LevelBefore", "LevelAfter", "Actor"], rows);
     }
 
     /// <summary>
