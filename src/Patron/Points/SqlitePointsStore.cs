@@ -10,16 +10,16 @@ namespace Patron.Points;
 /// <summary>Points changes on SQLite: the same reads and writes as <see cref="PostgresPointsStore"/>, a row at a time.</summary>
 public sealed class SqlitePointsStore : IWriteStore<PointChange, PointsBatchState, PointsBatchPlan>
 {
-    private const string LedgerColumns = """
+    private const string SelectLedger = """
         SELECT auto_id, member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after, level_before, level_after,
             channel_id, actor, created_at, idempotency_key, request_hash
         FROM point_ledger
         """;
 
-    private const string EarlierKeySql = $"{LedgerColumns} WHERE channel_id = $1 AND idempotency_key = $2";
+    private const string EarlierKeySql = $"{SelectLedger} WHERE channel_id = $1 AND idempotency_key = $2";
 
     /// <summary>An operator's keys are the operator's own: <c>ux_point_ledger_operator_key</c>.</summary>
-    private const string EarlierOperatorKeySql = $"{LedgerColumns} WHERE channel_id IS NULL AND actor = $1 AND idempotency_key = $2";
+    private const string EarlierOperatorKeySql = $"{SelectLedger} WHERE channel_id IS NULL AND actor = $1 AND idempotency_key = $2";
 
     private const string InsertLedgerSql = """
         INSERT INTO point_ledger (member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after, level_before,

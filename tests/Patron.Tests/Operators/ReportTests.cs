@@ -80,6 +80,22 @@ public abstract class ReportTests(Backend backend) : PatronTest(backend)
         Assert.InRange(queries, 1, 10);
     }
 
+    [Fact]
+    public async Task TheDashboardPageLoadsWithAtMostTenQueries()
+    {
+        await Partner.AddPointsAsync(3, "P", 300);
+        var console = new ConsoleSession(App);
+        await console.SignInAsync(TestCatalog.AdminUser, TestCatalog.AdminPassword);
+        await console.Http.GetStringAsync("/console/members");
+
+        var before = _commands.Count;
+        using var page = await console.Http.GetAsync("/console");
+        var queries = _commands.Count - before;
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, page.StatusCode);
+        Assert.InRange(queries, 1, 10);
+    }
+
     /// <summary>Counts the commands the app's DbContexts send: the test's own window onto what a page costs.</summary>
     private sealed class CommandCounter : DbCommandInterceptor
     {
