@@ -40,10 +40,14 @@ public static class SalesApi
         return TypedResults.Ok(new SalesPage(page, rows.Count > size ? page[^1].Id : null));
     }
 
+    /// <summary>Streamed: rows go to the response as they are read, so an export of a year's sales holds one row in memory.</summary>
     public static async Task<IResult> ExportSalesAsync(DateOnly? from, DateOnly? to, string? channel, string? restaurant, PatronDb db, CancellationToken ct)
     {
-        var sales = await (await FilterSalesAsync(db, from, to, channel, restaurant, ct)).OrderBy(s => s.Id).ToListAsync(ct);
-        return Csv.File("sales.csv",
+        var zone = await BusinessZone.LoadAsync(db, ct);
+        var sales = (await FilterSalesAsync(db, from, to, channel, restaurant, ct)).OrderBy(s => s.Id)
+            .Select(s => new { s.SaleNo, s.ChannelName, s.CardInfoId, s.MemberCode, s.Num, s.PayAmt, s.SaleTime, s.SaleUser, s.SaleOrgCode, s.Status, s.RefundAmt })
+            .AsAsyncEnumerable();
+        return Csv.File("sales.csv", zone,
             ["SaleNo", "Channel", "CardInfoId", "MemberId", "Num", "PayAmt", "SaleTime", "SaleUser", "SaleOrgCode", "Status", "RefundAmt"],
             sales.Select(s => new object?[]
             {

@@ -142,7 +142,12 @@ public static class Problems
 
     /// <summary>A business failure of a shared rule (e.g. not enough points), with its SPEC §7 code.</summary>
     public static ProblemHttpResult From(Failure failure) => TypedResults.Problem(
-        title: failure.Code.ToString(), detail: failure.Message, statusCode: failure.Code == ErrorCode.MemberNotFound ? 404 : 422,
+        title: failure.Code.ToString(), detail: failure.Message, statusCode: failure.Code switch
+        {
+            ErrorCode.MemberNotFound => 404,
+            ErrorCode.IdempotencyKeyReused => 409,
+            _ => 422,
+        },
         extensions: new Dictionary<string, object?> { ["code"] = (int)failure.Code });
 }
 

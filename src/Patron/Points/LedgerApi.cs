@@ -52,18 +52,31 @@ public static class LedgerApi
     {
         if (!await db.Members.AnyAsync(m => m.Id == id, ct))
             return Problems.NotFound($"There is no member {id}.");
-        var rows = await db.PointEntries.AsNoTracking().Where(p => p.MemberId == id).OrderBy(p => p.AutoId).ToListAsync(ct);
-        return Csv.File($"member-{id}-points.csv",
-            ["AutoId", "CreatedAt", "BusiType", "BusiBillNum", "ChangeValue", "BalanceBefore", "BalanceAfter", "LevelBefore", "LevelAfter", "Actor"],
-            rows.Select(p => new object?[] { p.AutoId, p.CreatedAt, p.BusiType, p.BusiBillNum, p.ChangeValue, p.BalanceBefore, p.BalanceAfter, p.LevelBefore, p.LevelAfter, p.Actor }));
+        var rows = db.PointEntries.AsNoTracking().Where(p => p.MemberId == id).OrderBy(p => p.AutoId)
+            .Select(p => new object?[] { p.AutoId, p.CreatedAt, p.BusiType, p.BusiBillNum, p.ChangeValue, p.BalanceBefore, p.BalanceAfter, p.LevelBefore, p.LevelAfter, p.Actor })
+            .AsAsyncEnumerable();
+        return Csv.File($"member-{id}-points.csv", await BusinessZone.LoadAsync(db, ct),
+            ["AutoId", "CreatedAt", "BusiType", "BusiBillNum", "ChangeValue", "BalanceBefore", "BalanceAfter", "LevelBefore", "LevelAfter", "Actor"], rows);
     }
 
+    /// <summary>
+    /// An Idempotency-Key makes a retry safe: the same request gets the first row back; another
+    /// request under the key is 409. Keys are the operator's own.
+    /// </summary>
     public static async Task<Results<Created<LedgerRow>, ProblemHttpResult>> AdjustAsync(
-        long id, PointAdjustRequest request, PointsWrites points, ClaimsPrincipal user, CancellationToken ct)
+        long id, PointAdjustRequest request, HttpRequest http, PointsWrites points, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var key = PointsApi.ReadIdempotencyKey(http, out var badKey);
+        return badKey is { } invalid ? Problems.Invalid(invalid.Message) : await ApplyAdjustmentAsync(id, request, key, points, user, ct);
+    }
+
+    /// <summary>The adjustment itself, for the API and the console's form alike.</summary>
+    public static async Task<Results<Created<LedgerRow>, ProblemHttpResult>> ApplyAdjustmentAsync(
+        long id, PointAdjustRequest request, string? idempotencyKey, PointsWrites points, ClaimsPrincipal user, CancellationToken ct)
     {
         // Audited by the write itself, in its transaction (PointsDecider).
         var change = new PointChange(id, request.BusiType ?? "", request.BusiBillNum ?? "console", request.ChangeValue,
-            ChannelId: null, Actor: user.Actor(), IdempotencyKey: null);
+            ChannelId: null, Actor: user.Actor(), IdempotencyKey: idempotencyKey);
         var outcome = await points.AddAsync(change, ct);
         if (outcome.Failure is { } failure)
             return failure.Code == ErrorCode.InvalidParameter ? Problems.Invalid(failure.Message) : Problems.From(failure);

@@ -15,4 +15,18 @@ public sealed record PointChange(long MemberId, string BusiType, string BusiBill
         Encoding.UTF8.GetBytes($"{MemberId}\n{BusiType}\n{BusiBillNum}\n{ChangeValue}")));
 
     public bool ByOperator => ChannelId is null;
+
+    /// <summary>The key under which this request's first answer is kept; null without an Idempotency-Key.</summary>
+    public PointKey? Key => IdempotencyKey is { } key ? PointKey.Of(ChannelId, Actor, key) : null;
+}
+
+/// <summary>
+/// Whose an Idempotency-Key is: a channel's keys are the channel's (whatever its name), an
+/// operator's are the operator's, so that two operators choosing one key never meet.
+/// </summary>
+public readonly record struct PointKey(int? ChannelId, string? Operator, string Key)
+{
+    public static PointKey Of(int? channelId, string actor, string key) => channelId is { } channel ? new(channel, null, key) : new(null, actor, key);
+
+    public static PointKey Of(PointEntry entry) => Of(entry.ChannelId, entry.Actor, entry.IdempotencyKey!);
 }

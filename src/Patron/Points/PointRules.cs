@@ -14,6 +14,10 @@ public static class PointRules
     /// <summary>P ticketing, S retail, R rental, C recharge, E exchange, Z clearing.</summary>
     public const string BusiTypes = "PSRCEZ";
 
+    /// <summary>An Idempotency-Key: 1 to 128 visible ASCII characters. Anything else is refused, not truncated.</summary>
+    public static bool IsIdempotencyKey(string key) =>
+        key.Length is > 0 and <= MaxIdempotencyKeyLength && !key.Any(c => c is < '!' or > '~');
+
     /// <summary>Checks what can be checked without the member: the shape of the request.</summary>
     public static Failure? Validate(string busiType, string busiBillNum, long changeValue)
     {

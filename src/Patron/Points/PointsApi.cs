@@ -49,7 +49,7 @@ public static class PointsApi
         if (values.Count == 0)
             return null;
         var key = values.Count == 1 ? values[0] ?? "" : "";
-        if (key.Length is 0 or > PointRules.MaxIdempotencyKeyLength || key.Any(c => c is < '!' or > '~'))
+        if (!PointRules.IsIdempotencyKey(key))
             error = Failure.Invalid(IdempotencyHeader, $"one value of 1 to {PointRules.MaxIdempotencyKeyLength} visible ASCII characters");
         return error is null ? key : null;
     }

@@ -7,7 +7,7 @@ namespace Patron.Points;
 /// <summary>What a batch transaction reads, under lock, before deciding its requests.</summary>
 public sealed record PointsBatchState(
     Dictionary<long, PointsState> Members,
-    Dictionary<(int? Channel, string Key), PointEntry> Earlier,
+    Dictionary<PointKey, PointEntry> Earlier,
     LevelTable Levels);
 
 /// <summary>
@@ -31,15 +31,14 @@ public static class PointsDecider
         var entries = new List<PointEntry>(changes.Count);
         var members = new Dictionary<long, PointsState>(state.Members);
         var changed = new Dictionary<long, PointsState>();
-        var taken = new Dictionary<(int?, string), PointEntry>();
+        var taken = new Dictionary<PointKey, PointEntry>();
         var audits = new List<AuditEntry>();
 
         for (var i = 0; i < changes.Count; i++)
         {
             var change = changes[i];
             var hash = change.IdempotencyKey is null ? null : change.RequestHash();
-            if (change.IdempotencyKey is { } key
-                && (state.Earlier.TryGetValue((change.ChannelId, key), out var first) || taken.TryGetValue((change.ChannelId, key), out first)))
+            if (change.Key is { } key && (state.Earlier.TryGetValue(key, out var first) || taken.TryGetValue(key, out first)))
             {
                 outcomes[i] = first.RequestHash == hash
                     ? first
@@ -62,8 +61,8 @@ public static class PointsDecider
             var entry = NewEntry(change, hash, before, after, now);
             members[change.MemberId] = after;
             changed[change.MemberId] = after;
-            if (change.IdempotencyKey is { } newKey)
-                taken[(change.ChannelId, newKey)] = entry;
+            if (change.Key is { } newKey)
+                taken[newKey] = entry;
             entries.Add(entry);
             if (change.ByOperator)
                 audits.Add(Audit.Entry(change.Actor, now, "points.adjust", "member", change.MemberId.ToString(),
@@ -87,7 +86,8 @@ public static class PointsDecider
         LevelAfter = after.LevelId,
         ChannelId = change.ChannelId,
         Actor = change.Actor,
-        CreatedAt = now,
+        // To the millisecond, as both dialects keep it: a retry's answer, read back, equals the first.
+        CreatedAt = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMillisecond)),
         IdempotencyKey = change.IdempotencyKey,
         RequestHash = hash,
     };

@@ -29,6 +29,16 @@ public sealed class PostgresPointsStore : IWriteStore<PointChange, PointsBatchSt
             WHERE p.channel_id = k.channel_id AND p.idempotency_key = k.idempotency_key LIMIT 1) AS l
         """;
 
+    /// <summary>
+    /// Operators' ledger rows under the batch's keys: an operator's keys are the operator's own
+    /// (<c>ux_point_ledger_operator_key</c>), looked up one by one for the reason given above.
+    /// </summary>
+    internal const string EarlierOperatorKeysSql = $"""
+        SELECT l.* FROM (SELECT unnest($1::text[]) AS actor, unnest($2::text[]) AS idempotency_key) AS k
+        CROSS JOIN LATERAL (SELECT {LedgerColumns} FROM point_ledger AS p
+            WHERE p.channel_id IS NULL AND p.actor = k.actor AND p.idempotency_key = k.idempotency_key LIMIT 1) AS l
+        """;
+
     internal const string LevelsSql = "SELECT id, name, threshold FROM levels ORDER BY threshold";
 
     /// <summary>The ledger rows, in batch order, so that AutoIds rise in the order the balances chain.</summary>
@@ -61,11 +71,15 @@ public sealed class PostgresPointsStore : IWriteStore<PointChange, PointsBatchSt
 
     public async Task<PointsBatchState> ReadAsync(DbConnection connection, IReadOnlyList<PointChange> batch, DateTimeOffset now, CancellationToken ct)
     {
-        var keyed = batch.Where(c => c.IdempotencyKey is not null).ToList();
+        var keyed = batch.Where(c => c.IdempotencyKey is not null && !c.ByOperator).ToList();
+        var operatorKeyed = batch.Where(c => c.IdempotencyKey is not null && c.ByOperator).ToList();
         await using var read = Batch(connection,
             Begin(),
             Command(LockMembersSql, [batch.Select(c => c.MemberId).Distinct().Order().ToArray()]),
-            Command(EarlierKeysSql, [keyed.Select(c => c.ChannelId ?? -1).ToArray(), keyed.Select(c => c.IdempotencyKey!).ToArray()]),
+            Command(EarlierKeysSql, [keyed.Select(c => c.ChannelId!.Value).ToArray(), keyed.Select(c => c.IdempotencyKey!).ToArray()]),
+            // Partners' batches, nearly all of them, carry no operator's key and skip the statement.
+            operatorKeyed.Count == 0 ? null
+                : Command(EarlierOperatorKeysSql, [operatorKeyed.Select(c => c.Actor).ToArray(), operatorKeyed.Select(c => c.IdempotencyKey!).ToArray()]),
             Command(LevelsSql),
             Command(SettingKeys.ValueSql, [SettingKeys.LevelBasis]));
         await using var r = await read.ExecuteReaderAsync(ct);
@@ -73,13 +87,16 @@ public sealed class PostgresPointsStore : IWriteStore<PointChange, PointsBatchSt
         while (await r.ReadAsync(ct))
             members[r.GetInt64(0)] = new PointsState(r.GetInt64(1), r.GetInt64(2), (byte)r.GetInt16(3));
         await r.NextResultAsync(ct);
-        var earlier = new Dictionary<(int?, string), PointEntry>();
-        while (await r.ReadAsync(ct))
+        var earlier = new Dictionary<PointKey, PointEntry>();
+        for (var sets = operatorKeyed.Count == 0 ? 1 : 2; sets > 0; sets--)
         {
-            var entry = ReadEntry(r);
-            earlier[(entry.ChannelId, entry.IdempotencyKey!)] = entry;
+            while (await r.ReadAsync(ct))
+            {
+                var entry = ReadEntry(r);
+                earlier[PointKey.Of(entry)] = entry;
+            }
+            await r.NextResultAsync(ct);
         }
-        await r.NextResultAsync(ct);
         var levels = new List<Level>();
         while (await r.ReadAsync(ct))
             levels.Add(new Level { Id = (byte)r.GetInt16(0), Name = r.GetString(1), Threshold = r.GetInt64(2) });

@@ -10,11 +10,16 @@ namespace Patron.Points;
 /// <summary>Points changes on SQLite: the same reads and writes as <see cref="PostgresPointsStore"/>, a row at a time.</summary>
 public sealed class SqlitePointsStore : IWriteStore<PointChange, PointsBatchState, PointsBatchPlan>
 {
-    private const string EarlierKeySql = """
+    private const string SelectLedger = """
         SELECT auto_id, member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after, level_before, level_after,
             channel_id, actor, created_at, idempotency_key, request_hash
-        FROM point_ledger WHERE channel_id IS $1 AND idempotency_key = $2
+        FROM point_ledger
         """;
+
+    private const string EarlierKeySql = $"{SelectLedger} WHERE channel_id = $1 AND idempotency_key = $2";
+
+    /// <summary>An operator's keys are the operator's own: <c>ux_point_ledger_operator_key</c>.</summary>
+    private const string EarlierOperatorKeySql = $"{SelectLedger} WHERE channel_id IS NULL AND actor = $1 AND idempotency_key = $2";
 
     private const string InsertLedgerSql = """
         INSERT INTO point_ledger (member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after, level_before,
@@ -36,13 +41,15 @@ public sealed class SqlitePointsStore : IWriteStore<PointChange, PointsBatchStat
                     members[id] = new PointsState(r.GetInt64(0), r.GetInt64(1), r.GetByte(2));
             }
 
-        var earlier = new Dictionary<(int?, string), PointEntry>();
+        var earlier = new Dictionary<PointKey, PointEntry>();
         await using (var find = Prepare(connection, EarlierKeySql, 2))
+        await using (var findOperator = Prepare(connection, EarlierOperatorKeySql, 2))
             foreach (var change in batch.Where(c => c.IdempotencyKey is not null))
             {
-                await using var r = await find.Bind([change.ChannelId, change.IdempotencyKey]).ExecuteReaderAsync(ct);
+                var lookup = change.ByOperator ? findOperator.Bind([change.Actor, change.IdempotencyKey]) : find.Bind([change.ChannelId, change.IdempotencyKey]);
+                await using var r = await lookup.ExecuteReaderAsync(ct);
                 if (await r.ReadAsync(ct))
-                    earlier[(change.ChannelId, change.IdempotencyKey!)] = new PointEntry
+                    earlier[change.Key!.Value] = new PointEntry
                     {
                         AutoId = r.GetInt64(0), MemberId = r.GetInt64(1), BusiType = r.GetString(2), BusiBillNum = r.GetString(3),
                         ChangeValue = r.GetInt64(4), BalanceBefore = r.GetInt64(5), BalanceAfter = r.GetInt64(6),

@@ -62,11 +62,26 @@ public sealed class PointsDeciderTests
         var earlier = new PointEntry { AutoId = 41, MemberId = 1, BusiType = "P", BusiBillNum = "B", ChangeValue = 5, Actor = "pos",
             ChannelId = 7, IdempotencyKey = "k", RequestHash = Add(1, 5, "k").RequestHash() };
         var plan = PointsDecider.Decide([Add(1, 5, "k"), Add(1, 9, "k")],
-            new PointsBatchState(new() { [1] = new(5, 5, 1) }, new() { [(7, "k")] = earlier }, Levels), Now);
+            new PointsBatchState(new() { [1] = new(5, 5, 1) }, new() { [new PointKey(7, null, "k")] = earlier }, Levels), Now);
 
         Assert.Same(earlier, plan.Outcomes[0].Value);
         Assert.Equal(ErrorCode.IdempotencyKeyReused, plan.Outcomes[1].Failure?.Code);
         Assert.Empty(plan.NewEntries);
         Assert.Empty(plan.Changed);
+    }
+
+    [Fact]
+    public void AnOperatorsKeyIsTheOperatorsOwn()
+    {
+        static PointChange ByOperator(string actor, long value) => new(1, "C", "console", value, null, actor, "k");
+        var earlier = new PointEntry { AutoId = 41, MemberId = 1, BusiType = "C", BusiBillNum = "console", ChangeValue = 5, Actor = "operator:a",
+            IdempotencyKey = "k", RequestHash = ByOperator("operator:a", 5).RequestHash() };
+
+        var plan = PointsDecider.Decide([ByOperator("operator:a", 5), ByOperator("operator:a", 6), ByOperator("operator:b", 5), Add(1, 5, "k")],
+            new PointsBatchState(new() { [1] = new(5, 5, 1) }, new() { [PointKey.Of(earlier)] = earlier }, Levels), Now);
+
+        Assert.Same(earlier, plan.Outcomes[0].Value);
+        Assert.Equal(ErrorCode.IdempotencyKeyReused, plan.Outcomes[1].Failure?.Code);
+        Assert.Equal(["operator:b", "pos"], plan.NewEntries.Select(e => e.Actor));
     }
 }

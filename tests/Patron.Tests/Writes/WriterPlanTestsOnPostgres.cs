@@ -79,6 +79,11 @@ public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Pos
             level_after, channel_id, actor, created_at, idempotency_key, request_hash)
         SELECT 1, 'A', 'bill', 1, 0, 1, 1, 1, 7, 'test', now(), 'key' || g, 'hash' FROM generate_series(1, 20000) AS g
         """)]
+    [InlineData(nameof(PostgresPointsStore), nameof(PostgresPointsStore.EarlierOperatorKeysSql), "point_ledger", """
+        INSERT INTO point_ledger (member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after, level_before,
+            level_after, channel_id, actor, created_at, idempotency_key, request_hash)
+        SELECT 1, 'A', 'bill', 1, 0, 1, 1, 1, NULL, '7', now(), 'key' || g, 'hash' FROM generate_series(1, 20000) AS g
+        """)]
     [InlineData(nameof(PostgresCardUseStore), nameof(PostgresCardUseStore.EarlierUsesSql), "card_uses", """
         INSERT INTO card_uses (channel_id, use_no, usage_entry_id, member_card_id, posid, use_time, cycle, created_at, request_hash, result_json)
         SELECT 7, 'key' || g, 'entry', 'card', 'pos', 0, 0, 0, 'hash', '{}' FROM generate_series(1, 20000) AS g

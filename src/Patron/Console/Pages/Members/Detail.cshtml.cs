@@ -22,6 +22,12 @@ public sealed partial class MemberDetailModel(PatronDb db, PointsWrites points, 
     public List<MemberCardView> Cards { get; private set; } = [];
     public string? Error { get; private set; }
 
+    /// <summary>
+    /// The adjust form's one-time key, new at every rendering: a second click or a browser's resend
+    /// of the same form carries the same key, and the write answers it with the first outcome.
+    /// </summary>
+    public string AdjustKey { get; } = Secrets.NewKey();
+
     public async Task<IActionResult> OnGetAsync(long id, long? before, CancellationToken ct)
     {
         if ((await MembersApi.GetMemberAsync(id, db, ct)).Result is not Ok<MemberResponse> found)
@@ -40,9 +46,18 @@ public sealed partial class MemberDetailModel(PatronDb db, PointsWrites points, 
         return Page();
     }
 
-    public async Task<IActionResult> OnPostAdjustAsync(long id, string busiType, string? busiBillNum, long changeValue, CancellationToken ct)
+    public async Task<IActionResult> OnPostAdjustAsync(long id, string busiType, string? busiBillNum, long changeValue, string? adjustKey,
+        CancellationToken ct)
     {
-        var result = (await LedgerApi.AdjustAsync(id, new PointAdjustRequest(busiType, busiBillNum, changeValue), points, User, ct)).Result;
+        IResult result;
+        if (adjustKey is not null && !PointRules.IsIdempotencyKey(adjustKey))
+            result = Problems.Invalid("The form was damaged; reload the page and try again.");
+        else
+        {
+            result = (await LedgerApi.ApplyAdjustmentAsync(id, new PointAdjustRequest(busiType, busiBillNum, changeValue), adjustKey, points, User, ct)).Result;
+            if (result is ProblemHttpResult { StatusCode: StatusCodes.Status409Conflict })
+                result = Problems.Conflict("This form was already sent with other values, and the first adjustment stands; reload the page to make another.");
+        }
         return await AfterChangeAsync(id, result, ct);
     }
 
