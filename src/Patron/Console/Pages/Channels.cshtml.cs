@@ -23,6 +23,16 @@ public sealed class ChannelsModel(PatronDb db, ChannelDirectory channels, Channe
     public async Task<IActionResult> OnPostScopesAsync(string name, string[] scopes, CancellationToken ct) =>
         await ShowAsync((await ChannelsApi.EditAsync(name, new ChannelEditRequest(null, scopes), db, channels, User, clock, ct)).Result, ct);
 
+    /// <summary>A field that is not a whole number is sent as 0, which every limit refuses with the limit's own words.</summary>
+    public async Task<IActionResult> OnPostSettingsAsync(string name, bool billNumIsKey, string? maxUseAgeDays, string? maxSaleAgeDays,
+        string? perSecond, string? burst, CancellationToken ct)
+    {
+        static int? Number(string? text) => string.IsNullOrWhiteSpace(text) ? null : int.TryParse(text.Trim(), out var n) ? n : 0;
+        var request = new ChannelEditRequest(null, null, billNumIsKey, Number(maxUseAgeDays) ?? 0, Number(maxSaleAgeDays) ?? 0,
+            new ChannelRateLimit(Number(perSecond), Number(burst)));
+        return await ShowAsync((await ChannelsApi.EditAsync(name, request, db, channels, User, clock, ct)).Result, ct);
+    }
+
     public async Task<IActionResult> OnPostRotateAsync(string name, CancellationToken ct) =>
         await ShowAsync((await ChannelsApi.RotateAsync(name, db, channels, secrets, User, clock, ct)).Result, ct);
 
