@@ -69,7 +69,7 @@ public static class CardUseDecider
 
         for (var i = 0; i < calls.Count; i++)
         {
-            var (channelId, request, _) = calls[i];
+            var (channelId, request, maxAgeDays) = calls[i];
             var hash = request.Hash();
             if (state.Earlier.TryGetValue((channelId, request.UseNo), out var earlier))
             {
@@ -83,7 +83,7 @@ public static class CardUseDecider
                 outcomes[i] = first.Hash == hash ? first.View : Reused(request.UseNo);
                 continue;
             }
-            if (CardTimes.TooOld("useTime", request.UseTime, calls[i].MaxAgeDays, now) is { } tooOld)
+            if (CardTimes.TooOld("useTime", request.UseTime, maxAgeDays, now) is { } tooOld)
             {
                 outcomes[i] = tooOld;
                 continue;
