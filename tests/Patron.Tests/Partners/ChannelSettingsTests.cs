@@ -125,6 +125,19 @@ public abstract class ChannelSettingsTests(Backend backend) : PatronTest(backend
         Assert.Contains("maxSaleAgeDays: 1 to 31", refused);
         Assert.Equal(saved.ToJsonString(), (await ChannelAsync("other")).ToJsonString());
     }
+
+    [Fact]
+    public async Task AViewerSeesTheSettingsWithoutAForm()
+    {
+        var session = new ConsoleSession(App);
+        await session.SignInAsync(TestCatalog.ViewerUser, TestCatalog.ViewerPassword);
+
+        var page = await session.Http.GetStringAsync("/console/channels");
+
+        Assert.Contains("1/s, burst 2", page); // hkl-test's own limit
+        Assert.Contains("默认限流", page);       // the others keep the default
+        Assert.DoesNotContain("handler=Settings", page);
+    }
 }
 
 public sealed class ChannelSettingsTestsOnSqlite() : ChannelSettingsTests(Backend.Sqlite);
