@@ -29,7 +29,7 @@ public static class CardPartnerApi
     }
 
     public static async Task<OpenApiResult> SellAsync(HttpContext http, OpenApiGate gate, CardSaleWrites sales, BusinessZoneCache zones,
-        CancellationToken ct)
+        TimeProvider clock, CancellationToken ct)
     {
         var call = await gate.OpenAsync(http, Scopes.CardSale, ct);
         if (call.Failure is { } refused)
@@ -49,6 +49,8 @@ public static class CardPartnerApi
             return Failure.Invalid("payAmt", $"must be a decimal number from 0 to {MaxAmount}");
         if (!CardCalendar.TryParseLocal(saleTimeText, await zones.GetAsync(ct), out var saleTime))
             return Failure.Invalid("saleTime", $"expected {CardCalendar.LocalFormat}");
+        if (CardTimes.TooFarAhead("saleTime", saleTime, clock.GetUtcNow().ToUnixTimeMilliseconds()) is { } ahead)
+            return ahead;
 
         var request = new SaleRequest(cardInfoId, saleTime, NullIfEmpty(saleUser), NullIfEmpty(saleOrgCode), payAmt!.Value, saleNo, memberId, num);
         var sold = await sales.SellAsync(channel, request, ct);
@@ -80,9 +82,9 @@ public static class CardPartnerApi
         {
             if (!CardCalendar.TryParseLocal(useTimeText, await zones.GetAsync(ct), out var parsed))
                 return Failure.Invalid("useTime", $"expected {CardCalendar.LocalFormat}");
-            // Offline POS send uses late, which is normal; a use from the future is not.
-            if (parsed > clock.GetUtcNow().ToUnixTimeMilliseconds() + 5 * 60_000)
-                return Failure.Invalid("useTime", "more than 5 minutes in the future");
+            // Offline POS send uses late, which is normal (bounded by the decider); a use from the future is not.
+            if (CardTimes.TooFarAhead("useTime", parsed, clock.GetUtcNow().ToUnixTimeMilliseconds()) is { } ahead)
+                return ahead;
             useTime = parsed;
         }
 

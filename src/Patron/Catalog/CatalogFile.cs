@@ -79,10 +79,9 @@ public sealed record CatalogFile(
             Check(c.Cipher is null or "des-ecb" or "aes-gcm", $"{at}.cipher", "must be \"des-ecb\" or \"aes-gcm\"");
             foreach (var scope in c.Scopes ?? [])
                 Check(Scopes.All.Contains(scope), $"{at}.scopes", $"unknown scope '{scope}'; known: {string.Join(", ", Scopes.All)}");
-            Check(c.MaxUseAgeDays is null or >= 1 and <= Channel.DefaultMaxAgeDays, $"{at}.maxUseAgeDays", $"1 to {Channel.DefaultMaxAgeDays}");
-            Check(c.MaxSaleAgeDays is null or >= 1 and <= Channel.DefaultMaxAgeDays, $"{at}.maxSaleAgeDays", $"1 to {Channel.DefaultMaxAgeDays}");
-            Check(c.RateLimit is null || c.RateLimit.PerSecond is >= 1 and <= 100_000, $"{at}.rateLimit.perSecond", "required, 1 to 100000");
-            Check(c.RateLimit?.Burst is null or >= 1 and <= 100_000, $"{at}.rateLimit.burst", "1 to 100000");
+            foreach (var (field, problem) in ChannelSettings.Check(c.MaxUseAgeDays, c.MaxSaleAgeDays, c.RateLimit?.PerSecond, c.RateLimit?.Burst))
+                Check(false, $"{at}.{field}", problem);
+            Check(c.RateLimit is null || c.RateLimit.PerSecond is not null || c.RateLimit.Burst is not null, $"{at}.rateLimit.perSecond", $"required, 1 to {ChannelSettings.MaxRate}");
             Check(channels.Take(i).All(o => o.Name != c.Name), $"{at}.name", $"channel '{c.Name}' is listed twice");
             Check(channels.Take(i).All(o => o.ApiKey != c.ApiKey), $"{at}.apiKey", "the same key as another channel");
         }

@@ -19,38 +19,76 @@ public sealed class RateLimitOptions
 /// A token bucket per channel. It lives in this instance's memory, so N instances together allow
 /// N times the rate: it protects an instance from a runaway partner; it is not a billing quota.
 /// The handlers ask it once they know the channel (a valid bearer key, or an envelope that
-/// decrypted with the channel's key), so nobody else can spend a channel's allowance.
+/// decrypted with the channel's key), so nobody else can spend a channel's allowance. A channel's
+/// own rateLimit overrides the service's default; a bucket is kept with the limit it was made for,
+/// so a changed limit gets a new bucket on the channel's next call.
 /// </summary>
 public sealed class ChannelRateLimiter(IOptions<RateLimitOptions> options) : IDisposable
 {
+    private sealed record Bucket(RateLimit Limit, TokenBucketRateLimiter Limiter);
+
     private readonly RateLimitOptions _options = options.Value;
-    private readonly ConcurrentDictionary<int, Lazy<TokenBucketRateLimiter>> _buckets = new();
+    private readonly ConcurrentDictionary<int, Bucket> _buckets = new();
+    private readonly Lock _swap = new();
+
+    /// <summary>The limit that applies to the channel: its own, else the service's; PerSecond 0 is no limit.</summary>
+    public RateLimit LimitFor(Channel channel)
+    {
+        var perSecond = channel.RatePerSecond ?? _options.PermitsPerSecond;
+        var burst = channel.RateBurst
+            ?? (channel.RatePerSecond is { } own ? own : _options.Burst > 0 ? _options.Burst : perSecond);
+        return new RateLimit(perSecond, burst);
+    }
 
     /// <summary>Null when the call may go ahead; else the failure, with Retry-After set on the response.</summary>
     public Failure? TryAcquire(Channel channel, HttpResponse response)
     {
-        var perSecond = _options.PermitsPerSecond;
-        if (perSecond <= 0)
+        var limit = LimitFor(channel);
+        if (limit.PerSecond <= 0)
             return null;
-        var bucket = _buckets.GetOrAdd(channel.Id, _ => new Lazy<TokenBucketRateLimiter>(NewBucket)).Value;
-        using var lease = bucket.AttemptAcquire();
-        if (lease.IsAcquired)
-            return null;
-        var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
-        response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-        return new Failure(ErrorCode.RateLimited, $"channel {channel.Name} is over its rate limit of {perSecond} calls per second; retry after {retryAfter} s");
+        RateLimitLease lease;
+        try
+        {
+            lease = BucketFor(channel.Id, limit).AttemptAcquire();
+        }
+        catch (ObjectDisposedException)
+        {
+            lease = BucketFor(channel.Id, limit).AttemptAcquire(); // its limit changed while this call held the old bucket
+        }
+        using (lease)
+        {
+            if (lease.IsAcquired)
+                return null;
+            var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
+            response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+            return new Failure(ErrorCode.RateLimited,
+                $"channel {channel.Name} is over its rate limit of {limit.PerSecond} calls per second; retry after {retryAfter} s");
+        }
     }
 
-    private TokenBucketRateLimiter NewBucket()
+    private TokenBucketRateLimiter BucketFor(int channelId, RateLimit limit)
     {
-        var perSecond = _options.PermitsPerSecond;
+        if (_buckets.TryGetValue(channelId, out var bucket) && bucket.Limit == limit)
+            return bucket.Limiter;
+        lock (_swap)
+        {
+            if (_buckets.TryGetValue(channelId, out bucket) && bucket.Limit == limit)
+                return bucket.Limiter;
+            _buckets[channelId] = new Bucket(limit, NewLimiter(limit));
+            bucket?.Limiter.Dispose();
+            return _buckets[channelId].Limiter;
+        }
+    }
+
+    private static TokenBucketRateLimiter NewLimiter(RateLimit limit)
+    {
         // Refill about ten times a second, in whole tokens, at exactly perSecond on average.
-        var perTick = Math.Max(1, perSecond / 10);
+        var perTick = Math.Max(1, limit.PerSecond / 10);
         return new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
-            TokenLimit = _options.Burst > 0 ? _options.Burst : perSecond,
+            TokenLimit = limit.Burst,
             TokensPerPeriod = perTick,
-            ReplenishmentPeriod = TimeSpan.FromSeconds((double)perTick / perSecond),
+            ReplenishmentPeriod = TimeSpan.FromSeconds((double)perTick / limit.PerSecond),
             QueueLimit = 0,
             AutoReplenishment = true,
         });
@@ -58,7 +96,10 @@ public sealed class ChannelRateLimiter(IOptions<RateLimitOptions> options) : IDi
 
     public void Dispose()
     {
-        foreach (var bucket in _buckets.Values.Where(b => b.IsValueCreated))
-            bucket.Value.Dispose();
+        foreach (var bucket in _buckets.Values)
+            bucket.Limiter.Dispose();
     }
 }
+
+/// <summary>A rate limit: calls per second, sustained, and the most at once after a quiet spell.</summary>
+public readonly record struct RateLimit(int PerSecond, int Burst);

@@ -7,12 +7,19 @@ using Patron.Data;
 
 namespace Patron.Channels;
 
-/// <summary>A channel as operators see it: never its keys.</summary>
-public sealed record ChannelResponse(string Name, string Cipher, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt);
+/// <summary>A channel as operators see it: never its keys. RateLimit null: the service's default.</summary>
+public sealed record ChannelResponse(string Name, string Cipher, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt,
+    bool BillNumIsKey = false, int MaxUseAgeDays = Channel.DefaultMaxAgeDays, int MaxSaleAgeDays = Channel.DefaultMaxAgeDays,
+    ChannelRateLimit? RateLimit = null);
+
+/// <summary>A channel's own rate limit; both null (<c>{}</c>) returns the channel to the service's default.</summary>
+public sealed record ChannelRateLimit(int? PerSecond, int? Burst);
 
 public sealed record ChannelRequest(string Name, string? Cipher, IReadOnlyList<string>? Scopes);
 
-public sealed record ChannelEditRequest(string? Cipher, IReadOnlyList<string>? Scopes);
+/// <summary>Each field left out (null) stays as it is.</summary>
+public sealed record ChannelEditRequest(string? Cipher, IReadOnlyList<string>? Scopes, bool? BillNumIsKey = null,
+    int? MaxUseAgeDays = null, int? MaxSaleAgeDays = null, ChannelRateLimit? RateLimit = null);
 
 /// <summary>New keys, shown in this answer only: Patron keeps a hash of the API key.</summary>
 public sealed record ChannelKeys(string Name, string ApiKey, string DesKey);
@@ -62,6 +69,9 @@ public static class ChannelsApi
         string name, ChannelEditRequest request, PatronDb db, ChannelDirectory channels, ClaimsPrincipal user, TimeProvider clock, CancellationToken ct)
     {
         var errors = Validate(request.Cipher, request.Scopes);
+        foreach (var (field, problem) in ChannelSettings.Check(request.MaxUseAgeDays, request.MaxSaleAgeDays,
+            request.RateLimit?.PerSecond, request.RateLimit?.Burst))
+            errors[field] = [problem];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
         var channel = StoredText.HasNul(name) ? null : await db.Channels.SingleOrDefaultAsync(c => c.Name == name, ct);
@@ -70,6 +80,11 @@ public static class ChannelsApi
         var before = ToResponse(channel);
         channel.Cipher = request.Cipher ?? channel.Cipher;
         channel.Scopes = request.Scopes is null ? channel.Scopes : string.Join(' ', request.Scopes);
+        channel.BillNumIsKey = request.BillNumIsKey ?? channel.BillNumIsKey;
+        channel.MaxUseAgeDays = request.MaxUseAgeDays ?? channel.MaxUseAgeDays;
+        channel.MaxSaleAgeDays = request.MaxSaleAgeDays ?? channel.MaxSaleAgeDays;
+        if (request.RateLimit is { } limit)
+            (channel.RatePerSecond, channel.RateBurst) = (limit.PerSecond, limit.Burst);
         var after = ToResponse(channel);
         db.Record(user, clock.GetUtcNow(), "channel.edit", "channel", name, before, after);
         await db.SaveChangesAsync(ct);
@@ -95,7 +110,8 @@ public static class ChannelsApi
     private static ChannelKeys NewKeys(string name) => new(name, "pk_" + Secrets.NewKey(), Secrets.NewKey(16));
 
     public static ChannelResponse ToResponse(Channel c) =>
-        new(c.Name, c.Cipher, c.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries), c.CreatedAt);
+        new(c.Name, c.Cipher, c.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries), c.CreatedAt, c.BillNumIsKey, c.MaxUseAgeDays,
+            c.MaxSaleAgeDays, c.RatePerSecond is null && c.RateBurst is null ? null : new ChannelRateLimit(c.RatePerSecond, c.RateBurst));
 
     private static Dictionary<string, string[]> Validate(string? cipher, IReadOnlyList<string>? scopes)
     {

@@ -30,6 +30,8 @@ public static class PointsApi
         var key = ReadIdempotencyKey(request, out var badKey);
         if ((fields.Error ?? badKey) is { } invalid)
             return PointsEnvelope.Failed(invalid, pointShape: true);
+        if (key is null && channel.Value!.BillNumIsKey)
+            key = BillKey(busiType, busiBillNum);
 
         var change = new PointChange(memberId, busiType, busiBillNum, changeValue, channel.Value!.Id, channel.Value.Name, key);
         var outcome = await points.AddAsync(change, ct);
@@ -37,6 +39,12 @@ public static class PointsApi
             ? PointsEnvelope.Failed(failure, pointShape: true)
             : PointsEnvelope.PointAdded(outcome.Value!.ToTag());
     }
+
+    /// <summary>
+    /// The key of a Point/Add without a header on a billNumIsKey channel. It holds spaces, which a
+    /// header's key cannot, so it never meets a key a client chose.
+    /// </summary>
+    public static string BillKey(string busiType, string busiBillNum) => $"bill {busiType} {busiBillNum}";
 
     public static PointAddTag ToTag(this PointEntry e) =>
         new(e.MemberId, e.AutoId, e.BalanceBefore, e.BalanceAfter, e.LevelBefore, e.LevelAfter);

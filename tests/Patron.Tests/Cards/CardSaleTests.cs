@@ -71,12 +71,12 @@ public abstract partial class CardSaleTests(Backend backend) : PatronTest(backen
     [Fact]
     public async Task ValidityRunsFromMidnightOfTheSaleDayInShanghaiForValidDaysLess1Ms()
     {
-        var data = (await OpenApi.SellAsync("S-3", saleTime: "2021-06-16 16:02:15")).Data!;
+        var data = (await OpenApi.SellAsync("S-3", saleTime: "2026-01-16 16:02:15")).Data!;
 
-        var begin = new DateTimeOffset(2021, 6, 16, 0, 0, 0, TimeSpan.FromHours(8)).ToUnixTimeMilliseconds();
+        var begin = new DateTimeOffset(2026, 1, 16, 0, 0, 0, TimeSpan.FromHours(8)).ToUnixTimeMilliseconds();
         Assert.Equal(begin, data["beginTime"]!.GetValue<long>());
         Assert.Equal(begin + 30 * 86_400_000L - 1, data["endTime"]!.GetValue<long>());
-        Assert.Equal(new DateTimeOffset(2021, 6, 16, 16, 2, 15, TimeSpan.FromHours(8)).ToUnixTimeMilliseconds(), data["saleTime"]!.GetValue<long>());
+        Assert.Equal(new DateTimeOffset(2026, 1, 16, 16, 2, 15, TimeSpan.FromHours(8)).ToUnixTimeMilliseconds(), data["saleTime"]!.GetValue<long>());
         Assert.Equal(begin, data["memberUsedList"]![0]!["beginTime"]!.GetValue<long>());
     }
 

@@ -102,6 +102,26 @@ public sealed class CardUseDeciderTests
     }
 
     [Fact]
+    public void TheAgeBoundIsDecidedOnlyForAUseWithNoKeptAnswer()
+    {
+        // Now is 2026-01-20 12:00; a channel bound of 2 days puts 2026-01-18 12:00 just inside.
+        var late = (string useNo) => Use(useNo, "2026-01-18 11:59:59") with { MaxAgeDays = 2 };
+        var stored = new CardUse
+        {
+            ChannelId = 3, UseNo = "kept", UsageEntryId = "UENTRY", MemberCardId = "LCARD", Posid = "POS", RequestHash = late("kept").Request.Hash(),
+            ResultJson = """{"hasUsedNum":1,"lockVersion":1,"id":"UENTRY"}""",
+        };
+
+        var plan = CardUseDecider.Decide([late("kept"), late("new"), Use("inside", "2026-01-18 12:00:00") with { MaxAgeDays = 2 }],
+            State(used: 1, lastCycle: 2, lastCycleUsed: 1, earlier: stored), DateTimeOffset.FromUnixTimeMilliseconds(Now));
+
+        Assert.Equal([null, ErrorCode.InvalidParameter, null], plan.Outcomes.Select(o => o.Failure?.Code));
+        Assert.Equal(1, plan.Outcomes[0].Value!.HasUsedNum);
+        Assert.Contains("useTime", plan.Outcomes[1].Failure!.Message);
+        Assert.Single(plan.Uses);
+    }
+
+    [Fact]
     public void ARefundedCardRefusesEveryUseOfTheBatch()
     {
         var state = State();

@@ -99,7 +99,7 @@ public abstract class CardUseTests(Backend backend) : PatronTest(backend)
     public async Task AUseFromTheFutureIsInvalid()
     {
         var card = await SellAsync();
-        var future = DateTimeOffset.UtcNow.ToOffset(TimeSpan.FromHours(8)).AddMinutes(10).ToString("yyyy-MM-dd HH:mm:ss");
+        var future = TestWorld.Clock.GetUtcNow().ToOffset(TimeSpan.FromHours(8)).AddMinutes(10).ToString("yyyy-MM-dd HH:mm:ss");
 
         var answer = await OpenApi.UseAsync(card, "U-1", future);
 

@@ -141,6 +141,18 @@ public sealed class CatalogValidationTests
         Assert.Contains("channels[0].scopes", message);
     }
 
+    [Theory]
+    [InlineData("maxUseAgeDays", "32", "channels[0].maxUseAgeDays: 1 to 31")]
+    [InlineData("maxSaleAgeDays", "0", "channels[0].maxSaleAgeDays: 1 to 31")]
+    [InlineData("rateLimit", """{"burst":5}""", "channels[0].rateLimit.perSecond")]
+    [InlineData("rateLimit", """{"perSecond":5,"burst":0}""", "channels[0].rateLimit.burst: 1 to 100000")]
+    public void AChannelSettingOutsideItsLimitsIsRefused(string field, string json, string expected)
+    {
+        var message = Invalid(c => c["channels"]![0]![field] = JsonNode.Parse(json));
+
+        Assert.Contains(expected, message);
+    }
+
     [Fact]
     public void SecretsNeverAppearInTheMessage()
     {

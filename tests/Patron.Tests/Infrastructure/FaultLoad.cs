@@ -38,6 +38,10 @@ public sealed class FaultLoad : IAsyncDisposable
     private readonly IReadOnlyList<string> _cards;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly DateTimeOffset _epoch = DateTimeOffset.UtcNow;
+
+    // The services run in their own processes, on the system clock: the cards are sold 20 days
+    // back, well inside a channel's 31 days, and used on the days since.
+    private static readonly DateTime SaleDay = TestWorld.LocalDate(DateTimeOffset.UtcNow.AddDays(-20));
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _clients = [];
     private readonly ConcurrentDictionary<Uri, TaskCompletionSource> _answered = new();
@@ -120,7 +124,7 @@ public sealed class FaultLoad : IAsyncDisposable
                 var useNo = $"c{client}-u{n}";
                 var card = _cards[random.Next(_cards.Count)];
                 UseNos[useNo] = card;
-                var useTime = new DateTime(2026, 1, 5, 12, 0, 0).AddDays(random.Next(0, 28)).ToString("yyyy-MM-dd HH:mm:ss");
+                var useTime = SaleDay.AddHours(12).AddDays(random.Next(0, 20)).ToString("yyyy-MM-dd HH:mm:ss");
                 var param = JsonSerializer.Serialize(new { memberCardId = card, cardProductId = "P-NOODLE", posid = "POS-F", useNo, useTime });
                 var timestamp = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString();
                 var envelope = JsonSerializer.SerializeToUtf8Bytes(new
@@ -282,11 +286,11 @@ public sealed class FaultLoad : IAsyncDisposable
     public static async Task<string[]> SellCardsAsync(Uri target, int count, string saleNoPrefix = "F-")
     {
         using var http = new HttpClient { BaseAddress = target };
-        var openApi = new OpenApiClient(http);
+        var openApi = new OpenApiClient(http, TimeProvider.System);
         var cards = new string[count];
         for (var i = 0; i < count; i++)
         {
-            var sold = await openApi.SellAsync($"{saleNoPrefix}{i}", memberId: $"M{i % TestCatalog.MemberCount + 1:D4}");
+            var sold = await openApi.SellAsync($"{saleNoPrefix}{i}", saleTime: SaleDay.AddHours(10).ToString("yyyy-MM-dd HH:mm:ss"), memberId: $"M{i % TestCatalog.MemberCount + 1:D4}");
             Assert.True(sold.Code == 0, sold.Msg);
             cards[i] = sold.Data!["id"]!.GetValue<string>();
         }

@@ -16,7 +16,8 @@ public sealed class OpenApiClient(HttpClient http, TimeProvider? clock = null)
     public string Cipher { get; init; } = OpenApiCipher.Des;
     public string Prefix { get; init; } = "";
 
-    public long Now() => (clock ?? TimeProvider.System).GetUtcNow().ToUnixTimeMilliseconds();
+    /// <summary>The envelope's timestamp: by the clock of the host called (<see cref="TestWorld"/> unless told).</summary>
+    public long Now() => (clock ?? TestWorld.Clock).GetUtcNow().ToUnixTimeMilliseconds();
 
     public Task<OpenApiAnswer> CallAsync(string method, object param) =>
         CallAsync(method, JsonSerializer.Serialize(param));

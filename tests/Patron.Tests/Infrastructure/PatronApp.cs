@@ -7,7 +7,7 @@ using Patron.Data;
 
 namespace Patron.Tests.Infrastructure;
 
-/// <summary>One Patron host over a real database, exactly as Program.cs builds it.</summary>
+/// <summary>One Patron host over a real database, exactly as Program.cs builds it; its clock is <see cref="TestWorld"/>'s unless given.</summary>
 public sealed class PatronApp(string storage, string connection, string? catalogPath, TimeProvider? clock = null,
     Action<IWebHostBuilder>? configure = null)
     : WebApplicationFactory<Program>
@@ -22,8 +22,7 @@ public sealed class PatronApp(string storage, string connection, string? catalog
         builder.UseSetting("connection", connection);
         if (catalogPath is not null)
             builder.UseSetting("catalog", catalogPath);
-        if (clock is not null)
-            builder.ConfigureServices(s => s.Replace(ServiceDescriptor.Singleton(clock)));
+        builder.ConfigureServices(s => s.Replace(ServiceDescriptor.Singleton(clock ?? TestWorld.Clock)));
         // Every test applies a catalog with two passwords; full-strength PBKDF2 would spend most of
         // the suite's time hashing. The hash format records its iteration count, so nothing else changes.
         builder.ConfigureServices(s => s.Configure<Microsoft.AspNetCore.Identity.PasswordHasherOptions>(o => o.IterationCount = 1_000));

@@ -22,7 +22,7 @@ public abstract class PatronTest(Backend backend) : IAsyncLifetime
 
     protected virtual JsonObject Catalog() => TestCatalog.Build();
 
-    /// <summary>The clock of the first host; null for the system clock.</summary>
+    /// <summary>The clock of the first host; null for <see cref="TestWorld"/>'s.</summary>
     protected virtual TimeProvider? Clock => null;
 
     /// <summary>Settings or services of every host this test starts, e.g. <c>builder.UseSetting("RateLimit:Burst", "3")</c>.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Patron.Cards;
 using Patron.Points;
+using Patron.Tests.Infrastructure;
 
 namespace Patron.Tests.Model;
 
@@ -132,6 +133,10 @@ public sealed class WriteModel(World world) : WriteState(world)
 
     private string Sell(SaleRequest r)
     {
+        CardCalendar.TryParseLocal(r.SaleTime, ModelCatalog.Zone, out var saleTime);
+        var now = TestWorld.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+        if (CardTimes.TooFarAhead("saleTime", saleTime, now) is not null)
+            return Say.Error(1004);
         if (_sales.TryGetValue(r.SaleNo, out var earlier))
         {
             if (earlier.Hash != r.Hash)
@@ -139,12 +144,13 @@ public sealed class WriteModel(World world) : WriteState(world)
             Replayed(nowFails: false);
             return earlier.Answer;
         }
+        if (CardTimes.TooOld("saleTime", saleTime, CardTimes.DefaultMaxAgeDays, now) is not null)
+            return Say.Error(1004);
         if (r.Member >= ModelCatalog.Members)
             return Say.Error(2001);
         var card = ModelCatalog.Card(r.Card);
         if (!card.OnSale)
             return Say.Error(2002);
-        CardCalendar.TryParseLocal(r.SaleTime, ModelCatalog.Zone, out var saleTime);
         var (begin, end) = CardCalendar.Validity(saleTime, card.ValidDays, ModelCatalog.Zone);
         var cards = Enumerable.Range(0, r.Num).Select(i => $"{r.SaleNo}.{i}").Select(label => new MemberCard
         {
@@ -164,7 +170,8 @@ public sealed class WriteModel(World world) : WriteState(world)
     private string Use(UseRequest r)
     {
         CardCalendar.TryParseLocal(r.UseTime, ModelCatalog.Zone, out var t);
-        if (t > DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 5 * 60_000)
+        var now = TestWorld.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+        if (CardTimes.TooFarAhead("useTime", t, now) is not null)
             return Say.Error(1004);
         var card = _sales.TryGetValue($"s{r.Sale}", out var sale) && r.CardIndex < sale.Cards.Count ? sale.Cards[r.CardIndex] : null;
         var hash = $"{card?.Id ?? "none"}|{r.Product}|{r.Posid}|{r.UseTime}";
@@ -176,6 +183,8 @@ public sealed class WriteModel(World world) : WriteState(world)
             Replayed(CardRules.Use(card!, entry!, Cycles(entry!), t).Failure is not null);
             return earlier.Answer;
         }
+        if (CardTimes.TooOld("useTime", t, CardTimes.DefaultMaxAgeDays, now) is not null)
+            return Say.Error(1004);
         if (card is null || entry is null)
             return Say.Error(2101);
         var cycles = Cycles(entry);

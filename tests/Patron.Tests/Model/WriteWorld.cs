@@ -159,7 +159,7 @@ public static class WorldGen
         }));
 
     private static Gen<SaleTemplate> SaleTemplate(Gen<string> card, Gen<int> member) => Gen.Select(card, member,
-        Gen.Int[1, 2], Gen.OneOf("11.22", "30.00"), Gen.OneOf("2026-01-05 10:00:00", "2026-03-02 23:30:00"),
+        Gen.Int[1, 2], Gen.OneOf("11.22", "30.00"), Gen.OneOf("2026-01-05 10:00:00", "2026-01-07 23:30:00"),
         (card, member, num, pay, time) => new SaleTemplate(card, member, num, pay, time));
 
     private static readonly Gen<string> OnSale = Gen.OneOf(ModelCatalog.Cards[0].Id, ModelCatalog.Cards[1].Id);

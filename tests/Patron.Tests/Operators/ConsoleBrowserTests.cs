@@ -74,7 +74,7 @@ public sealed class ConsoleBrowserTests(Chromium chromium, ITestOutputHelper out
         await Page.ClickAsync("#save-card");
         await Assertions.Expect(Page.Locator("#cards tr[data-card='L-BROWSER-01']")).ToContainTextAsync("午市套餐卡");
 
-        var openApi = new OpenApiClient(Partner());
+        var openApi = new OpenApiClient(Partner(), TimeProvider.System);
         var now = DateTimeOffset.UtcNow.ToOffset(TimeSpan.FromHours(8));
         var sale = await openApi.SellAsync("B-1", saleTime: now.ToString("yyyy-MM-dd HH:mm:ss"), memberId: "M0009", card: "L-BROWSER-01", payAmt: "68.00");
         var code = sale.Data!["id"]!.GetValue<string>();

@@ -98,7 +98,7 @@ public abstract partial class NativeApiTests
         await Partner.AddPointsAsync(7, "P", 300);
         await Partner.AddPointsAsync(7, "E", -100);
         var openApi = new OpenApiClient(App.CreateClient());
-        var card = (await openApi.SellAsync("S-1", saleTime: DateTimeOffset.UtcNow.ToOffset(TimeSpan.FromHours(8)).ToString("yyyy-MM-dd HH:mm:ss"), num: 2)).Data!["id"]!.GetValue<string>();
+        var card = (await openApi.SellAsync("S-1", saleTime: TestWorld.Clock.GetUtcNow().ToOffset(TimeSpan.FromHours(8)).ToString("yyyy-MM-dd HH:mm:ss"), num: 2)).Data!["id"]!.GetValue<string>();
         await openApi.UseAsync(card, "U-1", useTime: null);
 
         var dashboard = await GetJsonAsync("/api/v1/dashboard");

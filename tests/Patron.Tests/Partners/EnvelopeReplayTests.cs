@@ -15,7 +15,7 @@ public abstract class EnvelopeReplayTests(Backend backend) : PatronTest(backend)
 {
     private static string SealNow(string plaintext)
     {
-        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString();
+        var timestamp = TestWorld.Clock.GetUtcNow().ToUnixTimeMilliseconds().ToString();
         return JsonSerializer.Serialize(new
         {
             channel = "hkl-test", timestamp,

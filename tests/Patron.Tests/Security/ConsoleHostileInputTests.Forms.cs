@@ -143,6 +143,25 @@ public abstract partial class ConsoleHostileInputTests
                 Seed("scopes=card.sale")))),
         Refused());
 
+    /// <summary>Days and rates outside the catalog's limits (one that is not a number is 0, outside them too), a burst without its perSecond, a checkbox that is not a tick (blank is no tick).</summary>
+    private static readonly Gen<WireField[]> SettingsPoison = Gen.Frequency(
+        (3, Gen.Select(Gen.OneOf("maxUseAgeDays", "maxSaleAgeDays"), Gen.OneOf("0", "32", "-1", "abc", "", "1.5", "99999999999", "３", "31\u0000"),
+            (k, v) => new[] { Str(k, v) })),
+        (2, Gen.Select(Gen.OneOf("perSecond", "burst"), Gen.OneOf("0", "-5", "100001", "abc", "1e3", "2147483648"), (k, v) => k == "burst"
+            ? new[] { Str("perSecond", "5"), Str(k, v) } : new[] { Str(k, v) })),
+        (1, Gen.Int[1, 100_000].Select(b => new[] { Str("perSecond", ""), Str("burst", b.ToString(CultureInfo.InvariantCulture)) })),
+        (1, Hostile.Odd("billNumIsKey").Where(f => f.Text.Trim('\uFEFF').Trim() is not ("true" or "false" or "")).Select(f => new[] { f })));
+
+    [Fact]
+    public Task SettingsFormRefusesHostileInput() => FuzzAsync("POST /console/channels?handler=Settings", s => Gen.Frequency(
+            (5, Posts(s, "real", Gen.OneOf(RealChannels).Select(c => $"/console/channels?handler=Settings&name={c}"),
+                WithPoison([Gen.OneOf("true", "false").Select(v => Str("billNumIsKey", v)), Gen.Int[1, 31].Select(d => Str("maxUseAgeDays", d.ToString(CultureInfo.InvariantCulture))),
+                    Gen.Int[1, 31].Select(d => Str("maxSaleAgeDays", d.ToString(CultureInfo.InvariantCulture))), Gen.Const(Str("perSecond", "")), Gen.Const(Str("burst", ""))], SettingsPoison),
+                Seed("maxUseAgeDays=99&maxSaleAgeDays=abc"))),
+            (2, Posts(s, "unknown", UnknownName(RealChannels).Select(c => $"/console/channels?handler=Settings&name={HostileUrl.Escape(c)}"),
+                Gen.Const(new[] { Str("maxUseAgeDays", "7"), Str("maxSaleAgeDays", "7") }), Seed("maxUseAgeDays=7&maxSaleAgeDays=7")))),
+        Refused());
+
     [Fact]
     public Task RotateFormRefusesHostileChannelNames() => FuzzAsync("POST /console/channels?handler=Rotate", s => Gen.Frequency(
             (8, Posts(s, "unknown", UnknownName(RealChannels).Select(c => $"/console/channels?handler=Rotate&name={HostileUrl.Escape(c)}"), Gen.Const(Array.Empty<WireField>()), Seed(""))),

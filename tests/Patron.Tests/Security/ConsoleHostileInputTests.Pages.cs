@@ -117,7 +117,8 @@ public abstract partial class ConsoleHostileInputTests
         ($"/console/cards/{TestCatalog.Card}", "Form.Name=x&Form.Price=1&Form.ValidDays=30&Form.Products[0].Id=P-NOODLE&Form.Products[0].Name=x", false),
         ($"/console/cards?handler=OffSale&id={TestCatalog.Card}", "", false),
         ("/console/channels", "name=fz-new&cipher=des-ecb&scopes=card.sale", false), ("/console/channels?handler=Scopes&name=other", "scopes=points.add&scopes=card.sale", false),
-        ("/console/channels?handler=Rotate&name=other", "", false), ("/console/levels", "id=32&name=x&threshold=500", false),
+        ("/console/channels?handler=Rotate&name=other", "", false),
+        ("/console/channels?handler=Settings&name=other", "billNumIsKey=true&maxUseAgeDays=7&maxSaleAgeDays=7&perSecond=5&burst=", false), ("/console/levels", "id=32&name=x&threshold=500", false),
         ("/console/account?handler=Operator", "user=fz-new&password=a-good-password&role=viewer", false), ("/console/account?handler=Token", "", true),
         ("/console/logout", "", true),
     ];

@@ -18,10 +18,13 @@ public abstract partial class HostileInputTests
 
     private static string Local(DateTimeOffset t) => TimeZoneInfo.ConvertTime(t, Shanghai).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 
-    /// <summary>Sales and uses by both card channels, long expired, so that a use "now" cannot succeed either.</summary>
+    /// <summary>
+    /// Sales and uses by both card channels, expired (30 days valid, sold 30½ days ago, within the
+    /// channel's 31 days), so that a use "now" cannot succeed either.
+    /// </summary>
     private async Task<World> SeedCardsAsync()
     {
-        var saleDay = DateTimeOffset.UtcNow.AddDays(-400);
+        var saleDay = TestWorld.Clock.GetUtcNow().AddDays(-30.5);
         var saleTime = Local(saleDay);
         var useTime = Local(saleDay.AddHours(1));
         var des = new OpenApiClient(App.CreateClient());
@@ -51,7 +54,7 @@ public abstract partial class HostileInputTests
 
     /// <summary>sendMncardForSale with a poison: a missing or unknown member or card, an amount, number or time no sale accepts, a saleNo already used.</summary>
     private static Gen<WireField[]> SaleFields(World w, bool aes) => Gen.Select(
-        Either("cardInfoId", Gen.Const(TestCatalog.Card)), Either("saleTime", Gen.Const(Local(DateTimeOffset.UtcNow.AddDays(-1)))),
+        Either("cardInfoId", Gen.Const(TestCatalog.Card)), Either("saleTime", Gen.Const(Local(TestWorld.Clock.GetUtcNow().AddDays(-1)))),
         Either("payAmt", Gen.OneOf("11.22", "0", "1")), Either("saleNo", Gen.Int[0, 1_000_000].Select(n => $"FZ-NEW-{n}")),
         Either("memberId", Gen.OneOf([.. Members.Select(CodeOf), .. Members.Select(id => id.ToString())])), Either("num", Gen.OneOf("1", "2")),
         Gen.Frequency(
@@ -73,7 +76,7 @@ public abstract partial class HostileInputTests
         Gen.Frequency(
             (3, UnknownRef.Where(r => !w.OwnCards.Contains(r) && r != w.OtherCard && r != w.RefundedCard).SelectMany(r => Gen.OneOf(Str("memberCardId", r), Str("cardCode", r))).Select(f => new[] { f })),
             (2, Either("cardProductId", Gen.OneOf("P-X", "p-noodle", "P-NOODLE ", "")).Where(f => f.Text != "P-NOODLE").Select(f => new[] { f })),
-            (2, Gen.OneOf(w.BeforeBegin, w.AfterEnd, Local(DateTimeOffset.UtcNow.AddDays(1)), Local(DateTimeOffset.UtcNow.AddMinutes(6))).Select(t => new[] { Str("useTime", t) })),
+            (2, Gen.OneOf(w.BeforeBegin, w.AfterEnd, Local(TestWorld.Clock.GetUtcNow().AddDays(1)), Local(TestWorld.Clock.GetUtcNow().AddMinutes(6))).Select(t => new[] { Str("useTime", t) })),
             (1, Gen.Const(new[] { Raw("useTime", "null") })), // now: long past the card's end
             (1, Gen.Const(new[] { Str("memberCardId", w.RefundedCard) })),
             (1, Gen.Const(new[] { Str("useNo", aes ? "FZ-USE-2" : "FZ-USE-1"), Str("posid", "FZ-OTHER-POS") }))), // its own useNo, for another use
@@ -116,7 +119,7 @@ public abstract partial class HostileInputTests
     private static HostileRequest Sealed(string method, bool aes, string prefix, string plaintext, string note, bool numericTimestamp = false)
     {
         var (channel, key, cipher) = aes ? ("aes-partner", TestCatalog.AesKey, OpenApiCipher.AesGcm) : ("hkl-test", ValidDesKey, OpenApiCipher.Des);
-        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        var timestamp = TestWorld.Clock.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         var param = OpenApiCipher.Encrypt(cipher, key, plaintext, channel, timestamp);
         var body = Envelope(("channel", channel), ("timestamp", numericTimestamp ? long.Parse(timestamp) : timestamp), ("param", param));
         return new HostileRequest($"{prefix}/openapi/v1/{method}", "application/json", body, [], $"{note} {channel} plaintext {plaintext[..Math.Min(plaintext.Length, 400)]}");
@@ -128,7 +131,7 @@ public abstract partial class HostileInputTests
         using var des = DES.Create();
         des.Key = Encoding.UTF8.GetBytes(ValidDesKey);
         var param = Hex(des.EncryptEcb(plain, PaddingMode.PKCS7));
-        var body = Envelope(("channel", "hkl-test"), ("timestamp", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString()), ("param", param));
+        var body = Envelope(("channel", "hkl-test"), ("timestamp", TestWorld.Clock.GetUtcNow().ToUnixTimeMilliseconds().ToString()), ("param", param));
         return new HostileRequest($"/openapi/v1/{method}", "application/json", body, [], $"sealed bytes {Hex(plain[..Math.Min(plain.Length, 64)])}");
     }
 
@@ -144,12 +147,12 @@ public abstract partial class HostileInputTests
         var sealedJunk = Gen.Select(Gen.Bool, Gen.Frequency((3, Hostile.OddJson), (1, Hostile.OddString)), (aes, text) => Sealed(method, aes, "", text, "sealed junk"));
         var sealedBytes = Gen.Frequency((3, Gen.Byte.Array[0, 64]), (1, Gen.Const(Encoding.UTF8.GetBytes("{\"memberId\":\"")
             .Concat(new byte[] { 0xC0, 0x80, 0xED, 0xA0, 0x80 }).Concat(Encoding.UTF8.GetBytes("\"}")).ToArray()))).Select(b => SealedBytes(method, b));
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var now = TestWorld.Clock.GetUtcNow().ToUnixTimeMilliseconds();
         var validParam = OpenApiCipher.EncryptDes(ValidDesKey, basePlaintext);
         var envelopeFields = Gen.Select(
             Gen.Frequency((3, Gen.OneOf<object?>("hkl-test", "aes-partner", "other", "cards-only")), (2, Hostile.OddString.Select(s => (object?)s)),
                 (1, Gen.OneOf<object?>(null, 1, true, new[] { "hkl-test" }, "HKL-TEST", "hkl-test "))),
-            Gen.Frequency((3, Gen.Int[-1000, 1000].Select(ms => (object?)(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + ms).ToString())),
+            Gen.Frequency((3, Gen.Int[-1000, 1000].Select(ms => (object?)(TestWorld.Clock.GetUtcNow().ToUnixTimeMilliseconds() + ms).ToString())),
                 (1, Gen.OneOf<object?>((now - 301_000).ToString(), (now + 301_000).ToString(), "0", "-1", long.MaxValue.ToString(), "1e12", "1.7e12", null, 1.5, new { })),
                 (1, Hostile.OddString.Select(s => (object?)s))),
             Gen.Frequency((3, Gen.Const<object?>(validParam)), (3, HostileHex.Select(h => (object?)h)), (1, Gen.OneOf<object?>(null, 0, new[] { validParam }))),

@@ -42,9 +42,9 @@ public abstract partial class NativeApiHostileInputTests(HostileHost host, int c
         var partner = new OpenApiClient(App.CreateClient());
         var shanghai = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
         string Local(DateTimeOffset t) => TimeZoneInfo.ConvertTime(t, shanghai).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-        var sale = await partner.SellAsync("FZ-SALE-1", Local(DateTimeOffset.UtcNow.AddHours(-2)));
+        var sale = await partner.SellAsync("FZ-SALE-1", Local(TestWorld.Clock.GetUtcNow().AddHours(-2)));
         Assert.Equal(0, sale.Code);
-        Assert.Equal(0, (await partner.UseAsync(sale.Data!["id"]!.GetValue<string>(), "FZ-USE-1", Local(DateTimeOffset.UtcNow.AddHours(-1)))).Code);
+        Assert.Equal(0, (await partner.UseAsync(sale.Data!["id"]!.GetValue<string>(), "FZ-USE-1", Local(TestWorld.Clock.GetUtcNow().AddHours(-1)))).Code);
         using var created = await OperatorClient().PostAsync($"{Api}/members", Json("""{"name":"种子会员","phone":"13900000000"}"""));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         return true;

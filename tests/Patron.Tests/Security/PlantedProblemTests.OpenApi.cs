@@ -54,7 +54,7 @@ public abstract partial class PlantedProblemTests
     private static HostileRequest Sealed(string plaintext, string channel = "hkl-test", string key = TestCatalog.DesKey, long skewMs = 0,
         Func<string, string>? spoil = null, string note = "", string method = "useMncard")
     {
-        var timestamp = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + skewMs).ToString(CultureInfo.InvariantCulture);
+        var timestamp = (TestWorld.Clock.GetUtcNow().ToUnixTimeMilliseconds() + skewMs).ToString(CultureInfo.InvariantCulture);
         var param = OpenApiCipher.Encrypt(OpenApiCipher.Des, key, plaintext, channel, timestamp);
         var body = JsonSerializer.SerializeToUtf8Bytes(new { channel, timestamp, param = spoil is null ? param : spoil(param) });
         return new HostileRequest($"/openapi/v1/{method}", "application/json", body, [], $"{note} plaintext {plaintext}");
@@ -92,14 +92,14 @@ public abstract partial class PlantedProblemTests
                 Case("no-scope", 1005, null, () => Sealed(Param(Use(t.Item1, t.Item2)), channel: "cards-only"))))),
             (2, Gen.Select(anyCard, anyDay, Gen.OneOf("cardProductId", "posid", "useNo", "memberCardId")).Select(t =>
                 new Planted($"missing {t.Item3}", 1004, t.Item3, () => Sealed(Param(Use(t.Item1, t.Item2, without: t.Item3)))))),
-            (1, Gen.Select(anyCard, Gen.OneOf("yesterday", "2026-13-01 00:00:00", "2026-01-05T12:00:00", "2099-01-01 00:00:00")).Select(t =>
+            (1, Gen.Select(anyCard, Gen.OneOf("yesterday", "2026-13-01 00:00:00", "2026-01-05T12:00:00", "2099-01-01 00:00:00", "2025-12-31 12:00:00")).Select(t =>
                 new Planted("invalid useTime", 1004, "useTime", () => Sealed(Param(Use(t.Item1, "01-05", with: ("useTime", t.Item2))))))),
             (2, Gen.Char["0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"].Array[12, 12].Select(c => new Planted("unknown card", 2101, null,
                 () => Sealed(Param(Use("Z" + new string(c), "01-05")))))),
             (1, Gen.Select(anyCard, Gen.OneOf("P-X", "P-NONE", "p-noodle")).Select(t => new Planted("unknown product", 2101, null,
                 () => Sealed(Param(Use(t.Item1, "01-05", with: ("cardProductId", t.Item2))))))),
             (2, anyDay.Select(day => new Planted("refunded card", 2102, null, () => Sealed(Param(Use(cards.Refunded, day)))))),
-            (1, Gen.Select(anyCard, Gen.OneOf("2026-01-04 23:59:59", "2025-12-31 12:00:00", "2026-02-04 00:00:00")).Select(t =>
+            (1, Gen.Select(anyCard, Gen.OneOf("2026-01-04 23:59:59", "2026-01-04 18:00:00", "2026-02-04 00:00:00")).Select(t =>
                 new Planted("outside validity", 2102, null, () => Sealed(Param(Use(t.Item1, "01-05", with: ("useTime", t.Item2))))))),
             (2, Gen.OneOf("01-05", "01-07", "01-11").Select(day => new Planted("cycle used up", 2103, null, () => Sealed(Param(Use(cards.CycleFull, day)))))),
             (2, Gen.OneOf("02-02", "02-03").Select(day => new Planted("total used up", 2104, null, () => Sealed(Param(Use(cards.TotalFull, day)))))));

@@ -66,6 +66,11 @@ public static class CardSaleDecider
                 outcomes[i] = first.Hash == hash ? first.Answer : Reused(request);
                 continue;
             }
+            if (CardTimes.TooOld("saleTime", request.SaleTime, channel.MaxSaleAgeDays, now) is { } tooOld)
+            {
+                outcomes[i] = tooOld;
+                continue;
+            }
             var member = state.MembersByCode.GetValueOrDefault(request.MemberId)
                 ?? (long.TryParse(request.MemberId, out var id) ? state.MembersById.GetValueOrDefault(id) : null);
             if (member is null)

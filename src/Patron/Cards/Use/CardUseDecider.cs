@@ -11,8 +11,11 @@ public sealed record UseRequest(string CardRef, string CardProductId, string Pos
     public string Hash() => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', CardRef, CardProductId, Posid, UseTime))));
 }
 
-/// <summary>One use as the queue sees it: who asked, and what.</summary>
-public sealed record CardUseCall(int ChannelId, UseRequest Request);
+/// <summary>
+/// One use as the queue sees it: who asked, and what, with the channel's bound on a late useTime,
+/// decided after the kept answer is looked up (a retry of an answered use gets its answer).
+/// </summary>
+public sealed record CardUseCall(int ChannelId, UseRequest Request, int MaxAgeDays = CardTimes.DefaultMaxAgeDays);
 
 /// <summary>An entry with the card and sale its answer needs; the entry is read under lock.</summary>
 public sealed record UseTarget(MemberCard Card, UsageEntry Entry, CardSale Sale);
@@ -65,7 +68,7 @@ public static class CardUseDecider
 
         for (var i = 0; i < calls.Count; i++)
         {
-            var (channelId, request) = calls[i];
+            var (channelId, request, maxAgeDays) = calls[i];
             var hash = request.Hash();
             if (state.Earlier.TryGetValue((channelId, request.UseNo), out var earlier))
             {
@@ -77,6 +80,11 @@ public static class CardUseDecider
             if (taken.TryGetValue((channelId, request.UseNo), out var first))
             {
                 outcomes[i] = first.Hash == hash ? first.View : Reused(request.UseNo);
+                continue;
+            }
+            if (CardTimes.TooOld("useTime", request.UseTime, maxAgeDays, now) is { } tooOld)
+            {
+                outcomes[i] = tooOld;
                 continue;
             }
             if (!state.Targets.TryGetValue((request.CardRef, request.CardProductId), out var target))

@@ -9,5 +9,5 @@ public sealed class CardUseWrites(WriterConnections connections, IWriteStore<Car
     : WriteQueue<CardUseCall, CardUseBatchState, CardUseBatchPlan, Outcome<UsageEntryView>>(connections, store, CardUseDecider.Decide, options, clock, log)
 {
     public Task<Outcome<UsageEntryView>> UseAsync(Channel channel, UseRequest request, CancellationToken ct) =>
-        SubmitAsync(new CardUseCall(channel.Id, request), ct);
+        SubmitAsync(new CardUseCall(channel.Id, request, channel.MaxUseAgeDays), ct);
 }
