@@ -49,7 +49,7 @@ public abstract partial class CardSaleTests(Backend backend) : PatronTest(backen
     [Fact]
     public async Task TheAnswerHasEveryFieldOfTheSeedsResponseTable()
     {
-        var today = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai")).ToString("yyyy-MM-dd");
+        var today = TimeZoneInfo.ConvertTime(TestWorld.Clock.GetUtcNow(), TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai")).ToString("yyyy-MM-dd");
         var data = (await OpenApi.SellAsync("S-2", saleTime: $"{today} 00:00:00", num: 2)).Data!.AsObject(); // effective: status "1"
 
         Assert.All(SeedCardFields, f => Assert.True(data.ContainsKey(f), $"data lacks {f}"));

@@ -116,7 +116,7 @@ public abstract class StaffCardActionTests(Backend backend) : PatronTest(backend
         Assert.Equal(("card.extend", "operator:admin", card), (audit.Action, audit.Actor, audit.EntityId));
         Assert.Contains($"\"endTime\":{before[0]}", audit.Before);
         Assert.Contains($"\"endTime\":{EndOfFeb20}", audit.After);
-        Assert.Equal(0, (await Open.UseAsync(card, "U-LATE", "2026-02-20 23:00:00")).Code);
+        Assert.Equal(0, (await Open.UseAsync(card, "U-LATE", "2026-02-04 10:00:00")).Code);
     }
 
     [Fact]

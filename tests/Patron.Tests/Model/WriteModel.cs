@@ -60,10 +60,11 @@ public static class Say
 /// </summary>
 public sealed class WriteModel(World world) : WriteState(world)
 {
-    private sealed class Sale(string hash, string answer, decimal payAmt, List<MemberCard> cards)
+    /// <param name="answerAs">The first answer's cards as sold, with their kept status: a retry shows a refund and the clock.</param>
+    private sealed class Sale(string hash, Func<int, string> answerAs, decimal payAmt, List<MemberCard> cards)
     {
         public string Hash => hash;
-        public string Answer => answer;
+        public string Answer => answerAs(Status);
         public decimal PayAmt => payAmt;
         public List<MemberCard> Cards => cards;
         public int Status { get; set; } = CardStatus.Effective;
@@ -162,9 +163,10 @@ public sealed class WriteModel(World world) : WriteState(world)
             })],
         }).ToList();
         var payAmt = decimal.Parse(r.PayAmt, CultureInfo.InvariantCulture);
-        var answer = $"ok m{r.Member} pay {Say.Money(payAmt)} [{string.Join(" | ", cards.Select(CardText))}]";
-        _sales[r.SaleNo] = new Sale(r.Hash, answer, payAmt, cards);
-        return answer;
+        var sold = cards.Select(c => AsKept(c, CardStatus.Effective)).ToList();
+        string AnswerAs(int kept) => $"ok m{r.Member} pay {Say.Money(payAmt)} [{string.Join(" | ", sold.Select(c => CardText(AsKept(c, kept))))}]";
+        var sale = _sales[r.SaleNo] = new Sale(r.Hash, AnswerAs, payAmt, cards);
+        return sale.Answer;
     }
 
     private string Use(UseRequest r)
@@ -242,6 +244,19 @@ public sealed class WriteModel(World world) : WriteState(world)
     /// <summary>Answers carry the status as of now (the model's cards are long past their endTime); the model voids an entry with its card.</summary>
     public static string EntryText(UsageEntry e) => EntryText(e, CardRules.Status(e.Status, e.EndTime, CardRules.UsedUp(e.HasUsedNum, e.TotalUsedNum), Now()));
 
+    /// <summary>A copy of a card as it stands, with the status the sale keeps (refunded or not) on it and its entries.</summary>
+    private static MemberCard AsKept(MemberCard c, int status) => new()
+    {
+        Id = c.Id, CardInfoId = c.CardInfoId, MemberCode = c.MemberCode, BeginTime = c.BeginTime, EndTime = c.EndTime, TimeZone = c.TimeZone,
+        LockVersion = c.LockVersion, Status = status,
+        Entries = [.. c.Entries.Select(e => new UsageEntry
+        {
+            Id = e.Id, MemberCardId = e.MemberCardId, CardProductId = e.CardProductId, CardProductName = e.CardProductName,
+            TotalUsedNum = e.TotalUsedNum, CycleDays = e.CycleDays, CycleNum = e.CycleNum, HasUsedNum = e.HasUsedNum, LastCycle = e.LastCycle,
+            LastCycleUsed = e.LastCycleUsed, Posid = e.Posid, LockVersion = e.LockVersion, Status = status, BeginTime = e.BeginTime, EndTime = e.EndTime,
+        })],
+    };
+
     private static string CardText(MemberCard c) =>
         Say.Card(c.Id, CardViews.Status(CardRules.Status(c, Now())), c.LockVersion, c.BeginTime, c.EndTime, c.Entries.Select(e => EntryText(e)));
 
@@ -252,7 +267,7 @@ public sealed class WriteModel(World world) : WriteState(world)
     private static string EntryText(UsageEntry e, int status) =>
         Say.Entry(e.MemberCardId, e.CardProductId, e.HasUsedNum, e.LastCycle, e.LastCycleUsed, e.Posid ?? "", e.LockVersion, CardViews.Status(status));
 
-    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    private static long Now() => TestWorld.Clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     public override IReadOnlyList<string> Final()
     {

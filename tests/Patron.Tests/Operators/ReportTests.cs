@@ -26,7 +26,7 @@ public abstract class ReportTests(Backend backend) : PatronTest(backend)
     [Fact]
     public async Task TheSalesExportWritesSaleTimesInTheBusinessZoneWithItsOffset()
     {
-        var saleTime = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow.AddHours(-3), Shanghai);
+        var saleTime = TimeZoneInfo.ConvertTime(TestWorld.Clock.GetUtcNow().AddHours(-3), Shanghai);
         var sold = await new OpenApiClient(App.CreateClient()).SellAsync("TZ-1", saleTime: saleTime.ToString("yyyy-MM-dd HH:mm:ss"));
         Assert.Equal(0, sold.Code);
 
@@ -51,7 +51,7 @@ public abstract class ReportTests(Backend backend) : PatronTest(backend)
     [Fact]
     public async Task TheDashboardCountsAUseOnTheBusinessDayOfItsUseTime()
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = TestWorld.Clock.GetUtcNow();
         var openApi = new OpenApiClient(App.CreateClient());
         var card = (await openApi.SellAsync("D-1", saleTime: Local(now.AddDays(-3)))).Data!["id"]!.GetValue<string>();
         Assert.Equal(0, (await openApi.UseAsync(card, "DU-1", useTime: Local(now.AddDays(-1)))).Code);
