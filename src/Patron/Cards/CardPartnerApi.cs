@@ -23,6 +23,7 @@ public static class CardPartnerApi
             group.MapPost("/cancelUseMncard", CancelAsync);
             group.MapPost("/refundMncardForSale", RefundAsync);
             group.MapPost("/queryMncardByMember", QueryAsync);
+            group.MapMemberPartnerMethods();
             group.MapPost("/{method}", UnknownAsync);
         }
         return routes;

@@ -11,8 +11,10 @@ public static class Scopes
     public const string CardRefund = "card.refund";
     public const string CardQuery = "card.query";
     public const string LevelSet = "level.set";
+    public const string MemberWrite = "member.write";
+    public const string MemberRead = "member.read";
 
-    public static readonly string[] All = [PointsAdd, LevelSet, CardSale, CardUse, CardRefund, CardQuery];
+    public static readonly string[] All = [PointsAdd, LevelSet, CardSale, CardUse, CardRefund, CardQuery, MemberWrite, MemberRead];
 }
 
 public static class ChannelAuth

@@ -9,6 +9,9 @@ public static class MemberLookup
     public static async Task<Member?> FindAsync(PatronDb db, string reference, CancellationToken ct) =>
         await db.Members.AsNoTracking().SingleOrDefaultAsync(m => m.Code == reference, ct)
         ?? (long.TryParse(reference, out var id) ? await db.Members.AsNoTracking().SingleOrDefaultAsync(m => m.Id == id, ct) : null);
+
+    public static Task<Member?> ByCodeAsync(PatronDb db, string code, CancellationToken ct) =>
+        db.Members.AsNoTracking().SingleOrDefaultAsync(m => m.Code == code, ct);
 }
 
 public static class MemberCodes

@@ -56,4 +56,9 @@ public sealed class OpenApiClient(HttpClient http, TimeProvider? clock = null)
             : CallAsync("useMncard", new { memberCardId, cardProductId = product, posid, useNo, useTime });
 
     public Task<OpenApiAnswer> CancelAsync(string useNo) => CallAsync("cancelUseMncard", new { useNo });
+
+    public Task<OpenApiAnswer> RegisterMemberAsync(string memberId, string? name, string? phone) =>
+        CallAsync("registerMember", new { memberId, name, phone });
+
+    public Task<OpenApiAnswer> QueryMemberAsync(string memberId) => CallAsync("queryMember", new { memberId });
 }

@@ -37,7 +37,7 @@ public static class TestCatalog
                 new JsonObject { ["id"] = 1, ["name"] = "普通会员", ["threshold"] = 0 },
                 new JsonObject { ["id"] = 64, ["name"] = "金卡会员", ["threshold"] = 1000 }),
             ["channels"] = new JsonArray(
-                Channel("hkl-test", ApiKey, "card.sale", "card.use", "card.refund", "card.query", "points.add", "level.set"),
+                Channel("hkl-test", ApiKey, "card.sale", "card.use", "card.refund", "card.query", "points.add", "level.set", "member.write", "member.read"),
                 Channel("other", OtherApiKey, "points.add", "level.set"),
                 Channel("cards-only", NoPointsApiKey, "card.sale"),
                 WithCipher(Channel("aes-partner", "pk_aes_partner_1", "card.sale", "card.use", "card.refund", "card.query"), "aes-gcm", AesKey)),

@@ -262,7 +262,7 @@ public abstract partial class HostileInputTests(Backend backend, int cases, ITes
 }
 
 /// <summary>10,000 cases per endpoint, in process, on SQLite.</summary>
-public sealed class HostileInputTestsOnSqlite(ITestOutputHelper output) : HostileInputTests(Backend.Sqlite, 10_000, output);
+public sealed class HostileInputTestsOnSqlite(ITestOutputHelper output) : HostileInputTests(Backend.Sqlite, HostileRun.Cases(10_000), output);
 
 /// <summary>A smaller run on PostgreSQL, for what only its types and errors can show.</summary>
-public sealed class HostileInputTestsOnPostgres(ITestOutputHelper output) : HostileInputTests(Backend.Postgres, 500, output);
+public sealed class HostileInputTestsOnPostgres(ITestOutputHelper output) : HostileInputTests(Backend.Postgres, HostileRun.Cases(500), output);

@@ -30,7 +30,7 @@ public sealed partial class MemberDetailModel(PatronDb db, PointsWrites points, 
 
     public async Task<IActionResult> OnGetAsync(long id, long? before, CancellationToken ct)
     {
-        if ((await MembersApi.GetMemberAsync(id, db, ct)).Result is not Ok<MemberResponse> found)
+        if ((await MembersApi.GetMemberAsync(id, db, clock, ct)).Result is not Ok<MemberResponse> found)
             return NotFound();
         Member = found.Value!;
         Ledger = ((Ok<LedgerPage>)(await LedgerApi.GetLedgerAsync(id, before, 50, db, ct)).Result).Value!;

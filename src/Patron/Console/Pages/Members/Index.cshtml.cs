@@ -14,7 +14,7 @@ public sealed class MembersModel(PatronDb db, TimeProvider clock) : PageModel
     public List<MemberResponse> Found { get; private set; } = [];
     public string? Error { get; private set; }
 
-    public async Task OnGetAsync(CancellationToken ct) => Found = (await MembersApi.SearchAsync(Q, 50, db, ct)).Value!;
+    public async Task OnGetAsync(CancellationToken ct) => Found = (await MembersApi.SearchAsync(Q, 50, db, clock, ct)).Value!;
 
     public async Task<IActionResult> OnPostAsync(string? code, string? name, string? phone, CancellationToken ct)
     {
