@@ -59,12 +59,6 @@ public sealed class PostgresPointsStore : IWriteStore<PointChange, PointsBatchSt
         WHERE m.id = u.id AND m.id = ANY($1)
         """;
 
-    internal const string InsertAuditSql = """
-        INSERT INTO audit_log (at, actor, action, entity, entity_id, before, after)
-        SELECT unnest($1::timestamptz[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]),
-            unnest($6::text[]), unnest($7::text[])
-        """;
-
     private const string LedgerColumns =
         "auto_id, member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after, level_before, level_after, " +
         "channel_id, actor, created_at, idempotency_key, request_hash";
@@ -109,7 +103,6 @@ public sealed class PostgresPointsStore : IWriteStore<PointChange, PointsBatchSt
     {
         var rows = plan.NewEntries;
         var members = plan.Changed.OrderBy(m => m.Key).ToList();
-        var audits = plan.Audits;
         await using var write = Batch(connection,
             rows.Count == 0 ? null : Command(InsertLedgerSql, [rows.Select(r => r.MemberId).ToArray(), rows.Select(r => r.BusiType).ToArray(),
                 rows.Select(r => r.BusiBillNum).ToArray(), rows.Select(r => r.ChangeValue).ToArray(), rows.Select(r => r.BalanceBefore).ToArray(),
@@ -118,9 +111,7 @@ public sealed class PostgresPointsStore : IWriteStore<PointChange, PointsBatchSt
                 rows.Select(r => r.CreatedAt).ToArray(), rows.Select(r => r.IdempotencyKey).ToArray(), rows.Select(r => r.RequestHash).ToArray()]),
             members.Count == 0 ? null : Command(UpdateMembersSql, [members.Select(m => m.Key).ToArray(), members.Select(m => m.Value.Balance).ToArray(),
                 members.Select(m => m.Value.LifetimeEarned).ToArray(), members.Select(m => (short)m.Value.LevelId).ToArray()]),
-            audits.Count == 0 ? null : Command(InsertAuditSql, [audits.Select(a => a.At).ToArray(), audits.Select(a => a.Actor).ToArray(),
-                audits.Select(a => a.Action).ToArray(), audits.Select(a => a.Entity).ToArray(), audits.Select(a => a.EntityId).ToArray(),
-                audits.Select(a => a.Before).ToArray(), audits.Select(a => a.After).ToArray()]),
+            AuditRows.Postgres(plan.Audits),
             Commit());
         await using var r = await write.ExecuteReaderAsync(ct);
         // The identity is drawn row by row as the arrays are unnested, in their order; sorted, the ids line up with the rows.

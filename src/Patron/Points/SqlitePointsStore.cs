@@ -27,8 +27,6 @@ public sealed class SqlitePointsStore : IWriteStore<PointChange, PointsBatchStat
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING auto_id
         """;
 
-    private const string InsertAuditSql = "INSERT INTO audit_log (at, actor, action, entity, entity_id, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7)";
-
     public async Task<PointsBatchState> ReadAsync(DbConnection connection, IReadOnlyList<PointChange> batch, DateTimeOffset now, CancellationToken ct)
     {
         await BeginAsync(connection, ct);
@@ -79,9 +77,7 @@ public sealed class SqlitePointsStore : IWriteStore<PointChange, PointsBatchStat
             foreach (var (id, state) in plan.Changed)
                 await update.Bind([state.Balance, state.LifetimeEarned, state.LevelId, id]).ExecuteNonQueryAsync(ct);
 
-        await using (var audit = Prepare(connection, InsertAuditSql, 7))
-            foreach (var a in plan.Audits)
-                await audit.Bind([a.At, a.Actor, a.Action, a.Entity, a.EntityId, a.Before, a.After]).ExecuteNonQueryAsync(ct);
+        await AuditRows.WriteSqliteAsync(connection, plan.Audits, ct);
         await CommitAsync(connection, ct);
     }
 }
