@@ -93,8 +93,8 @@ public sealed record CatalogFile(
             var m = members[i];
             var at = $"members[{i}]";
             Check(m.Id is >= 1, $"{at}.id", "required, 1 or more");
-            Check(!string.IsNullOrWhiteSpace(m.Code) && m.Code.Length <= 32, $"{at}.code", "required, at most 32 characters");
-            Check(!MemberCodes.IsDigitsOnly(m.Code), $"{at}.code", "digits only; a memberId of digits is read as an id, so a code needs a letter");
+            var codeProblem = m.Code is null ? $"required, 1 to {MemberRules.MaxCodeLength} characters" : MemberRules.CodeProblem(m.Code);
+            Check(codeProblem is null, $"{at}.code", codeProblem!);
             Check(m.Name is null || m.Name.Length <= 100, $"{at}.name", "at most 100 characters");
             Check(m.Phone is null || m.Phone.Length <= 32, $"{at}.phone", "at most 32 characters");
             Check(m.Level is null || levels.Any(l => l.Id == m.Level), $"{at}.level", $"there is no level {m.Level}");

@@ -16,8 +16,14 @@ public static class MemberRules
     /// <summary>Why a chosen code cannot be a member's code, or null when it can.</summary>
     public static string? CodeProblem(string code) =>
         code.Trim().Length is 0 or > MaxCodeLength || StoredText.HasNul(code) ? $"1 to {MaxCodeLength} characters"
-        : MemberCodes.IsDigitsOnly(code) ? "not digits only: a memberId of digits is read as an id, so a code needs a letter"
+        : IsDigitsOnly(code) ? "not digits only: a memberId of digits is read as an id, so a code needs a letter"
         : null;
+
+    /// <summary>
+    /// A code of digits only would shadow a member id wherever a <c>memberId</c> may be either, so
+    /// such a code is refused wherever a code is made.
+    /// </summary>
+    public static bool IsDigitsOnly(string? code) => code is { Length: > 0 } && code.Trim().All(char.IsAsciiDigit);
 
     public static Dictionary<string, string[]> ProfileProblems(string? name, string? phone)
     {

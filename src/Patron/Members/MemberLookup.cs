@@ -13,12 +13,3 @@ public static class MemberLookup
     public static Task<Member?> ByCodeAsync(PatronDb db, string code, CancellationToken ct) =>
         db.Members.AsNoTracking().SingleOrDefaultAsync(m => m.Code == code, ct);
 }
-
-public static class MemberCodes
-{
-    /// <summary>
-    /// A code of digits only would shadow a member id wherever a <c>memberId</c> may be either, so
-    /// such a code is refused wherever a code is made.
-    /// </summary>
-    public static bool IsDigitsOnly(string? code) => code is { Length: > 0 } && code.Trim().All(char.IsAsciiDigit);
-}

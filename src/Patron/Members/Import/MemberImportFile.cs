@@ -110,7 +110,7 @@ public static class MemberImportFile
             Problem("code is missing");
         else if (code.Length > MaxCodeLength)
             Problem($"code '{Shorten(code)}' is longer than {MaxCodeLength} characters");
-        else if (MemberCodes.IsDigitsOnly(code))
+        else if (MemberRules.IsDigitsOnly(code))
             // The open API's memberId is a code or an integer id: an all-digit code could name another member.
             Problem($"code '{code}' is made only of digits, and a memberId of digits means a member id: a code needs a letter or another sign");
         else if (StoredText.HasNul(code))
