@@ -82,6 +82,23 @@ public abstract class LevelSetAccessTests(Backend backend) : PatronTest(backend)
     }
 
     [Fact]
+    public async Task TheConsolesScopeEditorGrantsLevelSet()
+    {
+        var session = new ConsoleSession(App);
+        await session.SignInAsync(TestCatalog.AdminUser, TestCatalog.AdminPassword);
+
+        var page = await session.Http.GetStringAsync("/console/channels");
+        using var granted = await session.Http.PostAsync("/console/channels?handler=Scopes&name=everything-else", new FormUrlEncodedContent(
+            new Dictionary<string, string> { ["scopes"] = LevelSetScope, ["__RequestVerificationToken"] = await session.FormTokenAsync("/console/channels") }));
+        var (response, body) = await SendAsync("Bearer " + UnscopedKey, Json(SetTo64));
+
+        Assert.Contains($"value=\"{LevelSetScope}\"", page);
+        Assert.True(granted.StatusCode is HttpStatusCode.OK or HttpStatusCode.Redirect, $"{granted.StatusCode}");
+        Assert.Equal((HttpStatusCode.OK, 0), (response.StatusCode, JsonNode.Parse(body)!["errcode"]!.GetValue<int>()));
+        Assert.Equal(((byte)64, (byte)64, 2), await StateAsync());
+    }
+
+    [Fact]
     public async Task AChannelWithOnlyTheScopeSetsLevels()
     {
         var (response, body) = await SendAsync("Bearer " + ScopedKey, Json(SetTo64));
