@@ -52,8 +52,7 @@ public static class CardActionsApi
         var policies = await db.Cards.AsNoTracking().Where(c => cardIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, c => c.RefundPolicy, ct);
         return sales.ToDictionary(s => s.Id, s =>
         {
-            var usage = entries.Where(e => e.SaleId == s.Id)
-                .Aggregate(new SaleUsage(0, 0), (sum, e) => new SaleUsage(sum.Used + e.HasUsedNum, sum.Total + e.TotalUsedNum));
+            var usage = SaleUsage.Of(entries.Where(e => e.SaleId == s.Id).Select(e => (e.HasUsedNum, e.TotalUsedNum)));
             var policy = policies.GetValueOrDefault(s.CardInfoId, RefundPolicies.Full);
             var allowed = RefundAllowance.Of(policy, s.PayAmt, usage);
             return new RefundQuote(s.SaleNo, s.ChannelName, CardViews.Status(s.Status), s.PayAmt, s.RefundAmt, policy, usage.Used, usage.Total,

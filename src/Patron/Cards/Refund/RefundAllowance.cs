@@ -8,11 +8,12 @@ public readonly record struct SaleUsage(int Used, int Total)
 {
     public int Left => Math.Max(0, Total - Used);
 
-    public static SaleUsage Of(IEnumerable<UsageEntry> entries) =>
+    public static SaleUsage Of(IEnumerable<(int HasUsedNum, int TotalUsedNum)> entries) =>
         entries.Aggregate(new SaleUsage(0, 0), (sum, e) => new SaleUsage(sum.Used + e.HasUsedNum, sum.Total + e.TotalUsedNum));
 
-    public static SaleUsage Of(IEnumerable<UsageEntryView> entries) =>
-        entries.Aggregate(new SaleUsage(0, 0), (sum, e) => new SaleUsage(sum.Used + e.HasUsedNum, sum.Total + e.TotalUsedNum));
+    public static SaleUsage Of(IEnumerable<UsageEntry> entries) => Of(entries.Select(e => (e.HasUsedNum, e.TotalUsedNum)));
+
+    public static SaleUsage Of(IEnumerable<UsageEntryView> entries) => Of(entries.Select(e => (e.HasUsedNum, e.TotalUsedNum)));
 }
 
 /// <summary>The most a sale may be refunded under its card's refund policy (<see cref="RefundPolicies"/>). Pure.</summary>
