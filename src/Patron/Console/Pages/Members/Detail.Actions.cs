@@ -76,7 +76,7 @@ public sealed partial class MemberDetailModel
     }
 
     /// <summary>The card's last valid business day, in the zone its days are counted in: what the extend form starts from.</summary>
-    public string EndDay(MemberCardView card) => CardExtension.Day(CardCalendar.LocalDate(card.EndTime, _zone));
+    public string EndDay(MemberCardView card) => CardExtension.Day(CardCalendar.LocalDate(card.EndTime, CardZone(card.Id)));
 
     private async Task<IActionResult> RefusedAsync(long id, string error, CancellationToken ct)
     {
