@@ -37,6 +37,12 @@ public sealed class Channel
     /// <summary>The channel's own burst; null takes the service's default (or RatePerSecond when that is set).</summary>
     public int? RateBurst { get; set; }
 
+    /// <summary>How many days this channel's positive changes wait, pending, before they count; 0, not at all.</summary>
+    public int PendingDays { get; set; }
+
+    /// <summary>When this channel's points expire, overriding the catalog's <c>points.expiry</c> (see PointsExpiry); null, the catalog's.</summary>
+    public string? Expiry { get; set; }
+
     /// <summary>A month offline.</summary>
     public const int DefaultMaxAgeDays = 31;
 

@@ -6,6 +6,7 @@ using Patron.Console;
 using Patron.Levels;
 using Patron.Members;
 using Patron.Points;
+using Patron.Points.Lots;
 
 namespace Patron.Data;
 
@@ -20,6 +21,7 @@ public abstract class PatronDb(DbContextOptions options) : DbContext(options), I
     public DbSet<Member> Members => Set<Member>();
     public DbSet<MemberLog> MemberLogs => Set<MemberLog>();
     public DbSet<PointEntry> PointEntries => Set<PointEntry>();
+    public DbSet<PointLot> PointLots => Set<PointLot>();
     public DbSet<Channel> Channels => Set<Channel>();
     public DbSet<Card> Cards => Set<Card>();
     public DbSet<CardProduct> CardProducts => Set<CardProduct>();
@@ -56,6 +58,7 @@ public abstract class PatronDb(DbContextOptions options) : DbContext(options), I
             e.Property(m => m.Name).HasMaxLength(100);
             e.Property(m => m.Phone).HasMaxLength(32);
             e.HasIndex(m => m.Phone);
+            e.HasIndex(m => m.LevelSince); // the settling job's reviews that fall due
         });
         model.Entity<MemberLog>(e =>
         {
@@ -83,6 +86,17 @@ public abstract class PatronDb(DbContextOptions options) : DbContext(options), I
             e.HasIndex(p => new { p.Actor, p.IdempotencyKey }).IsUnique()
                 .HasFilter("channel_id IS NULL AND idempotency_key IS NOT NULL").HasDatabaseName("ux_point_ledger_operator_key");
         });
+        model.Entity<PointLot>(e =>
+        {
+            e.ToTable("point_lots");
+            e.Property(p => p.BusiType).HasMaxLength(1);
+            e.Property(p => p.BusiBillNum).HasMaxLength(20);
+            // A spending member's live lots; spent lots stay as history but drop out of every index below.
+            e.HasIndex(p => new { p.MemberId, p.Id }).HasFilter("remaining > 0").HasDatabaseName("ix_point_lots_live");
+            // What the settling job looks for: lots that expire, and pending lots that become available.
+            e.HasIndex(p => p.ExpiresAt).HasFilter("remaining > 0 AND NOT pending").HasDatabaseName("ix_point_lots_expiring");
+            e.HasIndex(p => p.AvailableAt).HasFilter("remaining > 0 AND pending").HasDatabaseName("ix_point_lots_pending");
+        });
         model.Entity<Channel>(e =>
         {
             e.ToTable("channels");
@@ -95,6 +109,7 @@ public abstract class PatronDb(DbContextOptions options) : DbContext(options), I
             e.Property(c => c.Scopes).HasMaxLength(512);
             e.Property(c => c.MaxUseAgeDays).HasDefaultValue(Channel.DefaultMaxAgeDays);
             e.Property(c => c.MaxSaleAgeDays).HasDefaultValue(Channel.DefaultMaxAgeDays);
+            e.Property(c => c.Expiry).HasMaxLength(32);
         });
         model.Entity<Card>(e =>
         {

@@ -16,6 +16,9 @@ public sealed class Member
     /// <summary>Sum of the positive changes: the default level basis.</summary>
     public long LifetimeEarned { get; set; }
 
+    /// <summary>When the level last changed or was reviewed: a level review falls due on its anniversaries.</summary>
+    public DateTimeOffset LevelSince { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 }
 

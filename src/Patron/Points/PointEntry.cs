@@ -24,4 +24,13 @@ public sealed class PointEntry
 
     /// <summary>SHA-256 of the canonical request, to tell a replay from a reused key.</summary>
     public string? RequestHash { get; set; }
+
+    /// <summary>How this row changed the member's lifetime earned points: their sum over the ledger.</summary>
+    public long Earned { get; set; }
+
+    /// <summary>How this row changed the member's pending points: plus a pending earning, minus its activation or reversal.</summary>
+    public long PendingValue { get; set; }
+
+    /// <summary>What a reversal could not take because the balance had already been spent: never silently lost.</summary>
+    public long Shortfall { get; set; }
 }

@@ -534,6 +534,11 @@ namespace Patron.Data.Migrations.Postgres
                         .HasColumnType("character varying(1024)")
                         .HasColumnName("des_key");
 
+                    b.Property<string>("Expiry")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("expiry");
+
                     b.Property<int>("MaxSaleAgeDays")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("integer")
@@ -551,6 +556,10 @@ namespace Patron.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("name");
+
+                    b.Property<int>("PendingDays")
+                        .HasColumnType("integer")
+                        .HasColumnName("pending_days");
 
                     b.Property<int?>("RateBurst")
                         .HasColumnType("integer")
@@ -736,6 +745,10 @@ namespace Patron.Data.Migrations.Postgres
                         .HasColumnType("smallint")
                         .HasColumnName("level_id");
 
+                    b.Property<DateTimeOffset>("LevelSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("level_since");
+
                     b.Property<long>("LifetimeEarned")
                         .HasColumnType("bigint")
                         .HasColumnName("lifetime_earned");
@@ -754,6 +767,8 @@ namespace Patron.Data.Migrations.Postgres
 
                     b.HasIndex("Code")
                         .IsUnique();
+
+                    b.HasIndex("LevelSince");
 
                     b.HasIndex("Phone");
 
@@ -806,6 +821,76 @@ namespace Patron.Data.Migrations.Postgres
                     b.ToTable("member_log", (string)null);
                 });
 
+            modelBuilder.Entity("Patron.Points.Lots.PointLot", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("Amount")
+                        .HasColumnType("bigint")
+                        .HasColumnName("amount");
+
+                    b.Property<DateTimeOffset>("AvailableAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("available_at");
+
+                    b.Property<string>("BusiBillNum")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("busi_bill_num");
+
+                    b.Property<string>("BusiType")
+                        .IsRequired()
+                        .HasMaxLength(1)
+                        .HasColumnType("character varying(1)")
+                        .HasColumnName("busi_type");
+
+                    b.Property<int?>("ChannelId")
+                        .HasColumnType("integer")
+                        .HasColumnName("channel_id");
+
+                    b.Property<DateTimeOffset>("EarnedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("earned_at");
+
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("member_id");
+
+                    b.Property<bool>("Pending")
+                        .HasColumnType("boolean")
+                        .HasColumnName("pending");
+
+                    b.Property<long>("Remaining")
+                        .HasColumnType("bigint")
+                        .HasColumnName("remaining");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AvailableAt")
+                        .HasDatabaseName("ix_point_lots_pending")
+                        .HasFilter("remaining > 0 AND pending");
+
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_point_lots_expiring")
+                        .HasFilter("remaining > 0 AND NOT pending");
+
+                    b.HasIndex("MemberId", "Id")
+                        .HasDatabaseName("ix_point_lots_live")
+                        .HasFilter("remaining > 0");
+
+                    b.ToTable("point_lots", (string)null);
+                });
+
             modelBuilder.Entity("Patron.Points.PointEntry", b =>
                 {
                     b.Property<long>("AutoId")
@@ -853,6 +938,10 @@ namespace Patron.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<long>("Earned")
+                        .HasColumnType("bigint")
+                        .HasColumnName("earned");
+
                     b.Property<string>("IdempotencyKey")
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)")
@@ -870,10 +959,18 @@ namespace Patron.Data.Migrations.Postgres
                         .HasColumnType("bigint")
                         .HasColumnName("member_id");
 
+                    b.Property<long>("PendingValue")
+                        .HasColumnType("bigint")
+                        .HasColumnName("pending_value");
+
                     b.Property<string>("RequestHash")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("request_hash");
+
+                    b.Property<long>("Shortfall")
+                        .HasColumnType("bigint")
+                        .HasColumnName("shortfall");
 
                     b.HasKey("AutoId");
 

@@ -518,6 +518,11 @@ namespace Patron.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("des_key");
 
+                    b.Property<string>("Expiry")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("expiry");
+
                     b.Property<int>("MaxSaleAgeDays")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER")
@@ -535,6 +540,10 @@ namespace Patron.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT")
                         .HasColumnName("name");
+
+                    b.Property<int>("PendingDays")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("pending_days");
 
                     b.Property<int?>("RateBurst")
                         .HasColumnType("INTEGER")
@@ -718,6 +727,10 @@ namespace Patron.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("level_id");
 
+                    b.Property<long>("LevelSince")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("level_since");
+
                     b.Property<long>("LifetimeEarned")
                         .HasColumnType("INTEGER")
                         .HasColumnName("lifetime_earned");
@@ -736,6 +749,8 @@ namespace Patron.Data.Migrations.Sqlite
 
                     b.HasIndex("Code")
                         .IsUnique();
+
+                    b.HasIndex("LevelSince");
 
                     b.HasIndex("Phone");
 
@@ -786,6 +801,74 @@ namespace Patron.Data.Migrations.Sqlite
                     b.ToTable("member_log", (string)null);
                 });
 
+            modelBuilder.Entity("Patron.Points.Lots.PointLot", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("Amount")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("amount");
+
+                    b.Property<long>("AvailableAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("available_at");
+
+                    b.Property<string>("BusiBillNum")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("busi_bill_num");
+
+                    b.Property<string>("BusiType")
+                        .IsRequired()
+                        .HasMaxLength(1)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("busi_type");
+
+                    b.Property<int?>("ChannelId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("channel_id");
+
+                    b.Property<long>("EarnedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("earned_at");
+
+                    b.Property<long?>("ExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires_at");
+
+                    b.Property<long>("MemberId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("member_id");
+
+                    b.Property<bool>("Pending")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("pending");
+
+                    b.Property<long>("Remaining")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("remaining");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AvailableAt")
+                        .HasDatabaseName("ix_point_lots_pending")
+                        .HasFilter("remaining > 0 AND pending");
+
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_point_lots_expiring")
+                        .HasFilter("remaining > 0 AND NOT pending");
+
+                    b.HasIndex("MemberId", "Id")
+                        .HasDatabaseName("ix_point_lots_live")
+                        .HasFilter("remaining > 0");
+
+                    b.ToTable("point_lots", (string)null);
+                });
+
             modelBuilder.Entity("Patron.Points.PointEntry", b =>
                 {
                     b.Property<long>("AutoId")
@@ -831,6 +914,10 @@ namespace Patron.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
+                    b.Property<long>("Earned")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("earned");
+
                     b.Property<string>("IdempotencyKey")
                         .HasMaxLength(128)
                         .HasColumnType("TEXT")
@@ -848,10 +935,18 @@ namespace Patron.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("member_id");
 
+                    b.Property<long>("PendingValue")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("pending_value");
+
                     b.Property<string>("RequestHash")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT")
                         .HasColumnName("request_hash");
+
+                    b.Property<long>("Shortfall")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("shortfall");
 
                     b.HasKey("AutoId");
 

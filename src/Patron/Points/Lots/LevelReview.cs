@@ -1,0 +1,42 @@
+namespace Patron.Points.Lots;
+
+/// <summary>
+/// Catalog <c>levelReview {everyMonths}</c>: on each anniversary of a member's last level change
+/// their level is set, down as well as up, by the points they earned in the months before it.
+/// </summary>
+public static class LevelReview
+{
+    public const int MaxMonths = 120;
+
+    /// <summary>
+    /// The latest anniversary of <paramref name="since"/> at or before <paramref name="now"/>, counted in
+    /// whole periods of <paramref name="everyMonths"/> business months; null when the first is still ahead.
+    /// A service that was down for two periods reviews once, at the later anniversary.
+    /// </summary>
+    public static DateTimeOffset? DueAt(DateTimeOffset since, DateTimeOffset now, int everyMonths, TimeZoneInfo zone)
+    {
+        var local = TimeZoneInfo.ConvertTime(since, zone).DateTime;
+        var nowLocal = TimeZoneInfo.ConvertTime(now, zone).DateTime;
+        var months = (nowLocal.Year - local.Year) * 12 + nowLocal.Month - local.Month;
+        DateTimeOffset? due = null;
+        // Starts a period short of the answer, so a long-past date costs two steps, not one per period.
+        for (var periods = Math.Max(1, months / everyMonths - 1); ; periods++)
+        {
+            var next = Instant(local.AddMonths(everyMonths * periods), zone);
+            if (next > now)
+                return due;
+            due = next;
+        }
+    }
+
+    /// <summary>The window a review at <paramref name="due"/> counts earnings in: [due - everyMonths, due).</summary>
+    public static DateTimeOffset WindowStart(DateTimeOffset due, int everyMonths, TimeZoneInfo zone) =>
+        Instant(TimeZoneInfo.ConvertTime(due, zone).DateTime.AddMonths(-everyMonths), zone);
+
+    private static DateTimeOffset Instant(DateTime local, TimeZoneInfo zone)
+    {
+        while (zone.IsInvalidTime(local))
+            local = local.AddMinutes(30);
+        return new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime();
+    }
+}
