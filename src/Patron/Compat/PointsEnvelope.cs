@@ -64,7 +64,9 @@ public sealed class PointsEnvelope : IResult
     private PointsEnvelope(int status, int errcode, string errmsg, PointAddTag? pointTag, string? textTag, bool pointShape) =>
         (_status, _errcode, _errmsg, _pointTag, _textTag, _pointShape) = (status, errcode, CompatXml.Writable(errmsg), pointTag, textTag, pointShape);
 
-    public static PointsEnvelope PointAdded(PointAddTag tag) => new(200, 0, Success, tag, null, pointShape: true);
+    /// <summary>Success, with a note after the seed's message when the points are pending or a reversal fell short.</summary>
+    public static PointsEnvelope PointAdded(PointAddTag tag, string? note = null) =>
+        new(200, 0, note is null ? Success : $"{Success}: {note}", tag, null, pointShape: true);
 
     /// <summary>Any errcode with a tag, as the seed's samples show; for documentation and tests.</summary>
     public static PointsEnvelope Sample(int errcode, string errmsg, PointAddTag tag) => new(200, errcode, errmsg, tag, null, pointShape: true);

@@ -9,6 +9,7 @@ using Patron.Cards;
 using Patron.Catalog;
 using Patron.Channels;
 using Patron.Points;
+using Patron.Points.Lots;
 using Patron.Writes;
 
 namespace Patron.Data;
@@ -61,6 +62,11 @@ public static class DataSetup
                 throw new InvalidOperationException($"--storage must be sqlite or postgres, not '{options.Storage}'");
         }
         builder.Services.AddSingleton<PointsWrites>();
+        var settle = new SettleOptions();
+        builder.Configuration.GetSection("Points").Bind(settle);
+        builder.Services.AddSingleton(settle);
+        builder.Services.AddSingleton<PointsSettler>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PointsSettler>());
         builder.Services.AddSingleton<CardSaleWrites>();
         builder.Services.AddSingleton<CardUseWrites>();
         builder.Services.AddSingleton<CardCancelWrites>();

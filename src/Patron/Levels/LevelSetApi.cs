@@ -54,7 +54,8 @@ public static class LevelSetApi
                 MemberId = member.Id, Kind = "level", FromValue = member.LevelId.ToString(), ToValue = levelId.ToString(),
                 Actor = $"channel:{channel.Value!.Name}", At = now,
             });
-            member.LevelId = levelId;
+            // The review's anniversary counts from here; point adds leave the level be until they cross a threshold.
+            (member.LevelId, member.LevelSince) = (levelId, now);
             changed++;
         }
         await db.SaveChangesAsync(ct);

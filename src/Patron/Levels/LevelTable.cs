@@ -17,9 +17,19 @@ public sealed record LevelTable(IReadOnlyList<Level> Levels, LevelBasis Basis)
         return id;
     }
 
-    /// <summary>Adding points only promotes: ids rise with thresholds (the catalog checks it).</summary>
-    public byte Promote(byte current, long balance, long lifetimeEarned) =>
-        Math.Max(current, LevelFor(Basis == LevelBasis.Balance ? balance : lifetimeEarned));
+    /// <summary>What a member's level is measured on: their balance or their lifetime earned points.</summary>
+    public long BasisOf(long balance, long lifetimeEarned) => Basis == LevelBasis.Balance ? balance : lifetimeEarned;
+
+    /// <summary>
+    /// A points change promotes only when it carries the member's basis across the threshold of a
+    /// level above theirs. So it never demotes (ids rise with thresholds, the catalog checks it),
+    /// and a level set by hand or by a review stands until the member earns past another threshold.
+    /// </summary>
+    public byte Reached(byte current, long basisBefore, long basisAfter)
+    {
+        var reached = LevelFor(basisAfter);
+        return reached > current && reached > LevelFor(basisBefore) ? reached : current;
+    }
 
     public bool Contains(byte id) => Levels.Any(l => l.Id == id);
 

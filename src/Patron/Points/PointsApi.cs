@@ -1,6 +1,7 @@
 using Patron.Channels;
 using Patron.Compat;
 using Patron.Data;
+using Patron.Points.Lots;
 
 namespace Patron.Points;
 
@@ -33,12 +34,26 @@ public static class PointsApi
         if (key is null && channel.Value!.BillNumIsKey)
             key = BillKey(busiType, busiBillNum);
 
-        var change = new PointChange(memberId, busiType, busiBillNum, changeValue, channel.Value!.Id, channel.Value.Name, key);
+        var change = new PointChange(memberId, busiType, busiBillNum, changeValue, channel.Value!.Id, channel.Value.Name, key,
+            new LotTerms(channel.Value.PendingDays, channel.Value.Expiry is { } expiry ? PointsExpiry.Parse(expiry) : null));
         var outcome = await points.AddAsync(change, ct);
         return outcome.Failure is { } failure
             ? PointsEnvelope.Failed(failure, pointShape: true)
-            : PointsEnvelope.PointAdded(outcome.Value!.ToTag());
+            : PointsEnvelope.PointAdded(outcome.Value!.ToTag(), outcome.Value!.Note());
     }
+
+    /// <summary>
+    /// What the seed's tag cannot say, told in errmsg: points that are not yet in the balance, and
+    /// what a reversal could not take back. Made from the ledger row, so a retry reads the same.
+    /// </summary>
+    public static string? Note(this PointEntry e) => (e.PendingValue, e.Shortfall) switch
+    {
+        ( > 0, _) => $"{e.PendingValue} points are pending and not yet in the balance",
+        (_, > 0) when e.PendingValue < 0 => $"{-e.PendingValue} pending points cancelled; {e.Shortfall} points could not be taken back: the balance was {e.BalanceBefore}",
+        (< 0, _) => $"{-e.PendingValue} pending points cancelled",
+        (_, > 0) => $"{e.Shortfall} points could not be taken back: the balance was {e.BalanceBefore}",
+        _ => null,
+    };
 
     /// <summary>
     /// The key of a Point/Add without a header on a billNumIsKey channel. It holds spaces, which a

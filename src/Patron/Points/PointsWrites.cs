@@ -12,4 +12,7 @@ public sealed class PointsWrites(WriterConnections connections, IWriteStore<Poin
         PointRules.Validate(change.BusiType, change.BusiBillNum, change.ChangeValue) is { } invalid
             ? Task.FromResult<Outcome<PointEntry>>(invalid)
             : SubmitAsync(change, ct);
+
+    /// <summary>The settling job's request for one member; nothing due answers with neither a row nor a failure.</summary>
+    public Task<Outcome<PointEntry>> SettleAsync(long memberId, CancellationToken ct) => SubmitAsync(PointChange.Settle(memberId), ct);
 }

@@ -3,6 +3,7 @@ using Npgsql;
 using Patron.Console;
 using Patron.Data;
 using Patron.Levels;
+using Patron.Points.Lots;
 using Patron.Writes;
 using static Patron.Writes.PostgresSql;
 
@@ -15,7 +16,8 @@ namespace Patron.Points;
 public sealed class PostgresPointsStore : IWriteStore<PointChange, PointsBatchState, PointsBatchPlan>
 {
     /// <summary>The batch's members, locked in id order, so that batches cannot deadlock.</summary>
-    internal const string LockMembersSql = "SELECT id, balance, lifetime_earned, level_id FROM members WHERE id = ANY($1) ORDER BY id FOR UPDATE";
+    internal const string LockMembersSql =
+        "SELECT id, balance, lifetime_earned, level_id, level_since FROM members WHERE id = ANY($1) ORDER BY id FOR UPDATE";
 
     /// <summary>
     /// Ledger rows already written under the batch's idempotency keys. Each key is looked up on its
@@ -41,32 +43,46 @@ public sealed class PostgresPointsStore : IWriteStore<PointChange, PointsBatchSt
 
     internal const string LevelsSql = "SELECT id, name, threshold FROM levels ORDER BY threshold";
 
+    internal const string SettingsSql = "SELECT key, value FROM settings WHERE key = ANY($1)";
+
+    /// <summary>The live lots of the members the batch takes from, through the partial index of live lots.</summary>
+    internal const string LiveLotsSql = $"SELECT {PostgresLots.Columns} FROM point_lots WHERE member_id = ANY($1) AND remaining > 0 ORDER BY member_id, id";
+
+    /// <summary>What each member under review earned in their review's window; their ledger rows, one member at a time.</summary>
+    internal const string ReviewEarnedSql = """
+        SELECT k.member_id, (SELECT COALESCE(SUM(p.earned), 0) FROM point_ledger AS p
+            WHERE p.member_id = k.member_id AND p.created_at >= k.since AND p.created_at < k.until)
+        FROM (SELECT unnest($1::bigint[]) AS member_id, unnest($2::timestamptz[]) AS since, unnest($3::timestamptz[]) AS until) AS k
+        """;
+
     /// <summary>The ledger rows, in batch order, so that AutoIds rise in the order the balances chain.</summary>
     internal const string InsertLedgerSql = """
         INSERT INTO point_ledger (member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after,
-            level_before, level_after, channel_id, actor, created_at, idempotency_key, request_hash)
+            level_before, level_after, channel_id, actor, created_at, idempotency_key, request_hash, earned, pending_value, shortfall)
         SELECT unnest($1::bigint[]), unnest($2::text[]), unnest($3::text[]), unnest($4::bigint[]), unnest($5::bigint[]),
             unnest($6::bigint[]), unnest($7::smallint[]), unnest($8::smallint[]), unnest($9::integer[]), unnest($10::text[]),
-            unnest($11::timestamptz[]), unnest($12::text[]), unnest($13::text[])
+            unnest($11::timestamptz[]), unnest($12::text[]), unnest($13::text[]), unnest($14::bigint[]), unnest($15::bigint[]),
+            unnest($16::bigint[])
         RETURNING auto_id
         """;
 
     /// <summary>Each changed member's new balance and level; <c>id = ANY</c> keeps the plan an index lookup.</summary>
     internal const string UpdateMembersSql = """
-        UPDATE members AS m SET balance = u.balance, lifetime_earned = u.lifetime_earned, level_id = u.level_id
+        UPDATE members AS m SET balance = u.balance, lifetime_earned = u.lifetime_earned, level_id = u.level_id, level_since = u.level_since
         FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::bigint[]) AS balance, unnest($3::bigint[]) AS lifetime_earned,
-                unnest($4::smallint[]) AS level_id) AS u
+                unnest($4::smallint[]) AS level_id, unnest($5::timestamptz[]) AS level_since) AS u
         WHERE m.id = u.id AND m.id = ANY($1)
         """;
 
     private const string LedgerColumns =
         "auto_id, member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after, level_before, level_after, " +
-        "channel_id, actor, created_at, idempotency_key, request_hash";
+        "channel_id, actor, created_at, idempotency_key, request_hash, earned, pending_value, shortfall";
 
     public async Task<PointsBatchState> ReadAsync(DbConnection connection, IReadOnlyList<PointChange> batch, DateTimeOffset now, CancellationToken ct)
     {
         var keyed = batch.Where(c => c.IdempotencyKey is not null && !c.ByOperator).ToList();
         var operatorKeyed = batch.Where(c => c.IdempotencyKey is not null && c.ByOperator).ToList();
+        var consuming = batch.Where(c => c.Consumes).Select(c => c.MemberId).Distinct().ToArray();
         await using var read = Batch(connection,
             Begin(),
             Command(LockMembersSql, [batch.Select(c => c.MemberId).Distinct().Order().ToArray()]),
@@ -74,12 +90,14 @@ public sealed class PostgresPointsStore : IWriteStore<PointChange, PointsBatchSt
             // Partners' batches, nearly all of them, carry no operator's key and skip the statement.
             operatorKeyed.Count == 0 ? null
                 : Command(EarlierOperatorKeysSql, [operatorKeyed.Select(c => c.Actor).ToArray(), operatorKeyed.Select(c => c.IdempotencyKey!).ToArray()]),
+            // A batch of earnings alone adds lots without reading any.
+            consuming.Length == 0 ? null : Command(LiveLotsSql, [consuming]),
             Command(LevelsSql),
-            Command(SettingKeys.ValueSql, [SettingKeys.LevelBasis]));
+            Command(SettingsSql, [PointsPolicy.Keys]));
         await using var r = await read.ExecuteReaderAsync(ct);
         var members = new Dictionary<long, PointsState>();
         while (await r.ReadAsync(ct))
-            members[r.GetInt64(0)] = new PointsState(r.GetInt64(1), r.GetInt64(2), (byte)r.GetInt16(3));
+            members[r.GetInt64(0)] = new PointsState(r.GetInt64(1), r.GetInt64(2), (byte)r.GetInt16(3), r.GetFieldValue<DateTimeOffset>(4));
         await r.NextResultAsync(ct);
         var earlier = new Dictionary<PointKey, PointEntry>();
         for (var sets = operatorKeyed.Count == 0 ? 1 : 2; sets > 0; sets--)
@@ -91,12 +109,43 @@ public sealed class PostgresPointsStore : IWriteStore<PointChange, PointsBatchSt
             }
             await r.NextResultAsync(ct);
         }
+        var lots = consuming.ToDictionary(id => id, _ => new List<PointLot>());
+        if (consuming.Length > 0)
+        {
+            while (await r.ReadAsync(ct))
+            {
+                var lot = PostgresLots.Read(r);
+                lots[lot.MemberId].Add(lot);
+            }
+            await r.NextResultAsync(ct);
+        }
         var levels = new List<Level>();
         while (await r.ReadAsync(ct))
             levels.Add(new Level { Id = (byte)r.GetInt16(0), Name = r.GetString(1), Threshold = r.GetInt64(2) });
         await r.NextResultAsync(ct);
-        var basis = await r.ReadAsync(ct) ? r.GetString(0) : null;
-        return new PointsBatchState(members, earlier, new LevelTable(levels, LevelTable.ParseBasis(basis) ?? LevelBasis.Lifetime));
+        var settings = new Dictionary<string, string>();
+        while (await r.ReadAsync(ct))
+            settings[r.GetString(0)] = r.GetString(1);
+        await r.DisposeAsync();
+
+        var policy = PointsPolicy.FromSettings(levels, settings);
+        var reviews = Settlement.ReviewWindows(batch, members, policy, now);
+        return new PointsBatchState(members, earlier, lots, await ReadReviewEarnedAsync(connection, reviews, ct), policy);
+    }
+
+    /// <summary>A second round trip, only in the settling job's batches whose members have a review due.</summary>
+    private static async Task<Dictionary<long, long>> ReadReviewEarnedAsync(DbConnection connection,
+        List<(long MemberId, DateTimeOffset Since, DateTimeOffset Until)> reviews, CancellationToken ct)
+    {
+        var earned = new Dictionary<long, long>();
+        if (reviews.Count == 0)
+            return earned;
+        await using var read = Batch(connection, Command(ReviewEarnedSql,
+            [reviews.Select(w => w.MemberId).ToArray(), reviews.Select(w => w.Since).ToArray(), reviews.Select(w => w.Until).ToArray()]));
+        await using var r = await read.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+            earned[r.GetInt64(0)] = r.GetInt64(1);
+        return earned;
     }
 
     public async Task WriteAsync(DbConnection connection, PointsBatchPlan plan, CancellationToken ct)
@@ -108,9 +157,13 @@ public sealed class PostgresPointsStore : IWriteStore<PointChange, PointsBatchSt
                 rows.Select(r => r.BusiBillNum).ToArray(), rows.Select(r => r.ChangeValue).ToArray(), rows.Select(r => r.BalanceBefore).ToArray(),
                 rows.Select(r => r.BalanceAfter).ToArray(), rows.Select(r => (short)r.LevelBefore).ToArray(),
                 rows.Select(r => (short)r.LevelAfter).ToArray(), rows.Select(r => r.ChannelId).ToArray(), rows.Select(r => r.Actor).ToArray(),
-                rows.Select(r => r.CreatedAt).ToArray(), rows.Select(r => r.IdempotencyKey).ToArray(), rows.Select(r => r.RequestHash).ToArray()]),
+                rows.Select(r => r.CreatedAt).ToArray(), rows.Select(r => r.IdempotencyKey).ToArray(), rows.Select(r => r.RequestHash).ToArray(),
+                rows.Select(r => r.Earned).ToArray(), rows.Select(r => r.PendingValue).ToArray(), rows.Select(r => r.Shortfall).ToArray()]),
+            PostgresLots.Insert(plan.NewLots),
+            PostgresLots.Update(plan.ChangedLots),
             members.Count == 0 ? null : Command(UpdateMembersSql, [members.Select(m => m.Key).ToArray(), members.Select(m => m.Value.Balance).ToArray(),
-                members.Select(m => m.Value.LifetimeEarned).ToArray(), members.Select(m => (short)m.Value.LevelId).ToArray()]),
+                members.Select(m => m.Value.LifetimeEarned).ToArray(), members.Select(m => (short)m.Value.LevelId).ToArray(),
+                members.Select(m => m.Value.LevelSince).ToArray()]),
             AuditRows.Postgres(plan.Audits),
             Commit());
         await using var r = await write.ExecuteReaderAsync(ct);
@@ -134,5 +187,6 @@ public sealed class PostgresPointsStore : IWriteStore<PointChange, PointsBatchSt
         LevelBefore = (byte)r.GetInt16(7), LevelAfter = (byte)r.GetInt16(8), ChannelId = r.IsDBNull(9) ? null : r.GetInt32(9),
         Actor = r.GetString(10), CreatedAt = r.GetFieldValue<DateTimeOffset>(11),
         IdempotencyKey = r.IsDBNull(12) ? null : r.GetString(12), RequestHash = r.IsDBNull(13) ? null : r.GetString(13),
+        Earned = r.GetInt64(14), PendingValue = r.GetInt64(15), Shortfall = r.GetInt64(16),
     };
 }

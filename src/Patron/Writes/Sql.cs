@@ -26,7 +26,7 @@ public static class PostgresSql
     {
         var command = new NpgsqlBatchCommand(sql);
         foreach (var value in values)
-            command.Parameters.Add(value is DateTimeOffset[]
+            command.Parameters.Add(value is DateTimeOffset[] or DateTimeOffset?[]
                 ? new NpgsqlParameter { Value = value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz }
                 : new NpgsqlParameter { Value = value ?? DBNull.Value });
         return command;

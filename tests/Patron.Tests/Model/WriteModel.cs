@@ -1,6 +1,7 @@
 using System.Globalization;
 using Patron.Cards;
 using Patron.Points;
+using Patron.Points.Lots;
 using Patron.Tests.Infrastructure;
 
 namespace Patron.Tests.Model;
@@ -78,7 +79,8 @@ public sealed class WriteModel(World world) : WriteState(world)
         public string? CancelAnswer { get; set; }
     }
 
-    private readonly PointsState[] _members = [.. Enumerable.Repeat(new PointsState(0, 0, ModelCatalog.Levels.LevelFor(0)), ModelCatalog.Members)];
+    private readonly PointsState[] _members = [.. Enumerable.Repeat(new PointsState(0, 0, ModelCatalog.Levels.LevelFor(0), default), ModelCatalog.Members)];
+    private readonly List<PointLot>[] _lots = [.. Enumerable.Range(0, ModelCatalog.Members).Select(_ => new List<PointLot>())];
     private readonly List<(int Member, string Row)> _ledger = [];
     private readonly Dictionary<string, (string Hash, string Answer)> _keys = [];
     private readonly SortedDictionary<string, Sale> _sales = new(StringComparer.Ordinal);
@@ -108,7 +110,7 @@ public sealed class WriteModel(World world) : WriteState(world)
         {
             if (first.Hash != r.Hash)
                 return Say.Error(1006);
-            Replayed(r.Member < ModelCatalog.Members && PointRules.Apply(_members[r.Member], r.BusiType[0], r.Change, ModelCatalog.Levels).Failure is not null);
+            Replayed(r.Member < ModelCatalog.Members && Decide(r.Member, r.BusiType, r.Bill, r.Change, dryRun: true).Failure is not null);
             return first.Answer;
         }
         var answer = Change(r.Member, r.BusiType, r.Bill, r.Change, r.Key);
@@ -124,12 +126,22 @@ public sealed class WriteModel(World world) : WriteState(world)
         if (member >= ModelCatalog.Members)
             return Say.Error(2001);
         var before = _members[member];
-        var applied = PointRules.Apply(before, type[0], change, ModelCatalog.Levels);
+        var applied = Decide(member, type, bill, change, dryRun: false);
         if (applied.Failure is { } failure)
             return Say.Error((int)failure.Code);
-        var after = _members[member] = applied.Value;
+        var after = _members[member] = applied.Value.After;
         _ledger.Add((member, Say.Row(member, type, after.Balance - before.Balance, before.Balance, after.Balance, before.LevelId, after.LevelId, label)));
         return Say.Points(before.Balance, after.Balance, before.LevelId, after.LevelId, label);
+    }
+
+    /// <summary>The product's rule for one change, on the model's own lots; a dry run decides on copies of them.</summary>
+    private Outcome<Applied> Decide(int member, string type, string bill, long change, bool dryRun)
+    {
+        var lots = dryRun ? _lots[member].Select(l => new PointLot { BusiType = l.BusiType, BusiBillNum = l.BusiBillNum, ChannelId = l.ChannelId,
+            Amount = l.Amount, Remaining = l.Remaining, Pending = l.Pending, AvailableAt = l.AvailableAt, ExpiresAt = l.ExpiresAt }).ToList() : _lots[member];
+        var rules = new MemberLots(lots, lot => { if (!lots.Contains(lot)) lots.Add(lot); });
+        return PointRules.Apply(_members[member], rules, new PointChange(member, type, bill, change, null, "model", null),
+            ModelCatalog.Policy, TestWorld.Clock.GetUtcNow());
     }
 
     private string Sell(SaleRequest r)

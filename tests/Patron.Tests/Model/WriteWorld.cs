@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using CsCheck;
 using Patron.Levels;
+using Patron.Points.Lots;
 using Patron.Tests.Infrastructure;
 
 namespace Patron.Tests.Model;
@@ -30,6 +31,8 @@ public static class ModelCatalog
     ];
 
     public static readonly TimeZoneInfo Zone = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
+
+    public static readonly PointsPolicy Policy = new(Levels, PointsExpiry.Never, null, Zone);
 
     public static CardDef Card(string id) => Cards.Single(c => c.Id == id);
 

@@ -1,5 +1,6 @@
 using Patron.Levels;
 using Patron.Points;
+using Patron.Points.Lots;
 
 namespace Patron.Tests.Points;
 
@@ -8,6 +9,19 @@ public sealed class RuleTests
 {
     private static readonly LevelTable Lifetime = new([new Level { Id = 1, Name = "a", Threshold = 0 }, new Level { Id = 64, Name = "b", Threshold = 1000 }], LevelBasis.Lifetime);
     private static readonly LevelTable OnBalance = Lifetime with { Basis = LevelBasis.Balance };
+    private static readonly DateTimeOffset Now = new(2026, 11, 25, 8, 0, 0, TimeSpan.Zero);
+
+    private static PointsState State(long balance, long lifetime, byte level) => new(balance, lifetime, level, Now.AddYears(-1));
+
+    /// <summary>A change to a member whose balance is one never-expiring lot.</summary>
+    private static Outcome<PointsState> Apply(PointsState before, char type, long value, LevelTable levels)
+    {
+        var lots = new MemberLots(before.Balance == 0 ? [] : [new PointLot { Id = 1, MemberId = 1, BusiType = "O", BusiBillNum = "BALANCE",
+            Amount = before.Balance, Remaining = before.Balance, AvailableAt = Now.AddYears(-1) }], _ => { });
+        var applied = PointRules.Apply(before, lots, new PointChange(1, type.ToString(), "B", value, 7, "pos", null),
+            new PointsPolicy(levels, PointsExpiry.Never, null, TimeZoneInfo.Utc), Now);
+        return applied.Failure is { } failure ? failure : applied.Value.After;
+    }
 
     [Theory]
     [InlineData(0, 1)]
@@ -20,9 +34,9 @@ public sealed class RuleTests
     [Fact]
     public void OnTheBalanceBasisSpendingKeepsTheLevelAndEarningPromotesOnlyByBalance()
     {
-        var rich = PointRules.Apply(new PointsState(0, 0, 1), 'P', 1200, OnBalance).Value;
-        var spent = PointRules.Apply(rich, 'E', -1100, OnBalance).Value;
-        var lifetimeWouldPromote = PointRules.Apply(new PointsState(400, 5000, 1), 'P', 100, OnBalance).Value;
+        var rich = Apply(State(0, 0, 1), 'P', 1200, OnBalance).Value;
+        var spent = Apply(rich, 'E', -1100, OnBalance).Value;
+        var lifetimeWouldPromote = Apply(State(400, 5000, 1), 'P', 100, OnBalance).Value;
 
         Assert.Equal(64, rich.LevelId);
         Assert.Equal((100L, 64), (spent.Balance, spent.LevelId));
@@ -32,26 +46,28 @@ public sealed class RuleTests
     [Fact]
     public void OnTheLifetimeBasisPromotionFollowsEarnedPointsNotTheBalance()
     {
-        var after = PointRules.Apply(new PointsState(100, 950, 1), 'P', 50, Lifetime).Value;
+        var after = Apply(State(100, 950, 1), 'P', 50, Lifetime).Value;
 
         Assert.Equal((150L, 1000L, 64), (after.Balance, after.LifetimeEarned, after.LevelId));
     }
 
     [Fact]
-    public void NegativeChangesDoNotCountTowardsLifetime()
+    public void AReversalLowersLifetimeAndSpendingDoesNot()
     {
-        var after = PointRules.Apply(new PointsState(100, 100, 1), 'S', -40, Lifetime).Value;
+        var reversed = Apply(State(100, 100, 1), 'S', -40, Lifetime).Value;
+        var spent = Apply(State(100, 100, 1), 'E', -40, Lifetime).Value;
 
-        Assert.Equal((60L, 100L), (after.Balance, after.LifetimeEarned));
+        Assert.Equal((60L, 60L), (reversed.Balance, reversed.LifetimeEarned));
+        Assert.Equal((60L, 100L), (spent.Balance, spent.LifetimeEarned));
     }
 
     [Fact]
     public void TheBalanceNeverGoesBelowZero() =>
-        Assert.Equal(Patron.ErrorCode.NotEnoughPoints, PointRules.Apply(new PointsState(5, 5, 1), 'E', -6, Lifetime).Failure!.Code);
+        Assert.Equal(Patron.ErrorCode.NotEnoughPoints, Apply(State(5, 5, 1), 'E', -6, Lifetime).Failure!.Code);
 
     [Fact]
     public void AnOverflowIsInvalidNotAWrap() =>
-        Assert.Equal(Patron.ErrorCode.InvalidParameter, PointRules.Apply(new PointsState(long.MaxValue - 1, 0, 1), 'P', 5, Lifetime).Failure!.Code);
+        Assert.Equal(Patron.ErrorCode.InvalidParameter, Apply(State(long.MaxValue - 1, 0, 1), 'P', 5, Lifetime).Failure!.Code);
 
     [Theory]
     [InlineData("P", 1, true)]

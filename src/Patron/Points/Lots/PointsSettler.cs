@@ -1,0 +1,94 @@
+using Microsoft.EntityFrameworkCore;
+using Patron.Data;
+
+namespace Patron.Points.Lots;
+
+/// <summary>How often the settling job looks for due lots and reviews: <c>--Points:SettleSeconds</c>.</summary>
+public sealed class SettleOptions
+{
+    public int SettleSeconds { get; set; } = 60;
+}
+
+/// <summary>
+/// The background job that expires lots, makes pending lots available and reviews levels, shortly
+/// after each falls due. It only finds members with something due; each is settled by a request
+/// on the points write road, decided under the member's lock like any Point/Add. So every instance
+/// may run it at once, and a run killed half-way is simply run again: what was settled is no
+/// longer due, and what was not is still there.
+/// </summary>
+public sealed class PointsSettler(IServiceScopeFactory scopes, PointsWrites points, SettleOptions options, TimeProvider clock,
+    ILogger<PointsSettler> log) : BackgroundService
+{
+    /// <summary>Members looked up at a time.</summary>
+    private const int Page = 500;
+
+    /// <summary>
+    /// Requests in flight at a time: a batch of this size shares a transaction with the Point/Adds
+    /// queued beside it, and never keeps them waiting behind thousands of its own.
+    /// </summary>
+    private const int InFlight = 64;
+
+    protected override async Task ExecuteAsync(CancellationToken ct)
+    {
+        var interval = TimeSpan.FromSeconds(Math.Max(1, options.SettleSeconds));
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await RunOnceAsync(ct);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                if (StorageFault.IsUnavailable(e))
+                    StorageFault.Report(log, e);
+                else
+                    log.LogError(e, "Settling points failed; the next run takes it up again");
+            }
+            await Task.Delay(interval, clock, ct).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>One run: settles every member with something due now. Returns how many members it changed.</summary>
+    public async Task<int> RunOnceAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var settled = 0;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
+        var policy = await PolicyAsync(db, ct);
+        var months = policy.ReviewMonths;
+        // Lots first, then reviews; each walks the members in id order, so a member nothing is due for is passed once.
+        for (var pass = 0; pass < (months is null ? 1 : 2); pass++)
+        {
+            var after = 0L;
+            while (true)
+            {
+                var due = pass == 0 ? await DueLotsAsync(db, now, after, ct) : await DueReviewsAsync(db, LevelReview.WindowStart(now, months!.Value, policy.Zone), after, ct);
+                foreach (var chunk in due.Chunk(InFlight))
+                    foreach (var outcome in await Task.WhenAll(chunk.Select(id => points.SettleAsync(id, ct))))
+                        settled += outcome.Value is null ? 0 : 1;
+                if (due.Count < Page)
+                    break;
+                after = due[^1];
+            }
+        }
+        if (settled > 0)
+            log.LogInformation("Settled points: {Members} member(s) changed", settled);
+        return settled;
+    }
+
+    private static Task<List<long>> DueLotsAsync(PatronDb db, DateTimeOffset now, long after, CancellationToken ct) =>
+        db.PointLots.AsNoTracking()
+            .Where(l => l.MemberId > after && l.Remaining > 0 && ((!l.Pending && l.ExpiresAt <= now) || (l.Pending && l.AvailableAt <= now)))
+            .Select(l => l.MemberId).Distinct().OrderBy(id => id).Take(Page).ToListAsync(ct);
+
+    private static Task<List<long>> DueReviewsAsync(PatronDb db, DateTimeOffset changedBy, long after, CancellationToken ct) =>
+        db.Members.AsNoTracking().Where(m => m.Id > after && m.LevelSince <= changedBy)
+            .OrderBy(m => m.Id).Select(m => m.Id).Take(Page).ToListAsync(ct);
+
+    private static async Task<PointsPolicy> PolicyAsync(PatronDb db, CancellationToken ct)
+    {
+        var settings = await db.Settings.AsNoTracking().Where(s => PointsPolicy.Keys.Contains(s.Key)).ToDictionaryAsync(s => s.Key, s => s.Value, ct);
+        return PointsPolicy.FromSettings([], settings);
+    }
+}

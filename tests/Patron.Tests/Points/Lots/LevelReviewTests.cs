@@ -1,0 +1,84 @@
+using Microsoft.EntityFrameworkCore;
+using Patron.Data;
+using Patron.Tests.Infrastructure;
+
+namespace Patron.Tests.Points.Lots;
+
+/// <summary>Levels reviewed on the anniversary of their last change, and manual levels that stand.</summary>
+public abstract class LevelReviewTests(Backend backend) : LotTestBase(backend)
+{
+    private Task<Envelope> SetLevelAsync(long member, int level) =>
+        Partner.PostRawAsync(PointsWireClient.LevelSet, $$"""{"OnlyUpTo":"0","LevelId":{{level}},"MemberList":[{{member}}]}""", "application/json");
+
+    [Fact]
+    public async Task AReviewDemotesAMemberWhoseEarningsWereReversed()
+    {
+        await SettingAsync(SettingKeys.LevelReviewMonths, "12");
+        await Partner.AddPointsAsync(1, "P", 1500, "ORDER-A");
+        await Partner.AddPointsAsync(1, "S", -1000, "ORDER-A");
+        await Partner.AddPointsAsync(2, "P", 1500, "ORDER-B");
+        Assert.Equal(64, (await MemberAsync(1)).Level);
+
+        Time.Advance(TimeSpan.FromDays(364));
+        await SettleAsync();
+        Assert.DoesNotContain(await RowsAsync(1), r => r.BusiType == "L");
+
+        Time.Advance(TimeSpan.FromDays(2));
+        await SettleAsync();
+        await SettleAsync();
+
+        var review = Assert.Single(await RowsAsync(1), r => r.BusiType == "L");
+        Assert.Equal((0L, 64, 1), (review.ChangeValue, review.LevelBefore, review.LevelAfter));
+        Assert.Equal(1, (await MemberAsync(1)).Level);
+        var kept = Assert.Single(await RowsAsync(2), r => r.BusiType == "L");
+        Assert.Equal((64, 64), (kept.LevelBefore, kept.LevelAfter));
+        Assert.Equal(2, await App.QueryAsync(db => db.AuditLog.CountAsync(a => a.Action == "level.review" && (a.EntityId == "1" || a.EntityId == "2"))));
+        await AssertConsistentAsync(1);
+    }
+
+    [Fact]
+    public async Task WithoutReviewsLevelsOnlyGoUp()
+    {
+        await Partner.AddPointsAsync(1, "P", 1500, "ORDER-A");
+        await Partner.AddPointsAsync(1, "S", -1500, "ORDER-A");
+        Time.Advance(TimeSpan.FromDays(800));
+        await SettleAsync();
+
+        Assert.Equal(64, (await MemberAsync(1)).Level);
+        Assert.DoesNotContain(await RowsAsync(1), r => r.BusiType == "L");
+    }
+
+    [Fact]
+    public async Task ALevelSetByHandIsNotUndoneByTheNextPointAdd()
+    {
+        await Partner.AddPointsAsync(1, "P", 1500, "ORDER-A");
+        await SetLevelAsync(1, 1);
+
+        var add = await Partner.AddPointsAsync(1, "P", 10, "ORDER-B");
+
+        Assert.Equal((1L, 1L), (add.TagLong("MemberLevelIdBefore"), add.TagLong("MemberLevelIdAfter")));
+    }
+
+    [Fact]
+    public async Task ALevelSetByHandStandsUntilTheReviewOnItsAnniversary()
+    {
+        await SettingAsync(SettingKeys.LevelReviewMonths, "12");
+        await Partner.AddPointsAsync(1, "P", 1500, "ORDER-A");
+        Time.Advance(TimeSpan.FromDays(100));
+        await SetLevelAsync(1, 1);
+
+        Time.Advance(TimeSpan.FromDays(300)); // a year after the earning, not yet after the Level/Set
+        await SettleAsync();
+        Assert.Equal(1, (await MemberAsync(1)).Level);
+
+        Time.Advance(TimeSpan.FromDays(70));
+        await SettleAsync();
+        // The year before the anniversary holds only the first 100 days' worth of nothing: level 1 is confirmed.
+        var review = Assert.Single(await RowsAsync(1), r => r.BusiType == "L");
+        Assert.Equal((1, 1), (review.LevelBefore, review.LevelAfter));
+    }
+}
+
+public sealed class LevelReviewTestsOnSqlite() : LevelReviewTests(Backend.Sqlite);
+
+public sealed class LevelReviewTestsOnPostgres() : LevelReviewTests(Backend.Postgres);
