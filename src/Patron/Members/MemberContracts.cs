@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Patron.Data;
 
 namespace Patron.Members;
 
@@ -7,6 +8,14 @@ public sealed record LevelRef(byte Id, string? Name);
 
 public sealed record MemberResponse(long Id, string Code, string? Name, string? Phone, long Balance, long LifetimeEarned, LevelRef Level,
     long PendingPoints, long ExpiringPoints);
+
+/// <summary>
+/// One member for <c>GET /api/v1/members/{id}</c> and the console: the summary plus the lots that still
+/// hold points, soonest to expire first; <c>LotsCapped</c> says more lots exist than the first
+/// <see cref="MemberPoints.MaxLots"/> listed.
+/// </summary>
+public sealed record MemberDetailResponse(long Id, string Code, string? Name, string? Phone, long Balance, long LifetimeEarned, LevelRef Level,
+    long PendingPoints, long ExpiringPoints, IReadOnlyList<MemberLot> Lots, bool LotsCapped);
 
 /// <summary>Id and code are chosen by Patron when left out.</summary>
 public sealed record CreateMemberRequest(long? Id, string? Code, string? Name, string? Phone);
@@ -23,15 +32,17 @@ public sealed partial class MemberJson : JsonSerializerContext;
 
 public static class MemberMapping
 {
-    public static MemberResponse ToResponse(this Member m, string? levelName, DateTimeOffset now)
-    {
-        var points = MemberPoints.Of(m, now);
-        return new(m.Id, m.Code, m.Name, m.Phone, m.Balance, m.LifetimeEarned, new LevelRef(m.LevelId, levelName), points.Pending, points.Expiring);
-    }
+    /// <param name="points">From <see cref="MemberPoints.LoadAsync(PatronDb, long, DateTimeOffset, CancellationToken)"/>.</param>
+    public static MemberResponse ToResponse(this Member m, string? levelName, MemberPoints points) =>
+        new(m.Id, m.Code, m.Name, m.Phone, m.Balance, m.LifetimeEarned, new LevelRef(m.LevelId, levelName), points.Pending, points.Expiring);
 
-    public static MemberView ToView(this Member m, DateTimeOffset now)
-    {
-        var points = MemberPoints.Of(m, now);
-        return new(m.Id, m.Code, m.Name, m.Phone, m.LevelId, m.Balance, points.Pending, m.LifetimeEarned, points.Expiring);
-    }
+    /// <summary>A member being created: no lots yet, so nothing pending or expiring.</summary>
+    public static MemberResponse ToResponse(this Member m, string? levelName, DateTimeOffset now) => m.ToResponse(levelName, MemberPoints.None);
+
+    public static MemberDetailResponse ToDetail(this Member m, string? levelName, MemberPoints points, MemberLots lots) =>
+        new(m.Id, m.Code, m.Name, m.Phone, m.Balance, m.LifetimeEarned, new LevelRef(m.LevelId, levelName), points.Pending, points.Expiring,
+            lots.Items, lots.Capped);
+
+    public static MemberView ToView(this Member m, MemberPoints points) =>
+        new(m.Id, m.Code, m.Name, m.Phone, m.LevelId, m.Balance, points.Pending, m.LifetimeEarned, points.Expiring);
 }

@@ -48,7 +48,7 @@ public static class MemberPartnerApi
                 continue;
             if (existing.Name != name || existing.Phone != phone)
                 return new Failure(ErrorCode.SaleNoReused, $"memberId {code} is already registered with another name or phone");
-            return OpenApiResult.Ok(existing.ToView(now), MemberJson.Default.MemberView);
+            return OpenApiResult.Ok(existing.ToView(await MemberPoints.LoadAsync(db, existing.Id, now, ct)), MemberJson.Default.MemberView);
         }
         throw new InvalidOperationException($"member {code} could not be created nor found"); // answered 5000, this request alone
     }
@@ -64,9 +64,9 @@ public static class MemberPartnerApi
         if (p.Error is { } invalid)
             return invalid;
         var member = await MemberLookup.FindAsync(db, memberId, ct);
-        return member is null
-            ? new Failure(ErrorCode.MemberNotFound, $"member {memberId} not found")
-            : OpenApiResult.Ok(member.ToView(clock.GetUtcNow()), MemberJson.Default.MemberView);
+        if (member is null)
+            return new Failure(ErrorCode.MemberNotFound, $"member {memberId} not found");
+        return OpenApiResult.Ok(member.ToView(await MemberPoints.LoadAsync(db, member.Id, clock.GetUtcNow(), ct)), MemberJson.Default.MemberView);
     }
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;

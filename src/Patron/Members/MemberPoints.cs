@@ -1,15 +1,78 @@
+using Microsoft.EntityFrameworkCore;
+using Patron.Data;
+
 namespace Patron.Members;
 
+/// <summary>One live lot of a member's points, as every detail view shows it; times in UTC.</summary>
+/// <param name="Channel">The channel that earned it; null for an operator's change or an opening balance.</param>
+/// <param name="ExpiresAt">Null, never.</param>
+public sealed record MemberLot(long Id, string BusiType, string BusiBillNum, string? Channel, long Amount, long Remaining, bool Pending,
+    DateTimeOffset EarnedAt, DateTimeOffset AvailableAt, DateTimeOffset? ExpiresAt);
+
+/// <summary>A member's live lots, soonest to expire first; <c>Capped</c> when there are more than the list holds.</summary>
+public sealed record MemberLots(IReadOnlyList<MemberLot> Items, bool Capped)
+{
+    public static readonly MemberLots None = new([], false);
+}
+
 /// <summary>What a member's points are doing besides counting: waiting to become available, or about to expire.</summary>
+/// <param name="Pending">Remaining points of pending lots: not in the balance yet.</param>
+/// <param name="Expiring">Remaining points of available lots that expire within <see cref="ExpiringWindow"/>.</param>
 public sealed record MemberPoints(long Pending, long Expiring)
 {
     /// <summary>How far ahead <see cref="Expiring"/> looks.</summary>
     public static readonly TimeSpan ExpiringWindow = TimeSpan.FromDays(30);
 
+    /// <summary>How many lots a detail view lists: a member with more sees the soonest to expire, and is told.</summary>
+    public const int MaxLots = 200;
+
+    /// <summary>A member with no lots, e.g. one just created.</summary>
+    public static readonly MemberPoints None = new(0, 0);
+
     /// <summary>
-    /// The one place every view (open API, <c>/api/v1</c>, console) takes these numbers from. Both are 0
-    /// under today's rules: a point counts in the balance the moment it is added and never expires, so
-    /// nothing is pending and nothing falls due within <see cref="ExpiringWindow"/> of <paramref name="now"/>.
+    /// The one place every view (open API, <c>/api/v1</c>, console) takes these numbers from, read from
+    /// <c>point_lots</c>. A lot already past its <c>ExpiresAt</c> that the settling job has not expired
+    /// yet still has points, and they are about to go: it counts as expiring.
     /// </summary>
-    public static MemberPoints Of(Member member, DateTimeOffset now) => new(Pending: 0, Expiring: 0);
+    public static async Task<MemberPoints> LoadAsync(PatronDb db, long memberId, DateTimeOffset now, CancellationToken ct) =>
+        (await LoadAsync(db, [memberId], now, ct)).GetValueOrDefault(memberId, None);
+
+    /// <summary>Several members' numbers in one query, e.g. a page of search results.</summary>
+    public static async Task<Dictionary<long, MemberPoints>> LoadAsync(PatronDb db, IReadOnlyCollection<long> memberIds, DateTimeOffset now,
+        CancellationToken ct)
+    {
+        if (memberIds.Count == 0)
+            return [];
+        // Lots are stored in UTC; on SQLite instants compare as integers, which is right only between UTC values.
+        DateTimeOffset? horizon = now.ToUniversalTime() + ExpiringWindow;
+        var sums = await db.PointLots.AsNoTracking()
+            .Where(l => memberIds.Contains(l.MemberId) && l.Remaining > 0 && (l.Pending || (l.ExpiresAt != null && l.ExpiresAt <= horizon)))
+            .GroupBy(l => new { l.MemberId, l.Pending })
+            .Select(g => new { g.Key.MemberId, g.Key.Pending, Points = g.Sum(l => l.Remaining) })
+            .ToListAsync(ct);
+        return sums.GroupBy(s => s.MemberId).ToDictionary(g => g.Key, g => new MemberPoints(
+            Pending: g.Where(s => s.Pending).Sum(s => s.Points),
+            Expiring: g.Where(s => !s.Pending).Sum(s => s.Points)));
+    }
+
+    /// <summary>
+    /// A member's lots that still hold points, soonest to expire first (never-expiring last), then
+    /// the soonest available, then the oldest: the order spending takes them in. At most <see cref="MaxLots"/>.
+    /// </summary>
+    public static async Task<MemberLots> LotsAsync(PatronDb db, long memberId, CancellationToken ct)
+    {
+        var rows = await db.PointLots.AsNoTracking()
+            .Where(l => l.MemberId == memberId && l.Remaining > 0)
+            .OrderBy(l => l.ExpiresAt == null).ThenBy(l => l.ExpiresAt).ThenBy(l => l.AvailableAt).ThenBy(l => l.Id)
+            .Take(MaxLots + 1)
+            .Select(l => new
+            {
+                l.Id, l.BusiType, l.BusiBillNum, Channel = db.Channels.Where(c => c.Id == l.ChannelId).Select(c => c.Name).FirstOrDefault(),
+                l.Amount, l.Remaining, l.Pending, l.EarnedAt, l.AvailableAt, l.ExpiresAt,
+            })
+            .ToListAsync(ct);
+        var lots = rows.Take(MaxLots).Select(l => new MemberLot(l.Id, l.BusiType, l.BusiBillNum, l.Channel, l.Amount, l.Remaining, l.Pending,
+            l.EarnedAt.ToUniversalTime(), l.AvailableAt.ToUniversalTime(), l.ExpiresAt?.ToUniversalTime())).ToList();
+        return new MemberLots(lots, rows.Count > MaxLots);
+    }
 }

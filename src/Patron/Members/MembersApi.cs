@@ -35,20 +35,22 @@ public static class MembersApi
             var id = long.TryParse(text, out var n) ? n : -1;
             query = query.Where(m => m.Id == id || m.Code == text || (m.Phone != null && m.Phone.StartsWith(text)) || (m.Name != null && m.Name.Contains(text)));
         }
-        var now = clock.GetUtcNow();
         var found = await query.OrderBy(m => m.Id).Take(size).ToListAsync(ct);
         var levels = await db.Levels.AsNoTracking().ToDictionaryAsync(l => l.Id, l => l.Name, ct);
-        return TypedResults.Ok(found.Select(m => m.ToResponse(levels.GetValueOrDefault(m.LevelId), now)).ToList());
+        var points = await MemberPoints.LoadAsync(db, [.. found.Select(m => m.Id)], clock.GetUtcNow(), ct);
+        return TypedResults.Ok(found.Select(m => m.ToResponse(levels.GetValueOrDefault(m.LevelId), points.GetValueOrDefault(m.Id, MemberPoints.None))).ToList());
     }
 
-    public static async Task<Results<Ok<MemberResponse>, ProblemHttpResult>> GetMemberAsync(long id, PatronDb db, TimeProvider clock,
+    /// <summary>The member with its pending and expiring points and its live lots, soonest to expire first.</summary>
+    public static async Task<Results<Ok<MemberDetailResponse>, ProblemHttpResult>> GetMemberAsync(long id, PatronDb db, TimeProvider clock,
         CancellationToken ct)
     {
         var member = await db.Members.AsNoTracking().SingleOrDefaultAsync(m => m.Id == id, ct);
         if (member is null)
             return Problems.NotFound($"There is no member {id}.");
         var level = await db.Levels.AsNoTracking().Where(l => l.Id == member.LevelId).Select(l => l.Name).FirstOrDefaultAsync(ct);
-        return TypedResults.Ok(member.ToResponse(level, clock.GetUtcNow()));
+        var points = await MemberPoints.LoadAsync(db, id, clock.GetUtcNow(), ct);
+        return TypedResults.Ok(member.ToDetail(level, points, await MemberPoints.LotsAsync(db, id, ct)));
     }
 
     public static async Task<Results<Created<MemberResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
@@ -67,7 +69,7 @@ public static class MembersApi
         if (member is null)
             return Problems.Conflict("That member id or code is already taken.");
         var level = await db.Levels.AsNoTracking().Where(l => l.Id == member.LevelId).Select(l => l.Name).FirstOrDefaultAsync(ct);
-        return TypedResults.Created($"/api/v1/members/{member.Id}", member.ToResponse(level, now));
+        return TypedResults.Created($"/api/v1/members/{member.Id}", member.ToResponse(level, await MemberPoints.LoadAsync(db, member.Id, now, ct)));
     }
 
     public static async Task<Results<Ok<MemberResponse>, ValidationProblem, ProblemHttpResult>> EditAsync(
@@ -81,9 +83,10 @@ public static class MembersApi
             return Problems.NotFound($"There is no member {id}.");
         var level = await db.Levels.AsNoTracking().Where(l => l.Id == member.LevelId).Select(l => l.Name).FirstOrDefaultAsync(ct);
         var now = clock.GetUtcNow();
-        var before = member.ToResponse(level, now);
+        var points = await MemberPoints.LoadAsync(db, id, now, ct);
+        var before = member.ToResponse(level, points);
         (member.Name, member.Phone) = (request.Name?.Trim(), request.Phone?.Trim());
-        var after = member.ToResponse(level, now);
+        var after = member.ToResponse(level, points);
         db.Record(user, now, "member.edit", "member", id.ToString(), before, after);
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(after);

@@ -6,9 +6,14 @@ using Patron.Data;
 
 namespace Patron.Points;
 
+/// <summary>
+/// One ledger row. <c>Earned</c> is its change to lifetime points, <c>PendingValue</c> its change to pending
+/// points, <c>Shortfall</c> what a reversal could not take because the points were already spent.
+/// </summary>
 public sealed record LedgerRow(
     long AutoId, string BusiType, string BusiBillNum, long ChangeValue, long BalanceBefore, long BalanceAfter,
-    byte LevelBefore, byte LevelAfter, string Actor, DateTimeOffset CreatedAt, string? IdempotencyKey);
+    byte LevelBefore, byte LevelAfter, string Actor, DateTimeOffset CreatedAt, string? IdempotencyKey,
+    long Earned, long PendingValue, long Shortfall);
 
 /// <summary>A page of the ledger, newest first; pass <c>NextBefore</c> as <c>before</c> for the next page.</summary>
 public sealed record LedgerPage(IReadOnlyList<LedgerRow> Items, long? NextBefore);
@@ -53,10 +58,16 @@ public static class LedgerApi
         if (!await db.Members.AnyAsync(m => m.Id == id, ct))
             return Problems.NotFound($"There is no member {id}.");
         var rows = db.PointEntries.AsNoTracking().Where(p => p.MemberId == id).OrderBy(p => p.AutoId)
-            .Select(p => new object?[] { p.AutoId, p.CreatedAt, p.BusiType, p.BusiBillNum, p.ChangeValue, p.BalanceBefore, p.BalanceAfter, p.LevelBefore, p.LevelAfter, p.Actor })
+            .Select(p => new object?[]
+            {
+                p.AutoId, p.CreatedAt, p.BusiType, p.BusiBillNum, p.ChangeValue, p.BalanceBefore, p.BalanceAfter, p.LevelBefore, p.LevelAfter, p.Actor,
+                p.Earned, p.PendingValue, p.Shortfall,
+            })
             .AsAsyncEnumerable();
+        // New columns go at the end: spreadsheets and scripts read the older ones by position.
         return Csv.File($"member-{id}-points.csv", await BusinessZone.LoadAsync(db, ct),
-            ["AutoId", "CreatedAt", "BusiType", "BusiBillNum", "ChangeValue", "BalanceBefore", "BalanceAfter", "LevelBefore", "LevelAfter", "Actor"], rows);
+            ["AutoId", "CreatedAt", "BusiType", "BusiBillNum", "ChangeValue", "BalanceBefore", "BalanceAfter", "LevelBefore", "LevelAfter", "Actor",
+                "Earned", "PendingValue", "Shortfall"], rows);
     }
 
     /// <summary>
@@ -85,5 +96,5 @@ public static class LedgerApi
 
     public static LedgerRow ToRow(this PointEntry p) =>
         new(p.AutoId, p.BusiType, p.BusiBillNum, p.ChangeValue, p.BalanceBefore, p.BalanceAfter,
-            p.LevelBefore, p.LevelAfter, p.Actor, p.CreatedAt, p.IdempotencyKey);
+            p.LevelBefore, p.LevelAfter, p.Actor, p.CreatedAt, p.IdempotencyKey, p.Earned, p.PendingValue, p.Shortfall);
 }

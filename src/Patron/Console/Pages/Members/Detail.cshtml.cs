@@ -17,7 +17,7 @@ public sealed partial class MemberDetailModel(PatronDb db, PointsWrites points, 
     private long _now;
     private Dictionary<(string Entry, int Cycle), int> _cycleUses = [];
 
-    public MemberResponse Member { get; private set; } = null!;
+    public MemberDetailResponse Member { get; private set; } = null!;
     public LedgerPage Ledger { get; private set; } = null!;
     public List<MemberCardView> Cards { get; private set; } = [];
     public string? Error { get; private set; }
@@ -30,7 +30,7 @@ public sealed partial class MemberDetailModel(PatronDb db, PointsWrites points, 
 
     public async Task<IActionResult> OnGetAsync(long id, long? before, CancellationToken ct)
     {
-        if ((await MembersApi.GetMemberAsync(id, db, clock, ct)).Result is not Ok<MemberResponse> found)
+        if ((await MembersApi.GetMemberAsync(id, db, clock, ct)).Result is not Ok<MemberDetailResponse> found)
             return NotFound();
         Member = found.Value!;
         Ledger = ((Ok<LedgerPage>)(await LedgerApi.GetLedgerAsync(id, before, 50, db, ct)).Result).Value!;
@@ -77,6 +77,9 @@ public sealed partial class MemberDetailModel(PatronDb db, PointsWrites points, 
     }
 
     public string Local(long epochMs) => Local(epochMs, _zone);
+
+    /// <summary>An instant in the business zone, as the ledger and the lots show it.</summary>
+    public string Local(DateTimeOffset instant) => Local(instant.ToUnixTimeMilliseconds(), _zone);
 
     /// <summary>A card's times on its own calendar, the zone it was sold in.</summary>
     public string Local(long epochMs, string cardId) => Local(epochMs, CardZone(cardId));
