@@ -5,6 +5,7 @@ using Npgsql;
 using Patron.Cards;
 using Patron.Data;
 using Patron.Points;
+using Patron.Points.Lots;
 using Patron.Writes;
 using Patron.Tests.Infrastructure;
 
@@ -25,7 +26,7 @@ public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Pos
     {
         var data = new TheoryData<string, string>();
         foreach (var type in new[] { typeof(PostgresPointsStore), typeof(PostgresCardUseStore), typeof(PostgresCardSaleStore), typeof(PostgresCardCancelStore),
-            typeof(PostgresCardRefundStore), typeof(AuditRows), typeof(SettingKeys) })
+            typeof(PostgresCardRefundStore), typeof(PostgresLots), typeof(AuditRows), typeof(SettingKeys) })
             foreach (var field in type.GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static))
                 if (field is { IsLiteral: true, Name: var name } && name.EndsWith("Sql", StringComparison.Ordinal))
                     data.Add($"{type.Name}.{name}", (string)field.GetRawConstantValue()!);
