@@ -44,7 +44,8 @@ public static class ChannelSettings
         var trimmed = text.Trim();
         if (trimmed.Length == 0)
             return true;
-        if (PointsExpiry.Parse(trimmed) is not { } expiry)
+        // Number parsing lets a trailing NUL through; text with a control character is not an expiry.
+        if (trimmed.Any(char.IsControl) || PointsExpiry.Parse(trimmed) is not { } expiry)
             return false;
         stored = expiry.ToText();
         return true;
