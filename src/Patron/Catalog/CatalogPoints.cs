@@ -19,7 +19,7 @@ public sealed record CatalogExpiry(int? AfterDays, int? AfterMonths, string? At)
     public const string MonthEnd = "monthEnd";
     public const string YearEnd = "yearEnd";
 
-    // A field, not a property: an object's "none" key stays a misspelt field, and only the string sets it.
+    // Only the string "none" sets it: it is no field of the object form.
     private readonly bool _none;
 
     private CatalogExpiry(bool none) : this(null, null, null) => _none = none;
