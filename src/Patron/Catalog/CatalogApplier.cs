@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Patron.Cards;
@@ -6,6 +7,7 @@ using Patron.Console;
 using Patron.Data;
 using Patron.Levels;
 using Patron.Members;
+using Patron.Points.Lots;
 
 namespace Patron.Catalog;
 
@@ -27,6 +29,10 @@ public sealed class CatalogApplier(PatronDb db, IPasswordHasher<Operator> hasher
         var now = clock.GetUtcNow();
         await SetAsync(SettingKeys.TimeZone, catalog.TimeZone, ct);
         await SetAsync(SettingKeys.LevelBasis, catalog.LevelBasis, ct);
+        // Unlike the time zone, a lifecycle setting left out means its default (never, no reviews), so it is removed.
+        await SetOrRemoveAsync(SettingKeys.PointsExpiry, catalog.Points?.Expiry?.ToPolicy() is { Kind: not ExpiryKind.None } expiry ? expiry.ToText() : null, ct);
+        await SetOrRemoveAsync(SettingKeys.LevelReviewMonths,
+            catalog.LevelReview?.EveryMonths?.ToString(CultureInfo.InvariantCulture), ct);
 
         foreach (var l in catalog.Levels ?? [])
         {
@@ -50,6 +56,8 @@ public sealed class CatalogApplier(PatronDb db, IPasswordHasher<Operator> hasher
             channel.MaxUseAgeDays = c.MaxUseAgeDays ?? Channel.DefaultMaxAgeDays;
             channel.MaxSaleAgeDays = c.MaxSaleAgeDays ?? Channel.DefaultMaxAgeDays;
             (channel.RatePerSecond, channel.RateBurst) = (c.RateLimit?.PerSecond, c.RateLimit?.Burst);
+            channel.PendingDays = c.PendingDays ?? 0;
+            channel.Expiry = c.Expiry?.ToPolicy().ToText();
         }
 
         // The catalog's members are looked up a thousand at a time, not one query each.
@@ -63,7 +71,7 @@ public sealed class CatalogApplier(PatronDb db, IPasswordHasher<Operator> hasher
             if (member is null)
             {
                 // A catalog's level is only where a new member starts; later it is the ledger's to move.
-                member = db.Members.Add(new Member { Id = m.Id.Value, Code = m.Code!, CreatedAt = now }).Entity;
+                member = db.Members.Add(new Member { Id = m.Id.Value, Code = m.Code!, CreatedAt = now, LevelSince = now }).Entity;
                 member.LevelId = m.Level is { } given ? (byte)given : levels.LevelFor(0);
             }
             (member.Code, member.Name, member.Phone) = (m.Code!, m.Name, m.Phone);
@@ -106,5 +114,13 @@ public sealed class CatalogApplier(PatronDb db, IPasswordHasher<Operator> hasher
             return;
         var setting = await db.Settings.FindAsync([key], ct) ?? db.Settings.Add(new Setting { Key = key, Value = value }).Entity;
         setting.Value = value;
+    }
+
+    private async Task SetOrRemoveAsync(string key, string? value, CancellationToken ct)
+    {
+        if (value is not null)
+            await SetAsync(key, value, ct);
+        else if (await db.Settings.FindAsync([key], ct) is { } setting)
+            db.Settings.Remove(setting);
     }
 }

@@ -11,7 +11,8 @@ namespace Patron.Catalog;
 /// <summary>The catalog file of SPEC §6. Every field is nullable so that validation can name what is missing.</summary>
 public sealed record CatalogFile(
     string? TimeZone, string? LevelBasis, List<CatalogLevel>? Levels, List<CatalogChannel>? Channels,
-    List<CatalogMember>? Members, List<CatalogCard>? Cards, List<CatalogAdmin>? Admins)
+    List<CatalogMember>? Members, List<CatalogCard>? Cards, List<CatalogAdmin>? Admins,
+    CatalogPoints? Points = null, CatalogLevelReview? LevelReview = null)
 {
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
@@ -51,6 +52,8 @@ public sealed record CatalogFile(
         if (TimeZone is not null)
             Check(TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _), "timeZone", $"unknown time zone '{TimeZone}'");
         Check(LevelTable.ParseBasis(LevelBasis) is not null, "levelBasis", "must be \"lifetime\" or \"balance\"");
+        foreach (var (where, problem) in CatalogPointsRules.Problems(Points, LevelReview))
+            Check(false, where, problem);
 
         var levels = Levels ?? [];
         for (var i = 0; i < levels.Count; i++)
@@ -79,8 +82,10 @@ public sealed record CatalogFile(
             Check(c.Cipher is null or "des-ecb" or "aes-gcm", $"{at}.cipher", "must be \"des-ecb\" or \"aes-gcm\"");
             foreach (var scope in c.Scopes ?? [])
                 Check(Scopes.All.Contains(scope), $"{at}.scopes", $"unknown scope '{scope}'; known: {string.Join(", ", Scopes.All)}");
-            foreach (var (field, problem) in ChannelSettings.Check(c.MaxUseAgeDays, c.MaxSaleAgeDays, c.RateLimit?.PerSecond, c.RateLimit?.Burst))
+            foreach (var (field, problem) in ChannelSettings.Check(c.MaxUseAgeDays, c.MaxSaleAgeDays, c.RateLimit?.PerSecond, c.RateLimit?.Burst, c.PendingDays))
                 Check(false, $"{at}.{field}", problem);
+            foreach (var (where, problem) in CatalogPointsRules.ExpiryProblems(c.Expiry, $"{at}.expiry"))
+                Check(false, where, problem);
             Check(c.RateLimit is null || c.RateLimit.PerSecond is not null || c.RateLimit.Burst is not null, $"{at}.rateLimit.perSecond", $"required, 1 to {ChannelSettings.MaxRate}");
             Check(channels.Take(i).All(o => o.Name != c.Name), $"{at}.name", $"channel '{c.Name}' is listed twice");
             Check(channels.Take(i).All(o => o.ApiKey != c.ApiKey), $"{at}.apiKey", "the same key as another channel");
@@ -151,7 +156,8 @@ public sealed record CatalogFile(
 public sealed record CatalogLevel(int? Id, string? Name, long? Threshold);
 
 public sealed record CatalogChannel(string? Name, string? DesKey, string? ApiKey, string? Cipher, List<string>? Scopes,
-    bool? BillNumIsKey = null, int? MaxUseAgeDays = null, int? MaxSaleAgeDays = null, CatalogRateLimit? RateLimit = null);
+    bool? BillNumIsKey = null, int? MaxUseAgeDays = null, int? MaxSaleAgeDays = null, CatalogRateLimit? RateLimit = null,
+    int? PendingDays = null, [property: JsonConverter(typeof(NoneOrExpiryConverter))] CatalogExpiry? Expiry = null);
 
 public sealed record CatalogRateLimit(int? PerSecond, int? Burst);
 

@@ -7,19 +7,22 @@ using Patron.Data;
 
 namespace Patron.Channels;
 
-/// <summary>A channel as operators see it: never its keys. RateLimit null: the service's default.</summary>
+/// <summary>A channel as operators see it: never its keys. RateLimit null: the service's default; Expiry null: the catalog's.</summary>
 public sealed record ChannelResponse(string Name, string Cipher, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt,
     bool BillNumIsKey = false, int MaxUseAgeDays = Channel.DefaultMaxAgeDays, int MaxSaleAgeDays = Channel.DefaultMaxAgeDays,
-    ChannelRateLimit? RateLimit = null);
+    ChannelRateLimit? RateLimit = null, int PendingDays = 0, string? Expiry = null);
 
 /// <summary>A channel's own rate limit; both null (<c>{}</c>) returns the channel to the service's default.</summary>
 public sealed record ChannelRateLimit(int? PerSecond, int? Burst);
 
 public sealed record ChannelRequest(string Name, string? Cipher, IReadOnlyList<string>? Scopes);
 
-/// <summary>Each field left out (null) stays as it is.</summary>
+/// <summary>
+/// Each field left out (null) stays as it is. Expiry is PointsExpiry's text ("none", "days:365",
+/// "months:12:monthEnd"); an empty one returns the channel to the catalog's.
+/// </summary>
 public sealed record ChannelEditRequest(string? Cipher, IReadOnlyList<string>? Scopes, bool? BillNumIsKey = null,
-    int? MaxUseAgeDays = null, int? MaxSaleAgeDays = null, ChannelRateLimit? RateLimit = null);
+    int? MaxUseAgeDays = null, int? MaxSaleAgeDays = null, ChannelRateLimit? RateLimit = null, int? PendingDays = null, string? Expiry = null);
 
 /// <summary>New keys, shown in this answer only: Patron keeps a hash of the API key.</summary>
 public sealed record ChannelKeys(string Name, string ApiKey, string DesKey);
@@ -70,8 +73,11 @@ public static class ChannelsApi
     {
         var errors = Validate(request.Cipher, request.Scopes);
         foreach (var (field, problem) in ChannelSettings.Check(request.MaxUseAgeDays, request.MaxSaleAgeDays,
-            request.RateLimit?.PerSecond, request.RateLimit?.Burst))
+            request.RateLimit?.PerSecond, request.RateLimit?.Burst, request.PendingDays))
             errors[field] = [problem];
+        string? expiry = null;
+        if (request.Expiry is not null && !ChannelSettings.TryParseExpiry(request.Expiry, out expiry))
+            errors["expiry"] = [ChannelSettings.ExpiryHint];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
         var channel = StoredText.HasNul(name) ? null : await db.Channels.SingleOrDefaultAsync(c => c.Name == name, ct);
@@ -85,6 +91,9 @@ public static class ChannelsApi
         channel.MaxSaleAgeDays = request.MaxSaleAgeDays ?? channel.MaxSaleAgeDays;
         if (request.RateLimit is { } limit)
             (channel.RatePerSecond, channel.RateBurst) = (limit.PerSecond, limit.Burst);
+        channel.PendingDays = request.PendingDays ?? channel.PendingDays;
+        if (request.Expiry is not null)
+            channel.Expiry = expiry;
         var after = ToResponse(channel);
         db.Record(user, clock.GetUtcNow(), "channel.edit", "channel", name, before, after);
         await db.SaveChangesAsync(ct);
@@ -111,7 +120,8 @@ public static class ChannelsApi
 
     public static ChannelResponse ToResponse(Channel c) =>
         new(c.Name, c.Cipher, c.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries), c.CreatedAt, c.BillNumIsKey, c.MaxUseAgeDays,
-            c.MaxSaleAgeDays, c.RatePerSecond is null && c.RateBurst is null ? null : new ChannelRateLimit(c.RatePerSecond, c.RateBurst));
+            c.MaxSaleAgeDays, c.RatePerSecond is null && c.RateBurst is null ? null : new ChannelRateLimit(c.RatePerSecond, c.RateBurst),
+            c.PendingDays, c.Expiry);
 
     private static Dictionary<string, string[]> Validate(string? cipher, IReadOnlyList<string>? scopes)
     {

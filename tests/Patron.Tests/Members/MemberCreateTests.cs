@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
 using Patron.Tests.Infrastructure;
 
 namespace Patron.Tests.Members;
@@ -18,6 +19,19 @@ public abstract class MemberCreateTests(Backend backend) : PatronTest(backend)
         var ids = await Task.WhenAll(created.Select(async c => (await c.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!["id"]!.GetValue<long>()));
         Assert.Equal(5, ids.Distinct().Count());
         Assert.Equal(HttpStatusCode.Conflict, taken.StatusCode);
+    }
+
+    [Fact]
+    public async Task ANewMembersLevelDatesFromItsCreation()
+    {
+        var before = TestWorld.Clock.GetUtcNow();
+
+        using var created = await OperatorClient().PostAsJsonAsync("/api/v1/members", new { code = "NEW-SINCE" });
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var member = await App.QueryAsync(db => db.Members.AsNoTracking().SingleAsync(m => m.Code == "NEW-SINCE"));
+        Assert.Equal(member.CreatedAt, member.LevelSince);
+        Assert.InRange(member.LevelSince, before, TestWorld.Clock.GetUtcNow());
     }
 }
 

@@ -45,6 +45,24 @@ public abstract class MemberImportTests(Backend backend) : PatronTest(backend)
     }
 
     [Fact]
+    public async Task WithoutAnExpiryEachOpeningBalanceIsOneLotThatNeverExpiresAndEachLevelStartsAtTheImport()
+    {
+        var result = await ImportAsync(Header + "1001,IMP1001,,,1500,2000,\n1002,IMP1002,,,0,,\n1003,IMP1003,,,20,,64\n");
+
+        Assert.True(result.ExitCode == 0, result.Errors);
+        Assert.Contains("and as many lots, never expiring", result.Output);
+        var lots = await App.QueryAsync(db => db.PointLots.AsNoTracking().OrderBy(l => l.MemberId).ToListAsync());
+        Assert.Equal([(1001L, 1500L), (1003L, 20L)], lots.Select(l => (l.MemberId, l.Remaining)));
+        Assert.All(lots, l => Assert.Equal(("O", l.Remaining, false, (int?)null, l.EarnedAt, (DateTimeOffset?)null),
+            (l.BusiType, l.Amount, l.Pending, l.ChannelId, l.AvailableAt, l.ExpiresAt)));
+        var ledger = await App.QueryAsync(db => db.PointEntries.AsNoTracking().Where(e => e.BusiType == "O").OrderBy(e => e.MemberId).ToListAsync());
+        Assert.Equal(lots.Select(l => (l.MemberId, l.BusiBillNum, l.Amount, l.EarnedAt)), ledger.Select(e => (e.MemberId, e.BusiBillNum, e.Earned, e.CreatedAt)));
+        var members = await App.QueryAsync(db => db.Members.AsNoTracking().Where(m => m.Id > 1000).ToListAsync());
+        Assert.All(members, m => Assert.Equal(m.CreatedAt, m.LevelSince));
+        Assert.Equal(2000L, members.Single(m => m.Id == 1001).LifetimeEarned);
+    }
+
+    [Fact]
     public async Task TheDashboardDoesNotCountAnOpeningBalanceAsEarnedToday()
     {
         Assert.Equal(0, (await ImportAsync(Header + "1001,IMP1001,,,1500,,\n")).ExitCode);
@@ -114,6 +132,7 @@ public abstract class MemberImportTests(Backend backend) : PatronTest(backend)
     {
         Members = await db.Members.OrderBy(m => m.Id).Select(m => new { m.Id, m.Code, m.Balance, m.LifetimeEarned, m.LevelId }).ToListAsync(),
         Ledger = await db.PointEntries.CountAsync(),
+        Lots = await db.PointLots.CountAsync(),
     }));
 }
 

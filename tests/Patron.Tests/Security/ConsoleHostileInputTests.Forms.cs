@@ -143,14 +143,16 @@ public abstract partial class ConsoleHostileInputTests
                 Seed("scopes=card.sale")))),
         Refused());
 
-    /// <summary>Days and rates outside the catalog's limits (one that is not a number is 0, outside them too), a burst without its perSecond, a checkbox that is not a tick (blank is no tick).</summary>
+    /// <summary>Days and rates outside the catalog's limits (one that is not a number is -1, outside them too), a burst without its perSecond, a checkbox that is not a tick (blank is no tick), a pendingDays past 90, an expiry that is not one.</summary>
     private static readonly Gen<WireField[]> SettingsPoison = Gen.Frequency(
         (3, Gen.Select(Gen.OneOf("maxUseAgeDays", "maxSaleAgeDays"), Gen.OneOf("0", "32", "-1", "abc", "", "1.5", "99999999999", "３", "31\u0000"),
             (k, v) => new[] { Str(k, v) })),
         (2, Gen.Select(Gen.OneOf("perSecond", "burst"), Gen.OneOf("0", "-5", "100001", "abc", "1e3", "2147483648"), (k, v) => k == "burst"
             ? new[] { Str("perSecond", "5"), Str(k, v) } : new[] { Str(k, v) })),
         (1, Gen.Int[1, 100_000].Select(b => new[] { Str("perSecond", ""), Str("burst", b.ToString(CultureInfo.InvariantCulture)) })),
-        (1, Hostile.Odd("billNumIsKey").Where(f => f.Text.Trim('\uFEFF').Trim() is not ("true" or "false" or "")).Select(f => new[] { f })));
+        (1, Hostile.Odd("billNumIsKey").Where(f => f.Text.Trim('\uFEFF').Trim() is not ("true" or "false" or "")).Select(f => new[] { f })),
+        (1, Gen.OneOf("-1", "91", "abc", "1.5", "３", "90\u0000", "99999999999").Select(v => new[] { Str("pendingDays", v) })),
+        (1, Gen.OneOf("days:0", "months:12", "months:12:weekEnd", "weeks:3", "never", "days:3\u0000", "DAYS:3", "days:３").Select(v => new[] { Str("expiry", v) })));
 
     [Fact]
     public Task SettingsFormRefusesHostileInput() => FuzzAsync("POST /console/channels?handler=Settings", s => Gen.Frequency(

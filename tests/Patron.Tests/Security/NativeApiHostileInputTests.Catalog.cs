@@ -144,6 +144,13 @@ public abstract partial class NativeApiHostileInputTests
             (known, bad) => new[] { List("scopes", [.. known.Append(bad).Select(x => System.Text.Json.JsonSerializer.Serialize(x))]) })),
         (1, One(Gen.OneOf("\"card.sale\"", "[1]", "{}", "[[\"card.sale\"]]", "[true]", "1").Select(v => Raw("scopes", v)))));
 
+    /// <summary>The edit's poisons, or a pendingDays out of 0–90 or an expiry that is not PointsExpiry's text (creation takes neither).</summary>
+    private static readonly Gen<WireField[]> ChannelEditOnlyPoison = Gen.Frequency(
+        (4, ChannelEditPoison),
+        (1, One(Gen.OneOf("days:0", "days:36601", "months:12", "months:0:monthEnd", "months:1201:yearEnd", "months:12:weekEnd", "weeks:3", "days:-1",
+            "DAYS:3", "days:3\u0000", "never", "days: 3", "days:３", "months:12:monthend").Select(e => Str("expiry", e)), NotAString("expiry"))),
+        (1, One(Gen.OneOf("-1", "91", "2147483648", "1.5", "\"x\"", "[]").Select(v => Raw("pendingDays", v)))));
+
     /// <summary>A name no new channel may have: blank, long, taken (as is or once trimmed); or any of the edit's poisons.</summary>
     private static readonly Gen<WireField[]> ChannelPoison = Gen.Frequency(
         (2, One(Gen.OneOf("", " ", "\t").Select(n => Str("name", n)), LongText(63, 200).Select(t => Str("name", t)), NotAString("name"), Gen.Const(Raw("name", "null")))),
@@ -163,7 +170,7 @@ public abstract partial class NativeApiHostileInputTests
     [Fact]
     public Task ChannelEditRefusesHostileInput() => FuzzAsync("PUT /channels/{name}", Gen.Frequency(
             (5, Calls("PUT", "real", Gen.OneOf(RealChannels).Select(c => $"/channels/{c}"),
-                WithPoison(ChannelEdit, ChannelEditPoison).Select(f => ("fields", (byte[]?)Hostile.Json(f))))),
+                WithPoison(ChannelEdit, ChannelEditOnlyPoison).Select(f => ("fields", (byte[]?)Hostile.Json(f))))),
             (5, Calls("PUT", "unknown", UnknownChannel.Select(c => $"/channels/{c}"),
                 Bodies(Hostile.Shuffled(ChannelEdit), """{"cipher":"des-ecb","scopes":["card.sale"]}"""u8.ToArray())))),
         Refused, (HttpMethod.Put, $"{Api}/channels/other", """{"scopes":["points.add"]}"""));

@@ -2,9 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Patron.Data;
 using Patron.Levels;
+using Patron.Points.Lots;
 
 namespace Patron.Members.Import;
 
@@ -35,8 +37,14 @@ public static class MemberImport
         }
 
         LevelTable levels;
+        PointsPolicy policy;
         await using (var scope = services.CreateAsyncScope())
-            levels = await LevelTable.LoadAsync(scope.ServiceProvider.GetRequiredService<PatronDb>(), ct);
+        {
+            var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
+            levels = await LevelTable.LoadAsync(db, ct);
+            var settings = await db.Settings.AsNoTracking().Where(s => PointsPolicy.Keys.Contains(s.Key)).ToDictionaryAsync(s => s.Key, s => s.Value, ct);
+            policy = PointsPolicy.FromSettings(levels.Levels, settings);
+        }
 
         ImportCheck check;
         try
@@ -69,10 +77,17 @@ public static class MemberImport
         var now = clock.GetUtcNow();
         // One bill number for the whole import, so its ledger rows can be found (and told from another import's) later.
         var billNum = "IMP-" + now.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
+        var expiresAt = policy.Expiry.ExpiresAt(now, policy.Zone);
+        var expiring = expiresAt is { } at
+            ? string.Create(CultureInfo.InvariantCulture, $"expiring {TimeZoneInfo.ConvertTime(at, policy.Zone):yyyy-MM-dd HH:mm} {policy.Zone.Id}")
+            : "never expiring";
         try
         {
             await store.WriteMembersAsync(rows, now, n => Say(string.Create(CultureInfo.InvariantCulture, $"{n:N0} members written")), ct);
             await store.WriteOpeningsAsync(rows, billNum, now, n => Say(string.Create(CultureInfo.InvariantCulture, $"{n:N0} opening ledger rows written")), ct);
+            // An opening balance is earned now, as far as expiry goes: the old CRM's dates are not in the file.
+            await store.WriteOpeningLotsAsync(rows, billNum, now, expiresAt,
+                n => Say(string.Create(CultureInfo.InvariantCulture, $"{n:N0} opening lots written")), ct);
             await store.CommitAsync(ct);
         }
         catch (ImportConflictException e)
@@ -81,7 +96,7 @@ public static class MemberImport
         }
         var seconds = started.Elapsed.TotalSeconds;
         Say(string.Create(CultureInfo.InvariantCulture,
-            $"imported {rows.Count:N0} members and {openings:N0} opening ledger rows (BusiType {OpeningBusiType}, BusiBillNum {billNum}) in {seconds:0.0} s, {rows.Count / seconds:N0} members/s"));
+            $"imported {rows.Count:N0} members and {openings:N0} opening ledger rows (BusiType {OpeningBusiType}, BusiBillNum {billNum}) and as many lots, {expiring}, in {seconds:0.0} s, {rows.Count / seconds:N0} members/s"));
         return 0;
     }
 

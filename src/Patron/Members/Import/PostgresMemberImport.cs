@@ -14,6 +14,13 @@ public interface IMemberImportStore : IAsyncDisposable
     /// <summary>One ledger row per member with a non-zero balance, so the balance is the sum of the member's ledger.</summary>
     Task WriteOpeningsAsync(IReadOnlyList<ImportRow> rows, string billNum, DateTimeOffset now, Action<int> progress, CancellationToken ct);
 
+    /// <summary>
+    /// One lot per member with a non-zero balance, available now and expiring at <paramref name="expiresAt"/>
+    /// (null, never), so the balance is the sum of the member's lots.
+    /// </summary>
+    Task WriteOpeningLotsAsync(IReadOnlyList<ImportRow> rows, string billNum, DateTimeOffset now, DateTimeOffset? expiresAt,
+        Action<int> progress, CancellationToken ct);
+
     Task CommitAsync(CancellationToken ct);
 }
 
@@ -60,7 +67,7 @@ public sealed class PostgresMemberImport(NpgsqlConnection connection, NpgsqlTran
     public async Task WriteMembersAsync(IReadOnlyList<ImportRow> rows, DateTimeOffset now, Action<int> progress, CancellationToken ct)
     {
         await using var copy = await connection.BeginBinaryImportAsync(
-            "COPY members (id, code, name, phone, level_id, balance, lifetime_earned, created_at) FROM STDIN (FORMAT BINARY)", ct);
+            "COPY members (id, code, name, phone, level_id, balance, lifetime_earned, created_at, level_since) FROM STDIN (FORMAT BINARY)", ct);
         for (var i = 0; i < rows.Count; i++)
         {
             var row = rows[i];
@@ -73,6 +80,7 @@ public sealed class PostgresMemberImport(NpgsqlConnection connection, NpgsqlTran
             copy.Write(row.Balance, NpgsqlDbType.Bigint);
             copy.Write(row.LifetimeEarned, NpgsqlDbType.Bigint);
             copy.Write(now, NpgsqlDbType.TimestampTz);
+            copy.Write(now, NpgsqlDbType.TimestampTz);
             if ((i + 1) % 100_000 == 0)
                 progress(i + 1);
         }
@@ -83,7 +91,7 @@ public sealed class PostgresMemberImport(NpgsqlConnection connection, NpgsqlTran
     {
         await using var copy = await connection.BeginBinaryImportAsync("""
             COPY point_ledger (member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after, level_before, level_after,
-                actor, created_at) FROM STDIN (FORMAT BINARY)
+                actor, created_at, earned) FROM STDIN (FORMAT BINARY)
             """, ct);
         var written = 0;
         foreach (var row in rows.Where(r => r.Balance != 0))
@@ -99,6 +107,36 @@ public sealed class PostgresMemberImport(NpgsqlConnection connection, NpgsqlTran
             copy.Write((short)row.LevelId, NpgsqlDbType.Smallint);
             copy.Write(MemberImport.Actor, NpgsqlDbType.Varchar);
             copy.Write(now, NpgsqlDbType.TimestampTz);
+            copy.Write(row.Balance, NpgsqlDbType.Bigint);
+            if (++written % 100_000 == 0)
+                progress(written);
+        }
+        await CompleteAsync(copy, ct);
+    }
+
+    public async Task WriteOpeningLotsAsync(IReadOnlyList<ImportRow> rows, string billNum, DateTimeOffset now, DateTimeOffset? expiresAt,
+        Action<int> progress, CancellationToken ct)
+    {
+        await using var copy = await connection.BeginBinaryImportAsync("""
+            COPY point_lots (member_id, busi_type, busi_bill_num, amount, remaining, pending, earned_at, available_at, expires_at)
+                FROM STDIN (FORMAT BINARY)
+            """, ct);
+        var written = 0;
+        foreach (var row in rows.Where(r => r.Balance != 0))
+        {
+            copy.StartRow();
+            copy.Write(row.Id, NpgsqlDbType.Bigint);
+            copy.Write(MemberImport.OpeningBusiType, NpgsqlDbType.Varchar);
+            copy.Write(billNum, NpgsqlDbType.Varchar);
+            copy.Write(row.Balance, NpgsqlDbType.Bigint);
+            copy.Write(row.Balance, NpgsqlDbType.Bigint);
+            copy.Write(false, NpgsqlDbType.Boolean);
+            copy.Write(now, NpgsqlDbType.TimestampTz);
+            copy.Write(now, NpgsqlDbType.TimestampTz);
+            if (expiresAt is { } at)
+                copy.Write(at, NpgsqlDbType.TimestampTz);
+            else
+                copy.WriteNull();
             if (++written % 100_000 == 0)
                 progress(written);
         }

@@ -44,8 +44,8 @@ public sealed class SqliteMemberImport(SqliteConnection connection, SqliteTransa
     public async Task WriteMembersAsync(IReadOnlyList<ImportRow> rows, DateTimeOffset now, Action<int> progress, CancellationToken ct)
     {
         await using var insert = Command("""
-            INSERT INTO members (id, code, name, phone, level_id, balance, lifetime_earned, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            INSERT INTO members (id, code, name, phone, level_id, balance, lifetime_earned, created_at, level_since)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
             """, SqliteType.Integer, SqliteType.Text, SqliteType.Text, SqliteType.Text,
             SqliteType.Integer, SqliteType.Integer, SqliteType.Integer, SqliteType.Integer);
         var at = Instants.ConvertToProvider(now);
@@ -65,8 +65,8 @@ public sealed class SqliteMemberImport(SqliteConnection connection, SqliteTransa
     {
         await using var insert = Command($"""
             INSERT INTO point_ledger (member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after, level_before,
-                level_after, actor, created_at)
-            VALUES ($1, '{MemberImport.OpeningBusiType}', $2, $3, 0, $3, $4, $4, '{MemberImport.Actor}', $5)
+                level_after, actor, created_at, earned)
+            VALUES ($1, '{MemberImport.OpeningBusiType}', $2, $3, 0, $3, $4, $4, '{MemberImport.Actor}', $5, $3)
             """, SqliteType.Integer, SqliteType.Text, SqliteType.Integer, SqliteType.Integer, SqliteType.Integer);
         insert.Parameters[1].Value = billNum;
         insert.Parameters[4].Value = Instants.ConvertToProvider(now);
@@ -76,6 +76,27 @@ public sealed class SqliteMemberImport(SqliteConnection connection, SqliteTransa
             insert.Parameters[0].Value = row.Id;
             insert.Parameters[2].Value = row.Balance;
             insert.Parameters[3].Value = row.LevelId;
+            await insert.ExecuteNonQueryAsync(ct);
+            if (++written % 100_000 == 0)
+                progress(written);
+        }
+    }
+
+    public async Task WriteOpeningLotsAsync(IReadOnlyList<ImportRow> rows, string billNum, DateTimeOffset now, DateTimeOffset? expiresAt,
+        Action<int> progress, CancellationToken ct)
+    {
+        await using var insert = Command($"""
+            INSERT INTO point_lots (member_id, busi_type, busi_bill_num, amount, remaining, pending, earned_at, available_at, expires_at)
+            VALUES ($1, '{MemberImport.OpeningBusiType}', $2, $3, $3, 0, $4, $4, $5)
+            """, SqliteType.Integer, SqliteType.Text, SqliteType.Integer, SqliteType.Integer, SqliteType.Integer);
+        insert.Parameters[1].Value = billNum;
+        insert.Parameters[3].Value = Instants.ConvertToProvider(now);
+        insert.Parameters[4].Value = expiresAt is { } at ? Instants.ConvertToProvider(at) : DBNull.Value;
+        var written = 0;
+        foreach (var row in rows.Where(r => r.Balance != 0))
+        {
+            insert.Parameters[0].Value = row.Id;
+            insert.Parameters[2].Value = row.Balance;
             await insert.ExecuteNonQueryAsync(ct);
             if (++written % 100_000 == 0)
                 progress(written);
