@@ -29,6 +29,21 @@ public static class LevelReview
         }
     }
 
+    /// <summary>
+    /// The settling job's cut-off: every level change whose review <see cref="DueAt"/> finds due at
+    /// <paramref name="now"/> is at or before it. On the last day of a month it reaches to the end of
+    /// the earlier month, as DueAt clips (a change on 31 January is due, with one month, on 28
+    /// February); the few changes it then names that are not yet due settle to nothing.
+    /// </summary>
+    public static DateTimeOffset ChangedBy(DateTimeOffset now, int everyMonths, TimeZoneInfo zone)
+    {
+        var local = TimeZoneInfo.ConvertTime(now, zone).DateTime;
+        var back = local.AddMonths(-everyMonths);
+        if (local.Day == DateTime.DaysInMonth(local.Year, local.Month))
+            back = new DateTime(back.Year, back.Month, DateTime.DaysInMonth(back.Year, back.Month)).Add(local.TimeOfDay);
+        return Instant(back, zone);
+    }
+
     /// <summary>The window a review at <paramref name="due"/> counts earnings in: [due - everyMonths, due).</summary>
     public static DateTimeOffset WindowStart(DateTimeOffset due, int everyMonths, TimeZoneInfo zone) =>
         Instant(TimeZoneInfo.ConvertTime(due, zone).DateTime.AddMonths(-everyMonths), zone);

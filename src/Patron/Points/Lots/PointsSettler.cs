@@ -56,14 +56,25 @@ public sealed class PointsSettler(IServiceScopeFactory scopes, PointsWrites poin
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
         var policy = await PolicyAsync(db, ct);
-        var months = policy.ReviewMonths;
-        // Lots first, then reviews; each walks the members in id order, so a member nothing is due for is passed once.
-        for (var pass = 0; pass < (months is null ? 1 : 2); pass++)
+        // Each kind of due work walks the members in id order through its own partial index, so a
+        // member nothing is due for is passed once.
+        var passes = new List<Func<long, Task<List<long>>>>
+        {
+            after => DueAsync(db.PointLots.Where(l => l.Remaining > 0 && !l.Pending && l.ExpiresAt <= now), after, ct),
+            after => DueAsync(db.PointLots.Where(l => l.Remaining > 0 && l.Pending && l.AvailableAt <= now), after, ct),
+        };
+        if (policy.ReviewMonths is { } months)
+        {
+            var changedBy = LevelReview.ChangedBy(now, months, policy.Zone);
+            passes.Add(after => db.Members.AsNoTracking().Where(m => m.Id > after && m.LevelSince <= changedBy)
+                .OrderBy(m => m.Id).Select(m => m.Id).Take(Page).ToListAsync(ct));
+        }
+        foreach (var pass in passes)
         {
             var after = 0L;
             while (true)
             {
-                var due = pass == 0 ? await DueLotsAsync(db, now, after, ct) : await DueReviewsAsync(db, LevelReview.WindowStart(now, months!.Value, policy.Zone), after, ct);
+                var due = await pass(after);
                 foreach (var chunk in due.Chunk(InFlight))
                     foreach (var outcome in await Task.WhenAll(chunk.Select(id => points.SettleAsync(id, ct))))
                         settled += outcome.Value is null ? 0 : 1;
@@ -77,14 +88,8 @@ public sealed class PointsSettler(IServiceScopeFactory scopes, PointsWrites poin
         return settled;
     }
 
-    private static Task<List<long>> DueLotsAsync(PatronDb db, DateTimeOffset now, long after, CancellationToken ct) =>
-        db.PointLots.AsNoTracking()
-            .Where(l => l.MemberId > after && l.Remaining > 0 && ((!l.Pending && l.ExpiresAt <= now) || (l.Pending && l.AvailableAt <= now)))
-            .Select(l => l.MemberId).Distinct().OrderBy(id => id).Take(Page).ToListAsync(ct);
-
-    private static Task<List<long>> DueReviewsAsync(PatronDb db, DateTimeOffset changedBy, long after, CancellationToken ct) =>
-        db.Members.AsNoTracking().Where(m => m.Id > after && m.LevelSince <= changedBy)
-            .OrderBy(m => m.Id).Select(m => m.Id).Take(Page).ToListAsync(ct);
+    private static Task<List<long>> DueAsync(IQueryable<PointLot> due, long after, CancellationToken ct) =>
+        due.AsNoTracking().Where(l => l.MemberId > after).Select(l => l.MemberId).Distinct().OrderBy(id => id).Take(Page).ToListAsync(ct);
 
     private static async Task<PointsPolicy> PolicyAsync(PatronDb db, CancellationToken ct)
     {
