@@ -15,6 +15,8 @@ namespace Patron.Tests.Members;
 /// </summary>
 public abstract class MemberLotsViewTests(Backend backend) : PatronTest(backend)
 {
+    protected override bool BalancesAreTheirLots => false;
+
     private const long Member = 9;
     private static readonly TimeZoneInfo Shanghai = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
 
