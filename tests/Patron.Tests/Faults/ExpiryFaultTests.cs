@@ -25,7 +25,7 @@ public abstract class ExpiryFaultTests(Backend backend, ITestOutputHelper output
     private const int Cycles = 2;
 
     /// <summary>When the seeded lots fall due, from the seeding: some already due when the service starts, the rest while it is killed.</summary>
-    private static readonly (int From, int To) DueMilliseconds = (-5_000, 20_000);
+    private static readonly (int From, int To) DueMilliseconds = (-5_000, 15_000);
 
     /// <summary>The test host only reads and seeds: on a clock stopped long before any lot is due, its own job never settles anything.</summary>
     protected override TimeProvider? Clock { get; } = new FakeTimeProvider(new DateTimeOffset(2001, 1, 1, 0, 0, 0, TimeSpan.Zero));
