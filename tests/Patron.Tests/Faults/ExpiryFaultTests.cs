@@ -63,9 +63,9 @@ public abstract class ExpiryFaultTests(Backend backend, ITestOutputHelper output
             var before = await LastRowAsync();
             await service.StartAsync(healthy: false);
             var seen = await UntilAsync(() => App.QueryAsync(db => db.PointEntries.AnyAsync(e => e.AutoId > before && e.BusiType == Settlement.Expired)),
-                TimeSpan.FromSeconds(5));
+                TimeSpan.FromSeconds(15));
             await service.KillAsync();
-            output.WriteLine($"{clock.Elapsed}: killed {(seen ? "as its first run wrote X rows" : "without an X row in 5 s")}");
+            output.WriteLine($"{clock.Elapsed}: killed {(seen ? "as its first run wrote X rows" : "without an X row in 15 s")}");
             var (written, left) = await CutShortAsync(before, startedAt);
             // Both: that run had found members due before it began, expired some, and was killed before the others.
             cut += written > 0 && left > 0 ? 1 : 0;
