@@ -82,7 +82,7 @@ public sealed class ExpiryPairs
         md.AppendLine();
         md.AppendLine(Inv, $"Each round runs the two back to back, the order alternating; on is `{On}`, written into the service's settings before the case. Load average (1, 5, 15 min) read just before each case.");
         md.AppendLine();
-        md.AppendLine("| backend | round | first | load before off | off req/s (p50 / p99 ms) | load before on | on req/s (p50 / p99 ms) | on ÷ off | lots written with an expiry date, off / on |");
+        md.AppendLine("| backend | round | first | load before off | off req/s (p50 / p99 ms) | load before on | on req/s (p50 / p99 ms) | on ÷ off | lots written with an expiry date (warm-up included), off / on |");
         md.AppendLine("|---|--:|---|---|--:|---|--:|--:|---|");
         foreach (var pair in Sides.GroupBy(s => (s.Backend, s.Round)))
         {
