@@ -15,7 +15,8 @@ catch (ArgumentException e)
     return 2;
 }
 
-string[] httpKeys = ["points-random", "points-random-1m", "points-hot", "card-use", "card-use-1m", "card-sale", "health", "sqlite-points"];
+string[] httpKeys = ["points-random", "points-random-1m", "points-hot", "card-use", "card-use-1m", "card-sale", "health", "sqlite-points",
+    ExpiryPairs.PostgresKey, ExpiryPairs.SqliteKey];
 if (options.Only.Except(httpKeys).Except(Pgbench.Cases.Select(c => c.Key)).FirstOrDefault() is { } unknown)
 {
     Console.Error.WriteLine($"patron-bench: --only: no case '{unknown}'; the cases: {string.Join(", ", Pgbench.Cases.Select(c => c.Key).Concat(httpKeys))}");
@@ -43,6 +44,7 @@ var cases = new List<CaseInfo>();
 MachineInfo? machine = null;
 SetupInfo? setup = null;
 MillionSetup? million = null;
+var expiry = new ExpiryPairs();
 string? problem = null;
 var clock = Stopwatch.StartNew();
 void Say(string line) => Console.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}");
@@ -106,6 +108,17 @@ try
     }
     cases.AddRange(Pgbench.Cases.Select(c => new CaseInfo(c.Key, c.Title, c.Key.Replace("pg-", "pgbench ", StringComparison.Ordinal).Replace('-', ' '), CaseKind.Pgbench)));
     cases.AddRange(http.Select(h => new CaseInfo(h.Case.Key, h.Case.Title, h.Label, h.Kind)));
+    // Points add with points.expiry off and on, in pairs: ExpiryPairs.
+    var pairs = new List<(string Key, string Backend, ServiceProcess Service, Func<ILoadConnection> Connect, Func<System.Data.Common.DbConnection> Database, CaseKind Kind)>
+    {
+        (ExpiryPairs.PostgresKey, "PostgreSQL", onPostgres, toPostgres, () => ExpiryPairs.Postgres(options), CaseKind.Postgres),
+        (ExpiryPairs.SqliteKey, "SQLite", onSqlite, toSqlite, () => ExpiryPairs.Sqlite(Path.Combine(sqliteFolder, "data", "patron.db")), CaseKind.Sqlite),
+    };
+    string PairTitle(string backend, bool on) => $"points add on {backend}, random members, expiry {(on ? ExpiryPairs.On : "off")}";
+    foreach (var p in pairs.Where(p => Selected(p.Key)))
+        foreach (var on in new[] { false, true })
+            cases.Add(new CaseInfo(on ? ExpiryPairs.OnKey(p.Key) : ExpiryPairs.OffKey(p.Key), PairTitle(p.Backend, on),
+                $"{p.Backend} points add, expiry {(on ? "on" : "off")}", p.Kind));
 
     for (var round = 1; round <= options.Rounds; round++)
     {
@@ -122,6 +135,16 @@ try
             Say($"round {round}/{options.Rounds}  {c.Key,-16} {r.Throughput,9:N0} req/s  p50 {r.P50Ms,6:0.00} ms  p99 {r.P99Ms,7:0.00} ms  failed {r.Failed + r.WarmupFailed}  peak RSS {r.PeakRssMb:0} MB");
             foreach (var (message, count) in r.Failures.Take(3))
                 Say($"    {count} × {message}");
+        }
+        foreach (var p in pairs.Where(p => Selected(p.Key)))
+        {
+            LoadCase CaseFor(bool on) => new(on ? ExpiryPairs.OnKey(p.Key) : ExpiryPairs.OffKey(p.Key), PairTitle(p.Backend, on), p.Service,
+                workload.PointAddRandom, Checks.PointsEnvelope);
+            foreach (var r in await expiry.RunRoundAsync(p.Backend, p.Database, CaseFor, p.Connect, options, round, Say))
+            {
+                results.Add(r);
+                Say($"round {round}/{options.Rounds}  {r.Key,-16} {r.Throughput,9:N0} req/s  p50 {r.P50Ms,6:0.00} ms  p99 {r.P99Ms,7:0.00} ms  failed {r.Failed + r.WarmupFailed}");
+            }
         }
     }
 }
@@ -142,7 +165,7 @@ finally
                 [.. File.ReadAllBytes(ServiceProcess.LogPath(options, name)).Take(1 << 20)]);
     if (machine is not null && results.Count > 0)
     {
-        var report = new Report(options, machine, setup, cases, results) { Million = million };
+        var report = new Report(options, machine, setup, cases, results) { Million = million, Expiry = expiry };
         report.ServiceErrors.AddRange(errors);
         var markdown = Path.Combine(options.Out, "latest.md");
         await File.WriteAllTextAsync(markdown, report.Markdown(complete: problem is null, problem));

@@ -107,6 +107,9 @@ public sealed class Report(BenchOptions options, MachineInfo machine, SetupInfo?
         md.AppendLine(Inv, $"CPU % is of one core ({machine.Cores} cores = {machine.Cores * 100} %); machine busy is all processes, this benchmark's and anyone else's. The load generator runs on the same cores as the service; pgbench's own CPU is part of machine busy. Machine CPU per request is everything the machine spent (service, load generator or pgbench, PostgreSQL, kernel) divided by the requests or transactions done; with every core busy, no case can go faster than {machine.Cores} × 10⁶ ÷ that figure per second.");
         md.AppendLine();
 
+        if (Expiry is { Sides.Count: > 0 } expiry)
+            md.Append(expiry.Markdown());
+
         md.AppendLine("## Each round");
         md.AppendLine();
         var rounds = results.Select(r => r.Round).Distinct().Order().ToList();
@@ -138,6 +141,9 @@ public sealed class Report(BenchOptions options, MachineInfo machine, SetupInfo?
 
     /// <summary>How the million-member cases were set up; null when none ran.</summary>
     public MillionSetup? Million { get; init; }
+
+    /// <summary>Points add with points.expiry off and on; null or empty when not run.</summary>
+    public ExpiryPairs? Expiry { get; init; }
 
     /// <summary>The first error lines of the services' logs, quoted under Failures.</summary>
     public List<string> ServiceErrors { get; } = [];

@@ -26,8 +26,8 @@ public sealed class PatronProcess(string storage, string connection, string cata
 
     public bool IsRunning => _process is { HasExited: false };
 
-    /// <summary>Starts the service and waits until <c>/health</c> answers 200.</summary>
-    public async Task StartAsync()
+    /// <summary>Starts the service and waits until <c>/health</c> answers 200 (or, <paramref name="healthy"/> false, not at all).</summary>
+    public async Task StartAsync(bool healthy = true)
     {
         if (_process is { HasExited: false })
             throw new InvalidOperationException("already running");
@@ -51,6 +51,8 @@ public sealed class PatronProcess(string storage, string connection, string cata
         Starts++;
         // A test run that is cut short must not leave services behind.
         AppDomain.CurrentDomain.ProcessExit += (_, _) => KillQuietly(process);
+        if (!healthy)
+            return;
 
         using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = Stopwatch.StartNew();
