@@ -63,7 +63,7 @@ public sealed class CatalogApplier(PatronDb db, IPasswordHasher<Operator> hasher
             if (member is null)
             {
                 // A catalog's level is only where a new member starts; later it is the ledger's to move.
-                member = db.Members.Add(new Member { Id = m.Id.Value, Code = m.Code!, CreatedAt = now }).Entity;
+                member = db.Members.Add(new Member { Id = m.Id.Value, Code = m.Code!, CreatedAt = now, LevelSince = now }).Entity;
                 member.LevelId = m.Level is { } given ? (byte)given : levels.LevelFor(0);
             }
             (member.Code, member.Name, member.Phone) = (m.Code!, m.Name, m.Phone);

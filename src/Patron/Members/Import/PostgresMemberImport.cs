@@ -60,7 +60,7 @@ public sealed class PostgresMemberImport(NpgsqlConnection connection, NpgsqlTran
     public async Task WriteMembersAsync(IReadOnlyList<ImportRow> rows, DateTimeOffset now, Action<int> progress, CancellationToken ct)
     {
         await using var copy = await connection.BeginBinaryImportAsync(
-            "COPY members (id, code, name, phone, level_id, balance, lifetime_earned, created_at) FROM STDIN (FORMAT BINARY)", ct);
+            "COPY members (id, code, name, phone, level_id, balance, lifetime_earned, created_at, level_since) FROM STDIN (FORMAT BINARY)", ct);
         for (var i = 0; i < rows.Count; i++)
         {
             var row = rows[i];
@@ -73,6 +73,7 @@ public sealed class PostgresMemberImport(NpgsqlConnection connection, NpgsqlTran
             copy.Write(row.Balance, NpgsqlDbType.Bigint);
             copy.Write(row.LifetimeEarned, NpgsqlDbType.Bigint);
             copy.Write(now, NpgsqlDbType.TimestampTz);
+            copy.Write(now, NpgsqlDbType.TimestampTz); // level_since: a first review is due a period after the import
             if ((i + 1) % 100_000 == 0)
                 progress(i + 1);
         }

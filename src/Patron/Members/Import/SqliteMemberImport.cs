@@ -44,8 +44,8 @@ public sealed class SqliteMemberImport(SqliteConnection connection, SqliteTransa
     public async Task WriteMembersAsync(IReadOnlyList<ImportRow> rows, DateTimeOffset now, Action<int> progress, CancellationToken ct)
     {
         await using var insert = Command("""
-            INSERT INTO members (id, code, name, phone, level_id, balance, lifetime_earned, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            INSERT INTO members (id, code, name, phone, level_id, balance, lifetime_earned, created_at, level_since)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
             """, SqliteType.Integer, SqliteType.Text, SqliteType.Text, SqliteType.Text,
             SqliteType.Integer, SqliteType.Integer, SqliteType.Integer, SqliteType.Integer);
         var at = Instants.ConvertToProvider(now);

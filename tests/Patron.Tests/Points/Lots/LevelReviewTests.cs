@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Patron.Data;
 using Patron.Tests.Infrastructure;
@@ -76,6 +77,24 @@ public abstract class LevelReviewTests(Backend backend) : LotTestBase(backend)
         // The year before the anniversary holds only the first 100 days' worth of nothing: level 1 is confirmed.
         var review = Assert.Single(await RowsAsync(1), r => r.BusiType == "L");
         Assert.Equal((1, 1), (review.LevelBefore, review.LevelAfter));
+    }
+
+    [Fact]
+    public async Task ANewMembersFirstReviewFallsDueAPeriodAfterTheyJoined()
+    {
+        await SettingAsync(SettingKeys.LevelReviewMonths, "1");
+        using var created = await OperatorClient().PostAsJsonAsync("/api/v1/members", new { code = "JOINED-1", name = "joined" });
+        var id = System.Text.Json.Nodes.JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!.GetValue<long>();
+
+        Time.Advance(TimeSpan.FromDays(2));
+        await SettleAsync();
+        Assert.DoesNotContain(await RowsAsync(id), r => r.BusiType == "L");
+        Assert.DoesNotContain(await RowsAsync(3), r => r.BusiType == "L"); // a catalog's member, as new
+
+        Time.Advance(TimeSpan.FromDays(31));
+        await SettleAsync();
+        Assert.Single(await RowsAsync(id), r => r.BusiType == "L");
+        Assert.Single(await RowsAsync(3), r => r.BusiType == "L");
     }
 }
 
