@@ -74,6 +74,9 @@ public static class Counterexample
         Use u => $"u{u.Template}{Altered(u.Alter)}",
         Cancel c => $"cancel u{c.Template}",
         Refund r => $"refund s{r.Template}",
+        Advance a => $"+{a.Hours}h",
+        Settle => "settle",
+        SetLevel l => $"set m{l.Member} L{l.Level}",
         _ => op.ToString(),
     } + (op.Host > 0 ? $"@{op.Host}" : "");
 
@@ -99,6 +102,9 @@ public static class Counterexample
         Use u => [$"u{u.Template}", $"s{w.Uses[u.Template].Sale}"],
         Cancel c => [$"u{c.Template}", $"s{w.Uses[c.Template].Sale}"],
         Refund r => [$"s{r.Template}"],
+        SetLevel l => [$"m{l.Member}"],
+        // The clock and the settling job touch every member.
+        Advance or Settle => [.. Enumerable.Range(0, ModelCatalog.Members).Select(m => $"m{m}")],
         _ => [],
     };
 }
