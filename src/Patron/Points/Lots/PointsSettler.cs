@@ -56,20 +56,19 @@ public sealed class PointsSettler(IServiceScopeFactory scopes, PointsWrites poin
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
         var policy = await PolicyAsync(db, ct);
-        var months = policy.ReviewMonths;
         // Lots first, then reviews; each walks the members in id order, so a member nothing is due for is passed once.
-        for (var pass = 0; pass < (months is null ? 1 : 2); pass++)
+        for (var pass = 0; pass < (policy.ReviewMonths is null ? 1 : 2); pass++)
         {
             var after = 0L;
             while (true)
             {
-                var due = pass == 0 ? await DueLotsAsync(db, now, after, ct) : await DueReviewsAsync(db, LevelReview.WindowStart(now, months!.Value, policy.Zone), after, ct);
-                foreach (var chunk in due.Chunk(InFlight))
+                var page = pass == 0 ? await DueLotsAsync(db, now, after, ct) : await DueReviewsAsync(db, now, policy, after, ct);
+                foreach (var chunk in page.Where(m => m.Due).Select(m => m.Id).Chunk(InFlight))
                     foreach (var outcome in await Task.WhenAll(chunk.Select(id => points.SettleAsync(id, ct))))
                         settled += outcome.Value is null ? 0 : 1;
-                if (due.Count < Page)
+                if (page.Count < Page)
                     break;
-                after = due[^1];
+                after = page[^1].Id;
             }
         }
         if (settled > 0)
@@ -77,14 +76,25 @@ public sealed class PointsSettler(IServiceScopeFactory scopes, PointsWrites poin
         return settled;
     }
 
-    private static Task<List<long>> DueLotsAsync(PatronDb db, DateTimeOffset now, long after, CancellationToken ct) =>
-        db.PointLots.AsNoTracking()
+    private static async Task<List<(long Id, bool Due)>> DueLotsAsync(PatronDb db, DateTimeOffset now, long after, CancellationToken ct) =>
+        [.. (await db.PointLots.AsNoTracking()
             .Where(l => l.MemberId > after && l.Remaining > 0 && ((!l.Pending && l.ExpiresAt <= now) || (l.Pending && l.AvailableAt <= now)))
-            .Select(l => l.MemberId).Distinct().OrderBy(id => id).Take(Page).ToListAsync(ct);
+            .Select(l => l.MemberId).Distinct().OrderBy(id => id).Take(Page).ToListAsync(ct)).Select(id => (id, true))];
 
-    private static Task<List<long>> DueReviewsAsync(PatronDb db, DateTimeOffset changedBy, long after, CancellationToken ct) =>
-        db.Members.AsNoTracking().Where(m => m.Id > after && m.LevelSince <= changedBy)
-            .OrderBy(m => m.Id).Select(m => m.Id).Take(Page).ToListAsync(ct);
+    /// <summary>
+    /// A page of members whose review may be due, each marked by <see cref="LevelReview.DueAt"/>, the rule
+    /// itself. An anniversary on the 29th to the 31st falls on a shorter month's last day, up to three days
+    /// before the same date a period back from now; the query reaches a few days further to find those.
+    /// </summary>
+    private static async Task<List<(long Id, bool Due)>> DueReviewsAsync(PatronDb db, DateTimeOffset now, PointsPolicy policy, long after,
+        CancellationToken ct)
+    {
+        var months = policy.ReviewMonths!.Value;
+        var changedBy = LevelReview.WindowStart(now, months, policy.Zone).AddDays(4);
+        var page = await db.Members.AsNoTracking().Where(m => m.Id > after && m.LevelSince <= changedBy)
+            .OrderBy(m => m.Id).Select(m => new { m.Id, m.LevelSince }).Take(Page).ToListAsync(ct);
+        return [.. page.Select(m => (m.Id, LevelReview.DueAt(m.LevelSince, now, months, policy.Zone) is not null))];
+    }
 
     private static async Task<PointsPolicy> PolicyAsync(PatronDb db, CancellationToken ct)
     {

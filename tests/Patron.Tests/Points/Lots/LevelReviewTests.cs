@@ -96,6 +96,23 @@ public abstract class LevelReviewTests(Backend backend) : LotTestBase(backend)
         Assert.Single(await RowsAsync(id), r => r.BusiType == "L");
         Assert.Single(await RowsAsync(3), r => r.BusiType == "L");
     }
+
+    [Fact]
+    public async Task AReviewDueOnAShortMonthsLastDayIsFoundThatDay()
+    {
+        await SettingAsync(SettingKeys.LevelReviewMonths, "1");
+        Time.SetUtcNow(new DateTimeOffset(2026, 3, 31, 10, 0, 0, TimeSpan.FromHours(8)).ToUniversalTime());
+        await Partner.AddPointsAsync(1, "P", 1500, "ORDER-A"); // promoted: the anniversary is the 31st
+
+        // A month on is April 30th, 10:00: the 31st of March a month before now is not yet passed, the anniversary is.
+        Time.SetUtcNow(new DateTimeOffset(2026, 4, 30, 11, 0, 0, TimeSpan.FromHours(8)).ToUniversalTime());
+        await SettleAsync();
+
+        // The settling job's own loop, woken by the clock, may have reviewed the catalog's member before the promotion.
+        var review = Assert.Single(await RowsAsync(1), r => r.BusiType == "L" && r.CreatedAt > new DateTimeOffset(2026, 4, 1, 0, 0, 0, TimeSpan.Zero));
+        Assert.Equal(new DateTimeOffset(2026, 4, 30, 10, 0, 0, TimeSpan.FromHours(8)), await App.QueryAsync(db => db.Members.Where(m => m.Id == 1).Select(m => m.LevelSince).SingleAsync()));
+        Assert.Equal((64, 64), (review.LevelBefore, review.LevelAfter)); // the window holds the earning
+    }
 }
 
 public sealed class LevelReviewTestsOnSqlite() : LevelReviewTests(Backend.Sqlite);
