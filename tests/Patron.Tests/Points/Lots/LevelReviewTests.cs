@@ -113,6 +113,22 @@ public abstract class LevelReviewTests(Backend backend) : LotTestBase(backend)
         Assert.Equal(new DateTimeOffset(2026, 4, 30, 10, 0, 0, TimeSpan.FromHours(8)), await App.QueryAsync(db => db.Members.Where(m => m.Id == 1).Select(m => m.LevelSince).SingleAsync()));
         Assert.Equal((64, 64), (review.LevelBefore, review.LevelAfter)); // the window holds the earning
     }
+
+    [Fact]
+    public async Task AMemberSettledTwiceAtOneInstantIsReviewedOnce()
+    {
+        await SettingAsync(SettingKeys.LevelReviewMonths, "1");
+        Time.SetUtcNow(new DateTimeOffset(2026, 8, 31, 10, 0, 0, TimeSpan.FromHours(8)).ToUniversalTime());
+        await Partner.AddPointsAsync(1, "P", 1500, "ORDER-A");
+
+        // Two months on, less a day: the anniversaries are September 30th and, counted from it, October 30th.
+        Time.SetUtcNow(new DateTimeOffset(2026, 10, 31, 6, 0, 0, TimeSpan.FromHours(8)).ToUniversalTime());
+        await SettleAsync();
+        await SettleAsync();
+
+        var review = Assert.Single(await RowsAsync(1), r => r.BusiType == "L" && r.CreatedAt > new DateTimeOffset(2026, 9, 1, 0, 0, 0, TimeSpan.Zero));
+        Assert.Equal("REV-20261030", review.BusiBillNum);
+    }
 }
 
 public sealed class LevelReviewTestsOnSqlite() : LevelReviewTests(Backend.Sqlite);
