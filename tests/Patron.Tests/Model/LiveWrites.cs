@@ -74,17 +74,19 @@ public sealed partial class LiveWrites(LiveHosts hosts, World world) : WriteStat
     public bool FirstMatch() => Interlocked.Exchange(ref _matched, 1) == 0;
 
     /// <summary>
-    /// A run of the settling job reads the clock when it looks for members due and again when it
-    /// settles each; the clock is not moved in between, so that the run settles at one instant, as
-    /// the model's does. (In production the clock only moves on, and what was due is due still.)
+    /// The clock never moves while a request is in flight: a batch reads it before it takes its
+    /// locks, and a run of the settling job when it looks for members due and again when it settles
+    /// each. In production the clock moves by milliseconds meanwhile; here an Advance moves it by
+    /// hours, and a request would be stamped hours before a change it saw. So an Advance waits for
+    /// the requests in flight, and they for it.
     /// </summary>
     private readonly ReaderWriterLockSlim _clockLock = new();
 
     public void Apply(Op op)
     {
         Interlocked.Increment(ref hosts.Sent);
-        var held = op switch { Advance => _clockLock.EnterWriteLock, Settle => _clockLock.EnterReadLock, _ => (Action?)null };
-        held?.Invoke();
+        var held = op is Advance ? _clockLock.EnterWriteLock : (Action)_clockLock.EnterReadLock;
+        held();
         try
         {
             Record(op, Task.Run(() => SendAsync(op)).GetAwaiter().GetResult());
@@ -93,7 +95,7 @@ public sealed partial class LiveWrites(LiveHosts hosts, World world) : WriteStat
         {
             if (op is Advance)
                 _clockLock.ExitWriteLock();
-            else if (op is Settle)
+            else
                 _clockLock.ExitReadLock();
         }
     }
