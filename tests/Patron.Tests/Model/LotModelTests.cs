@@ -55,7 +55,8 @@ public abstract class LotModelTests(Backend backend, ITestOutputHelper output) :
     }
 
     [Fact]
-    public async Task EveryChangeSettlementAndRetryAnswersAsTheModelAsTheClockMoves() => await RunOneAtATimeAsync(await HostsAsync(App), iter: Backend == Backend.Postgres ? 80 : 150);
+    public async Task EveryChangeSettlementAndRetryAnswersAsTheModelAsTheClockMoves() =>
+        await RunOneAtATimeAsync(await HostsAsync(App), iter: Backend == Backend.Postgres ? 80 : 150);
 
     [Fact]
     public async Task ConcurrentChangesAndSettlementsAnswerAsTheModelInSomeOneAtATimeOrder() =>

@@ -71,7 +71,8 @@ public static class LotWorldGen
             Gen.Select(host, Member, Gen.OneOf("C", "E", "Z"), Gen.OneOf(10L, 45L, -25L),
                 (h, m, type, change) => (Op)new Adjust(h, m, type, type switch { "E" => -Math.Abs(change), "Z" => 0, _ => change })),
             // Hours cross pending days and expiry days; a month reaches the level review.
-            Gen.Select(host, Gen.Frequency((4, Gen.OneOf(1, 7, 20)), (3, Gen.OneOf(30, 49, 75)), (1, Gen.OneOf(24 * 30, 24 * 31))), (h, hours) => (Op)new Advance(h, hours)),
+            Gen.Select(host, Gen.Frequency((4, Gen.OneOf(1, 7, 20)), (3, Gen.OneOf(30, 49, 75)), (1, Gen.OneOf(24 * 30, 24 * 31))),
+                (h, hours) => (Op)new Advance(h, hours)),
             Gen.Select(host, h => (Op)new Settle(h)),
             Gen.Select(host, h => (Op)new Settle(h)),
             Gen.Select(host, Member, Gen.OneOf(1, 2, 64), (h, m, level) => (Op)new SetLevel(h, m, level)),

@@ -110,7 +110,8 @@ public abstract class LevelReviewTests(Backend backend) : LotTestBase(backend)
 
         // The settling job's own loop, woken by the clock, may have reviewed the catalog's member before the promotion.
         var review = Assert.Single(await RowsAsync(1), r => r.BusiType == "L" && r.CreatedAt > new DateTimeOffset(2026, 4, 1, 0, 0, 0, TimeSpan.Zero));
-        Assert.Equal(new DateTimeOffset(2026, 4, 30, 10, 0, 0, TimeSpan.FromHours(8)), await App.QueryAsync(db => db.Members.Where(m => m.Id == 1).Select(m => m.LevelSince).SingleAsync()));
+        var since = await App.QueryAsync(db => db.Members.Where(m => m.Id == 1).Select(m => m.LevelSince).SingleAsync());
+        Assert.Equal(new DateTimeOffset(2026, 4, 30, 10, 0, 0, TimeSpan.FromHours(8)), since);
         Assert.Equal((64, 64), (review.LevelBefore, review.LevelAfter)); // the window holds the earning
     }
 
