@@ -58,6 +58,7 @@ public static class MemberCreation
             var member = new Member
             {
                 Id = id, Code = request.Code?.Trim() ?? CardCodes.New('M'), Name = request.Name?.Trim(), Phone = request.Phone?.Trim(),
+                // A first level review falls due a period after the member joined.
                 LevelId = levels.LevelFor(0), CreatedAt = now, LevelSince = now,
             };
             db.Members.Add(member);

@@ -26,12 +26,20 @@ public static class Counterexample
             .FirstOrDefault(i => i >= actual.Count || i >= wanted.Count || actual[i] != wanted[i], -1);
         if (line >= 0)
         {
-            live.Mismatch = model.Mismatch = (null, $"final line {line}: the model says '{wanted.ElementAtOrDefault(line)}', the service '{actual.ElementAtOrDefault(line)}'");
+            live.Mismatch = model.Mismatch = (null, $"final line {line}: the model says '{wanted.ElementAtOrDefault(line)}', the service '{actual.ElementAtOrDefault(line)}'"
+                + Both(wanted, actual, (wanted.ElementAtOrDefault(line) ?? actual[line]).Split(' ', ':')[0]));
             return false;
         }
         if (live.FirstMatch())
             live.Hosts.Tally(model);
         return true;
+    }
+
+    /// <summary>The final lines of one member (or sale) on both sides, so that the difference reads without the model's print, which CsCheck may cut.</summary>
+    private static string Both(IReadOnlyList<string> wanted, IReadOnlyList<string> actual, string subject)
+    {
+        bool Of(string l) => l.StartsWith(subject + " ", StringComparison.Ordinal) || l.StartsWith(subject + ":", StringComparison.Ordinal);
+        return Lines($"the model's {subject}", [.. wanted.Where(Of)]) + Lines($"the service's {subject}", [.. actual.Where(Of)]);
     }
 
     /// <summary>The failing request sent before, as it was, and answered with a success: the case of a retry.</summary>
@@ -49,9 +57,10 @@ public static class Counterexample
     {
         if (live.Log.Count == 0)
             return "(new members, nothing sent yet)";
+        var start = live.World.Start is { } s ? $"\n  the run starts at {s:yyyy-MM-dd HH:mm zzz}" : "";
         if (live.Mismatch is not var (index, text))
-            return Answers(live, live.Log.Count - 1) + Lines("final", live.Final());
-        return $"\n  FIRST DIFFERENCE: {text}" + Answers(live, index ?? live.Log.Count - 1) + (index is null ? Lines("final", live.Final()) : "");
+            return start + Answers(live, live.Log.Count - 1) + Lines("final", live.Final());
+        return $"\n  FIRST DIFFERENCE: {text}" + start + Answers(live, index ?? live.Log.Count - 1) + (index is null ? Lines("final", live.Final()) : "");
     }
 
     /// <summary>
@@ -74,6 +83,9 @@ public static class Counterexample
         Use u => $"u{u.Template}{Altered(u.Alter)}",
         Cancel c => $"cancel u{c.Template}",
         Refund r => $"refund s{r.Template}",
+        Advance a => $"+{a.Hours}h",
+        Settle => "settle",
+        SetLevel l => $"set m{l.Member} L{l.Level}",
         _ => op.ToString(),
     } + (op.Host > 0 ? $"@{op.Host}" : "");
 
@@ -99,6 +111,9 @@ public static class Counterexample
         Use u => [$"u{u.Template}", $"s{w.Uses[u.Template].Sale}"],
         Cancel c => [$"u{c.Template}", $"s{w.Uses[c.Template].Sale}"],
         Refund r => [$"s{r.Template}"],
+        SetLevel l => [$"m{l.Member}"],
+        // The clock and the settling job touch every member.
+        Advance or Settle => [.. Enumerable.Range(0, ModelCatalog.Members).Select(m => $"m{m}")],
         _ => [],
     };
 }

@@ -3,14 +3,18 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Patron.Points.Lots;
 using Patron.Tests.Infrastructure;
 
 namespace Patron.Tests.Model;
 
 /// <summary>The clients of one or more hosts sharing one database.</summary>
-public sealed class LiveHosts(IReadOnlyList<PatronApp> apps, Func<PatronApp, string, HttpClient> client)
+/// <param name="clock">The lifecycle's clock, which every host reads; null in the cards' world.</param>
+public sealed class LiveHosts(IReadOnlyList<PatronApp> apps, Func<PatronApp, string, HttpClient> client, RunClock? clock = null)
 {
     private readonly HttpClient[] _partners = [.. apps.Select(a => client(a, TestCatalog.ApiKey))];
+    private readonly HttpClient[] _others = [.. apps.Select(a => client(a, TestCatalog.OtherApiKey))];
     private readonly HttpClient[] _operators = [.. apps.Select(a => client(a, TestCatalog.AdminToken))];
     private readonly OpenApiClient[] _open = [.. apps.Select(a => new OpenApiClient(a.CreateClient()))];
 
@@ -24,6 +28,8 @@ public sealed class LiveHosts(IReadOnlyList<PatronApp> apps, Func<PatronApp, str
     {
         foreach (var (op, answer) in model.Log)
             Answers.AddOrUpdate($"{op.GetType().Name} {string.Join(' ', answer.Split(' ').Take(answer.StartsWith("ok", StringComparison.Ordinal) ? 1 : 2))}", 1, (_, n) => n + 1);
+        foreach (var (kind, count) in model.RowKinds())
+            Answers.AddOrUpdate(kind, count, (_, n) => n + count);
         Answers.AddOrUpdate("replays of a success", model.Replays.Replays, (_, n) => n + model.Replays.Replays);
         Answers.AddOrUpdate("replays of a success that would now fail", model.Replays.NowFailing, (_, n) => n + model.Replays.NowFailing);
     }
@@ -31,6 +37,13 @@ public sealed class LiveHosts(IReadOnlyList<PatronApp> apps, Func<PatronApp, str
     public int Count => apps.Count;
     public PatronApp App => apps[0];
     public HttpClient Partner(int host) => _partners[host % Count];
+
+    /// <summary>The client of a partner channel: 0 hkl-test, 1 the other channel.</summary>
+    public HttpClient Partner(int host, int channel) => channel == 0 ? _partners[host % Count] : _others[host % Count];
+
+    public PatronApp Host(int host) => apps[host % Count];
+
+    public RunClock? Clock => clock;
     public HttpClient Operator(int host) => _operators[host % Count];
     public OpenApiClient Open(int host) => _open[host % Count];
 }
@@ -41,7 +54,7 @@ public sealed class LiveHosts(IReadOnlyList<PatronApp> apps, Func<PatronApp, str
 /// card codes) are named after the request that first showed them, so that the answers compare
 /// with the model's as text.
 /// </summary>
-public sealed class LiveWrites(LiveHosts hosts, World world) : WriteState(world)
+public sealed partial class LiveWrites(LiveHosts hosts, World world) : WriteState(world)
 {
     private const long NoSuchMember = 8_999_999_999;
     private static long LastMemberId = 1_000_000;
@@ -60,10 +73,31 @@ public sealed class LiveWrites(LiveHosts hosts, World world) : WriteState(world)
     /// <summary>True once: a concurrent run may match several orders, and is counted in the summary once.</summary>
     public bool FirstMatch() => Interlocked.Exchange(ref _matched, 1) == 0;
 
+    /// <summary>
+    /// The clock never moves while a request is in flight: a batch reads it before it takes its
+    /// locks, and a run of the settling job when it looks for members due and again when it settles
+    /// each. In production the clock moves by milliseconds meanwhile; here an Advance moves it by
+    /// hours, and a request would be stamped hours before a change it saw. So an Advance waits for
+    /// the requests in flight, and they for it.
+    /// </summary>
+    private readonly ReaderWriterLockSlim _clockLock = new();
+
     public void Apply(Op op)
     {
         Interlocked.Increment(ref hosts.Sent);
-        Record(op, Task.Run(() => SendAsync(op)).GetAwaiter().GetResult());
+        var held = op is Advance ? _clockLock.EnterWriteLock : (Action)_clockLock.EnterReadLock;
+        held();
+        try
+        {
+            Record(op, Task.Run(() => SendAsync(op)).GetAwaiter().GetResult());
+        }
+        finally
+        {
+            if (op is Advance)
+                _clockLock.ExitWriteLock();
+            else
+                _clockLock.ExitReadLock();
+        }
     }
 
     private async Task<string> SendAsync(Op op)
@@ -73,10 +107,10 @@ public sealed class LiveWrites(LiveHosts hosts, World world) : WriteState(world)
         {
             case SendPoints p:
                 var r = Requests.Points(World, p);
-                var envelope = await hosts.Partner(op.Host).AddPointsAsync(MemberId(members, r.Member), r.BusiType, r.Change, r.Bill, _ns + r.Key);
+                var envelope = await hosts.Partner(op.Host, r.Channel).AddPointsAsync(MemberId(members, r.Member), r.BusiType, r.Change, r.Bill, _ns + r.Key);
                 return envelope.Errcode != 0 ? Say.Error(envelope.Errcode)
                     : Say.Points(envelope.TagLong("ValuePointBefore"), envelope.TagLong("ValuePointAfter"), (int)envelope.TagLong("MemberLevelIdBefore"),
-                        (int)envelope.TagLong("MemberLevelIdAfter"), Row(envelope.TagLong("AutoId"), r.Key));
+                        (int)envelope.TagLong("MemberLevelIdAfter"), Row(envelope.TagLong("AutoId"), r.Key), envelope.Errmsg);
             case Adjust a:
                 using (var response = await hosts.Operator(op.Host).PostAsJsonAsync($"/api/v1/members/{MemberId(members, a.Member)}/points",
                     new { busiType = a.BusiType, busiBillNum = "ADJ", changeValue = a.Change }))
@@ -85,11 +119,22 @@ public sealed class LiveWrites(LiveHosts hosts, World world) : WriteState(world)
                     return response.StatusCode switch
                     {
                         HttpStatusCode.Created => Say.Points(Long(json, "balanceBefore"), Long(json, "balanceAfter"), (int)Long(json, "levelBefore"),
-                            (int)Long(json, "levelAfter"), Row(Long(json, "autoId"), "adj")),
+                            (int)Long(json, "levelAfter"), Row(Long(json, "autoId"), "adj"),
+                            Say.Columns(Long(json, "earned"), Long(json, "pendingValue"), Long(json, "shortfall"))),
                         HttpStatusCode.BadRequest => Say.Error(1004),
                         _ => Say.Error(json["code"]?.GetValue<int>() ?? (int)response.StatusCode),
                     };
                 }
+            case Advance a:
+                hosts.Clock!.Advance(TimeSpan.FromHours(a.Hours));
+                return $"ok +{a.Hours} h";
+            case Settle:
+                await hosts.Host(op.Host).Services.GetRequiredService<PointsSettler>().RunOnceAsync(CancellationToken.None);
+                return "ok settled";
+            case SetLevel l:
+                var set = await hosts.Partner(op.Host).PostRawAsync(PointsWireClient.LevelSet,
+                    new JsonObject { ["MemberList"] = new JsonArray(MemberId(members, l.Member)), ["LevelId"] = l.Level }.ToJsonString(), "application/json");
+                return set.Errcode != 0 ? Say.Error(set.Errcode) : "ok " + set.Tag!.GetValue<string>();
             case Sell s:
                 var sale = Requests.Sale(World, s);
                 var sold = await hosts.Open(op.Host).CallAsync("sendMncardForSale", new
@@ -148,6 +193,9 @@ public sealed class LiveWrites(LiveHosts hosts, World world) : WriteState(world)
 
     private async Task<(long Id, string Code)[]> CreateMembersAsync()
     {
+        // The run begins: its members' anniversaries count from its start.
+        if (World.Start is { } start)
+            hosts.Clock!.Set(start);
         var members = new (long, string)[ModelCatalog.Members];
         for (var i = 0; i < members.Length; i++)
         {
@@ -188,51 +236,4 @@ public sealed class LiveWrites(LiveHosts hosts, World world) : WriteState(world)
 
     private string CardText(JsonNode c) => Say.Card(Card(c["id"]!.GetValue<string>()), c["status"]!.GetValue<string>(), c["lockVersion"]!.GetValue<int>(),
         c["beginTime"]!.GetValue<long>(), c["endTime"]!.GetValue<long>(), c["memberUsedList"]!.AsArray().Select(e => EntryText(e!)));
-
-    /// <summary>Read once, after the last operation: equal() may be called once per linearization.</summary>
-    public override IReadOnlyList<string> Final()
-    {
-        lock (_finalLock)
-            return _final ??= Task.Run(ReadFinalAsync).GetAwaiter().GetResult();
-    }
-
-    private async Task<IReadOnlyList<string>> ReadFinalAsync()
-    {
-        var ids = (await MembersAsync()).Select(m => m.Id).ToArray();
-        return await hosts.App.QueryAsync(db => ReadFinalAsync(db, ids));
-    }
-
-    private async Task<IReadOnlyList<string>> ReadFinalAsync(Patron.Data.PatronDb db, long[] ids)
-    {
-        var members = await db.Members.AsNoTracking().Where(m => ids.Contains(m.Id)).ToDictionaryAsync(m => m.Id);
-        var rows = await db.PointEntries.AsNoTracking().Where(p => ids.Contains(p.MemberId)).OrderBy(p => p.AutoId).ToListAsync();
-        var sales = await db.CardSales.AsNoTracking().Where(s => s.SaleNo.StartsWith(_ns)).ToListAsync();
-        var cards = await db.MemberCards.AsNoTracking().Include(c => c.Entries).Where(c => ids.Contains(c.MemberId)).ToListAsync();
-        var uses = await db.CardUses.AsNoTracking().Where(u => u.UseNo.StartsWith(_ns)).ToListAsync();
-
-        var lines = new List<string>();
-        for (var i = 0; i < ids.Length; i++)
-        {
-            var member = members[ids[i]];
-            var own = rows.Where(r => r.MemberId == ids[i]).ToList();
-            lines.Add($"m{i}: balance {member.Balance} lifetime {member.LifetimeEarned} level {member.LevelId}; {own.Count} rows");
-            lines.AddRange(own.Select(r => Say.Row(i, r.BusiType, r.ChangeValue, r.BalanceBefore, r.BalanceAfter, r.LevelBefore, r.LevelAfter,
-                r.IdempotencyKey is { } key ? key[_ns.Length..] : "adj")));
-            if (own.Sum(r => r.ChangeValue) != member.Balance)
-                lines.Add($"m{i}: the ledger sums to {own.Sum(r => r.ChangeValue)}, not to the balance");
-        }
-        string CardLine(Patron.Cards.MemberCard c) => Say.Card(Card(c.Id), Patron.Cards.CardViews.Status(c.Status), c.LockVersion, c.BeginTime, c.EndTime,
-            c.Entries.OrderBy(e => e.CardProductId, StringComparer.Ordinal).Select(e => Say.Entry(Card(c.Id), e.CardProductId, e.HasUsedNum,
-                e.LastCycle, e.LastCycleUsed, e.Posid ?? "", e.LockVersion, Patron.Cards.CardViews.Status(e.Status))));
-        foreach (var sale in sales.OrderBy(s => s.SaleNo, StringComparer.Ordinal))
-        {
-            lines.Add($"{sale.SaleNo[_ns.Length..]}: st {sale.Status} refund {Say.Money(sale.RefundAmt)} num {sale.Num}");
-            lines.AddRange(cards.Where(c => c.SaleId == sale.Id).Select(CardLine).Order(StringComparer.Ordinal));
-        }
-        lines.AddRange(cards.Where(c => sales.All(s => s.Id != c.SaleId)).Select(c => "a card of no sale of this run: " + CardLine(c)));
-        var entries = cards.SelectMany(c => c.Entries).ToDictionary(e => e.Id, e => $"{Card(e.MemberCardId)}/{e.CardProductId}");
-        lines.AddRange(uses.OrderBy(u => u.UseNo, StringComparer.Ordinal)
-            .Select(u => Say.Use(u.UseNo[_ns.Length..], entries.GetValueOrDefault(u.UsageEntryId, "?"), u.Cycle, u.CancelledAt is not null)));
-        return lines;
-    }
 }

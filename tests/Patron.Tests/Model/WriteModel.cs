@@ -34,8 +34,23 @@ public static class Say
 {
     public static string Error(int code) => $"error {code}";
 
-    public static string Points(long before, long after, int levelBefore, int levelAfter, string row) =>
-        $"ok {before}->{after} L{levelBefore}->L{levelAfter} row {row}";
+    public static string Points(long before, long after, int levelBefore, int levelAfter, string row, string note) =>
+        $"ok {before}->{after} L{levelBefore}->L{levelAfter} row {row} {note}";
+
+    /// <summary>A ledger row's lifetime, pending and shortfall columns.</summary>
+    public static string Columns(long earned, long pending, long shortfall) => $"e{earned} p{pending} s{shortfall}";
+
+    /// <summary>An instant of the lifecycle's world as minutes from its run's start; nothing in the cards' world, whose clock runs on.</summary>
+    public static string At(World world, DateTimeOffset instant) =>
+        world.Start is { } start ? $"@{(long)(instant - start).TotalMinutes}" : "";
+
+    public static string Since(World world, DateTimeOffset since) => world.Start is null ? "" : $" since {At(world, since)}";
+
+    public static string Member(int member, long balance, long lifetime, int level, int rows, string since) =>
+        $"m{member}: balance {balance} lifetime {lifetime} level {level}{since}; {rows} rows";
+
+    public static string Lot(int member, int? channel, string type, string bill, long amount, long remaining, bool pending, string available, string expires) =>
+        $"m{member} lot {(channel is { } c ? "c" + c : "op")} {type} {bill} {remaining}/{amount}{(pending ? " pending" : "")} from {available} until {expires}";
 
     public static string Entry(string card, string product, int used, int lastCycle, int lastCycleUsed, string? posid, int version, string status) =>
         $"{card}/{product} used {used} last {lastCycle}:{lastCycleUsed} pos {posid} v{version} st {status}";
@@ -45,8 +60,9 @@ public static class Say
 
     public static string Money(decimal? amount) => amount?.ToString("0.00", CultureInfo.InvariantCulture) ?? "-";
 
-    public static string Row(int member, string type, long change, long before, long after, int levelBefore, int levelAfter, string label) =>
-        $"m{member} row {type} {change} {before}->{after} L{levelBefore}->L{levelAfter} {label}";
+    public static string Row(int member, string type, long change, long before, long after, int levelBefore, int levelAfter, string label,
+        string columns, string at) =>
+        $"m{member} row {type} {change} {before}->{after} L{levelBefore}->L{levelAfter} {columns} {label} {at}";
 
     public static string Use(string useNo, string entry, int cycle, bool cancelled) => $"{useNo}: {entry} cycle {cycle}{(cancelled ? " cancelled" : "")}";
 }
@@ -59,7 +75,7 @@ public static class Say
 /// failure is not remembered, so its repeat is judged afresh. A cancel or refund done once answers
 /// its repeats as it answered first.
 /// </summary>
-public sealed class WriteModel(World world) : WriteState(world)
+public sealed partial class WriteModel(World world) : WriteState(world)
 {
     /// <param name="answerAs">The first answer's cards as sold, with their kept status: a retry shows a refund and the clock.</param>
     private sealed class Sale(string hash, Func<int, string> answerAs, decimal payAmt, List<MemberCard> cards)
@@ -79,10 +95,6 @@ public sealed class WriteModel(World world) : WriteState(world)
         public string? CancelAnswer { get; set; }
     }
 
-    private readonly PointsState[] _members = [.. Enumerable.Repeat(new PointsState(0, 0, ModelCatalog.Levels.LevelFor(0), default), ModelCatalog.Members)];
-    private readonly List<PointLot>[] _lots = [.. Enumerable.Range(0, ModelCatalog.Members).Select(_ => new List<PointLot>())];
-    private readonly List<(int Member, string Row)> _ledger = [];
-    private readonly Dictionary<string, (string Hash, string Answer)> _keys = [];
     private readonly SortedDictionary<string, Sale> _sales = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, CardUse> _uses = new(StringComparer.Ordinal);
 
@@ -94,55 +106,16 @@ public sealed class WriteModel(World world) : WriteState(world)
     public void Apply(Op op) => Record(op, op switch
     {
         SendPoints p => Points(Requests.Points(World, p)),
-        Adjust a => Change(a.Member, a.BusiType, "ADJ", a.Change, "adj"),
+        Adjust a => Change(a.Member, a.BusiType, "ADJ", a.Change, "adj", channel: null),
+        Advance a => Advanced(a.Hours),
+        Settle => Settled(),
+        SetLevel l => LevelSet(l.Member, l.Level),
         Sell s => Sell(Requests.Sale(World, s)),
         Use u => Use(Requests.Use(World, u)),
         Cancel c => Cancel($"u{c.Template}"),
         Refund f => Refund($"s{f.Template}", Requests.RefundAmt(f)),
         _ => throw new ArgumentOutOfRangeException(nameof(op)),
     });
-
-    private string Points(PointsRequest r)
-    {
-        if (PointRules.Validate(r.BusiType, r.Bill, r.Change) is { } invalid)
-            return Say.Error((int)invalid.Code);
-        if (_keys.TryGetValue(r.Key, out var first))
-        {
-            if (first.Hash != r.Hash)
-                return Say.Error(1006);
-            Replayed(r.Member < ModelCatalog.Members && Decide(r.Member, r.BusiType, r.Bill, r.Change, dryRun: true).Failure is not null);
-            return first.Answer;
-        }
-        var answer = Change(r.Member, r.BusiType, r.Bill, r.Change, r.Key);
-        if (answer.StartsWith("ok", StringComparison.Ordinal))
-            _keys[r.Key] = (r.Hash, answer);
-        return answer;
-    }
-
-    private string Change(int member, string type, string bill, long change, string label)
-    {
-        if (PointRules.Validate(type, bill, change) is { } invalid)
-            return Say.Error((int)invalid.Code);
-        if (member >= ModelCatalog.Members)
-            return Say.Error(2001);
-        var before = _members[member];
-        var applied = Decide(member, type, bill, change, dryRun: false);
-        if (applied.Failure is { } failure)
-            return Say.Error((int)failure.Code);
-        var after = _members[member] = applied.Value.After;
-        _ledger.Add((member, Say.Row(member, type, after.Balance - before.Balance, before.Balance, after.Balance, before.LevelId, after.LevelId, label)));
-        return Say.Points(before.Balance, after.Balance, before.LevelId, after.LevelId, label);
-    }
-
-    /// <summary>The product's rule for one change, on the model's own lots; a dry run decides on copies of them.</summary>
-    private Outcome<Applied> Decide(int member, string type, string bill, long change, bool dryRun)
-    {
-        var lots = dryRun ? _lots[member].Select(l => new PointLot { BusiType = l.BusiType, BusiBillNum = l.BusiBillNum, ChannelId = l.ChannelId,
-            Amount = l.Amount, Remaining = l.Remaining, Pending = l.Pending, AvailableAt = l.AvailableAt, ExpiresAt = l.ExpiresAt }).ToList() : _lots[member];
-        var rules = new MemberLots(lots, lot => { if (!lots.Contains(lot)) lots.Add(lot); });
-        return PointRules.Apply(_members[member], rules, new PointChange(member, type, bill, change, null, "model", null),
-            ModelCatalog.Policy, TestWorld.Clock.GetUtcNow());
-    }
 
     private string Sell(SaleRequest r)
     {
@@ -283,14 +256,7 @@ public sealed class WriteModel(World world) : WriteState(world)
 
     public override IReadOnlyList<string> Final()
     {
-        var lines = new List<string>();
-        for (var m = 0; m < ModelCatalog.Members; m++)
-        {
-            var s = _members[m];
-            var rows = _ledger.Where(r => r.Member == m).Select(r => r.Row).ToList();
-            lines.Add($"m{m}: balance {s.Balance} lifetime {s.LifetimeEarned} level {s.LevelId}; {rows.Count} rows");
-            lines.AddRange(rows);
-        }
+        var lines = PointsFinal();
         foreach (var (saleNo, sale) in _sales)
         {
             lines.Add($"{saleNo}: st {sale.Status} refund {Say.Money(sale.RefundAmt)} num {sale.Cards.Count}");

@@ -53,7 +53,9 @@ public static class ModelCatalog
 }
 
 // Member index ModelCatalog.Members is a member that does not exist.
-public sealed record PointsTemplate(int Member, string BusiType, long Change);
+/// <param name="Channel">0 the hkl-test channel, 1 the other (its points pending); only the lifecycle's world uses 1.</param>
+/// <param name="Of">A reversal's earning: the template whose member, channel, type and bill it takes; null, its own.</param>
+public sealed record PointsTemplate(int Member, string BusiType, long Change, int Channel = 0, int? Of = null);
 
 public sealed record SaleTemplate(string Card, int Member, int Num, string PayAmt, string SaleTime);
 
@@ -63,7 +65,8 @@ public sealed record UseTemplate(int Sale, int CardIndex, string Product, string
 /// The requests one run sends, and sends again: template i is sent under key p{i}, saleNo s{i} or
 /// useNo u{i}, so that later operations can retry it as it was or with other content.
 /// </summary>
-public sealed record World(PointsTemplate[] Points, SaleTemplate[] Sales, UseTemplate[] Uses);
+/// <param name="Start">The lifecycle's world: the instant its run begins at, on the clock its operations move; null, the test world's clock.</param>
+public sealed record World(PointsTemplate[] Points, SaleTemplate[] Sales, UseTemplate[] Uses, DateTimeOffset? Start = null);
 
 /// <summary>One write, sent through host <see cref="Host"/> (of one or two instances).</summary>
 public abstract record Op(int Host);
@@ -82,7 +85,16 @@ public sealed record Cancel(int Host, int Template) : Op(Host);
 /// <summary>Amount 0 leaves refundAmt out, 1 refunds part, 2 more than was paid.</summary>
 public sealed record Refund(int Host, int Template, int Amount) : Op(Host);
 
-public sealed record PointsRequest(string Key, int Member, string BusiType, string Bill, long Change)
+/// <summary>Moves the clock of the lifecycle's world forward.</summary>
+public sealed record Advance(int Host, int Hours) : Op(Host);
+
+/// <summary>One run of the settling job on a host: activations, expiries and level reviews due now.</summary>
+public sealed record Settle(int Host) : Op(Host);
+
+/// <summary>Level/Set of one member by the hkl-test channel.</summary>
+public sealed record SetLevel(int Host, int Member, int Level) : Op(Host);
+
+public sealed record PointsRequest(string Key, int Member, string BusiType, string Bill, long Change, int Channel = 0)
 {
     public string Hash => $"{Member}|{BusiType}|{Bill}|{Change}";
 }
@@ -101,11 +113,14 @@ public static class Requests
     public static PointsRequest Points(World w, SendPoints op)
     {
         var t = w.Points[op.Template];
+        // A reversal sends the earning's member, channel, type and bill, when that template earns.
+        var (bill, earning) = t.Of is { } of && w.Points[of] is { BusiType: not ("E" or "Z") } e ? (of, e) : (op.Template, t);
+        var (member, type, channel) = (earning.Member, earning.BusiType, earning.Channel);
         return op.Alter switch
         {
-            1 => new($"p{op.Template}", t.Member, t.BusiType, $"B{op.Template}", t.Change + 1),
-            2 => new($"p{op.Template}", (t.Member + 1) % ModelCatalog.Members, t.BusiType, $"B{op.Template}", t.Change),
-            _ => new($"p{op.Template}", t.Member, t.BusiType, $"B{op.Template}", t.Change),
+            1 => new($"p{op.Template}", member, type, $"B{bill}", t.Change + 1, channel),
+            2 => new($"p{op.Template}", (member + 1) % ModelCatalog.Members, type, $"B{bill}", t.Change, channel),
+            _ => new($"p{op.Template}", member, type, $"B{bill}", t.Change, channel),
         };
     }
 
@@ -132,7 +147,10 @@ public static class Requests
         var again = op switch { SendPoints { Alter: > 0 } or Sell { Alter: > 0 } or Use { Alter: > 0 } => " (other content)", _ => "" };
         var text = op switch
         {
-            SendPoints p when Points(w, p) is var r => $"points {r.Key}{again}: m{r.Member} {r.BusiType} {r.Change}",
+            SendPoints p when Points(w, p) is var r => $"points {r.Key}{again}: m{r.Member} {r.BusiType} {r.Change} {r.Bill} c{r.Channel}",
+            Advance a => $"advance {a.Hours} h",
+            Settle => "settle",
+            SetLevel l => $"level/set m{l.Member} L{l.Level}",
             Adjust a => $"adjust m{a.Member} {a.BusiType} {a.Change}",
             Sell s when Sale(w, s) is var r => $"sell {r.SaleNo}{again}: {r.Card} m{r.Member} x{r.Num} {r.PayAmt} at {r.SaleTime}",
             Use u when Use(w, u) is var r => $"use {r.UseNo}{again}: s{r.Sale}.{r.CardIndex}/{r.Product} {r.Posid} at {r.UseTime}",

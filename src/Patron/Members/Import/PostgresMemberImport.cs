@@ -80,7 +80,7 @@ public sealed class PostgresMemberImport(NpgsqlConnection connection, NpgsqlTran
             copy.Write(row.Balance, NpgsqlDbType.Bigint);
             copy.Write(row.LifetimeEarned, NpgsqlDbType.Bigint);
             copy.Write(now, NpgsqlDbType.TimestampTz);
-            copy.Write(now, NpgsqlDbType.TimestampTz);
+            copy.Write(now, NpgsqlDbType.TimestampTz); // level_since: a first review is due a period after the import
             if ((i + 1) % 100_000 == 0)
                 progress(i + 1);
         }

@@ -9,23 +9,26 @@ public static class LevelReview
     public const int MaxMonths = 120;
 
     /// <summary>
-    /// The latest anniversary of <paramref name="since"/> at or before <paramref name="now"/>, counted in
-    /// whole periods of <paramref name="everyMonths"/> business months; null when the first is still ahead.
-    /// A service that was down for two periods reviews once, at the later anniversary.
+    /// The latest anniversary of <paramref name="since"/> at or before <paramref name="now"/>, stepping
+    /// <paramref name="everyMonths"/> business months at a time; null when the first is still ahead. A
+    /// service that was down for two periods reviews once, at the later anniversary.
     /// </summary>
+    /// <remarks>
+    /// Each step counts from the anniversary before it, as a review that sets the level's date to it does:
+    /// the 31st reviewed on September 30th is next due on October 30th. So the answer is never followed by
+    /// another anniversary before <paramref name="now"/>, and a member settled twice is reviewed once.
+    /// </remarks>
     public static DateTimeOffset? DueAt(DateTimeOffset since, DateTimeOffset now, int everyMonths, TimeZoneInfo zone)
     {
         var local = TimeZoneInfo.ConvertTime(since, zone).DateTime;
-        var nowLocal = TimeZoneInfo.ConvertTime(now, zone).DateTime;
-        var months = (nowLocal.Year - local.Year) * 12 + nowLocal.Month - local.Month;
         DateTimeOffset? due = null;
-        // Starts a period short of the answer, so a long-past date costs two steps, not one per period.
-        for (var periods = Math.Max(1, months / everyMonths - 1); ; periods++)
+        while (true)
         {
-            var next = Instant(local.AddMonths(everyMonths * periods), zone);
+            var next = Instant(local.AddMonths(everyMonths), zone);
             if (next > now)
                 return due;
             due = next;
+            local = TimeZoneInfo.ConvertTime(next, zone).DateTime;
         }
     }
 

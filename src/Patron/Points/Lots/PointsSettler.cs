@@ -58,29 +58,25 @@ public sealed class PointsSettler(IServiceScopeFactory scopes, PointsWrites poin
         var policy = await PolicyAsync(db, ct);
         // Each kind of due work walks the members in id order through its own partial index, so a
         // member nothing is due for is passed once.
-        var passes = new List<Func<long, Task<List<long>>>>
+        var passes = new List<Func<long, Task<List<(long Id, bool Due)>>>>
         {
             after => DueAsync(db.PointLots.Where(l => l.Remaining > 0 && !l.Pending && l.ExpiresAt <= now), after, ct),
             after => DueAsync(db.PointLots.Where(l => l.Remaining > 0 && l.Pending && l.AvailableAt <= now), after, ct),
         };
         if (policy.ReviewMonths is { } months)
-        {
-            var changedBy = LevelReview.ChangedBy(now, months, policy.Zone);
-            passes.Add(after => db.Members.AsNoTracking().Where(m => m.Id > after && m.LevelSince <= changedBy)
-                .OrderBy(m => m.Id).Select(m => m.Id).Take(Page).ToListAsync(ct));
-        }
+            passes.Add(after => DueReviewsAsync(db, now, months, policy.Zone, after, ct));
         foreach (var pass in passes)
         {
             var after = 0L;
             while (true)
             {
-                var due = await pass(after);
-                foreach (var chunk in due.Chunk(InFlight))
+                var page = await pass(after);
+                foreach (var chunk in page.Where(m => m.Due).Select(m => m.Id).Chunk(InFlight))
                     foreach (var outcome in await Task.WhenAll(chunk.Select(id => points.SettleAsync(id, ct))))
                         settled += outcome.Value is null ? 0 : 1;
-                if (due.Count < Page)
+                if (page.Count < Page)
                     break;
-                after = due[^1];
+                after = page[^1].Id;
             }
         }
         if (settled > 0)
@@ -88,8 +84,23 @@ public sealed class PointsSettler(IServiceScopeFactory scopes, PointsWrites poin
         return settled;
     }
 
-    private static Task<List<long>> DueAsync(IQueryable<PointLot> due, long after, CancellationToken ct) =>
-        due.AsNoTracking().Where(l => l.MemberId > after).Select(l => l.MemberId).Distinct().OrderBy(id => id).Take(Page).ToListAsync(ct);
+    private static async Task<List<(long Id, bool Due)>> DueAsync(IQueryable<PointLot> due, long after, CancellationToken ct) =>
+        [.. (await due.AsNoTracking().Where(l => l.MemberId > after).Select(l => l.MemberId).Distinct().OrderBy(id => id).Take(Page)
+            .ToListAsync(ct)).Select(id => (id, true))];
+
+    /// <summary>
+    /// A page of members whose review may be due, through the index on their level's date, each
+    /// marked by <see cref="LevelReview.DueAt"/>, the rule itself: the cut-off also names, at a month's
+    /// end, a few members not yet due.
+    /// </summary>
+    private static async Task<List<(long Id, bool Due)>> DueReviewsAsync(PatronDb db, DateTimeOffset now, int months, TimeZoneInfo zone,
+        long after, CancellationToken ct)
+    {
+        var changedBy = LevelReview.ChangedBy(now, months, zone);
+        var page = await db.Members.AsNoTracking().Where(m => m.Id > after && m.LevelSince <= changedBy)
+            .OrderBy(m => m.Id).Select(m => new { m.Id, m.LevelSince }).Take(Page).ToListAsync(ct);
+        return [.. page.Select(m => (m.Id, LevelReview.DueAt(m.LevelSince, now, months, zone) is not null))];
+    }
 
     private static async Task<PointsPolicy> PolicyAsync(PatronDb db, CancellationToken ct)
     {

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Patron.Data;
 using Patron.Tests.Infrastructure;
@@ -76,6 +77,58 @@ public abstract class LevelReviewTests(Backend backend) : LotTestBase(backend)
         // The year before the anniversary holds only the first 100 days' worth of nothing: level 1 is confirmed.
         var review = Assert.Single(await RowsAsync(1), r => r.BusiType == "L");
         Assert.Equal((1, 1), (review.LevelBefore, review.LevelAfter));
+    }
+
+    [Fact]
+    public async Task ANewMembersFirstReviewFallsDueAPeriodAfterTheyJoined()
+    {
+        await SettingAsync(SettingKeys.LevelReviewMonths, "1");
+        using var created = await OperatorClient().PostAsJsonAsync("/api/v1/members", new { code = "JOINED-1", name = "joined" });
+        var id = System.Text.Json.Nodes.JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!.GetValue<long>();
+
+        Time.Advance(TimeSpan.FromDays(2));
+        await SettleAsync();
+        Assert.DoesNotContain(await RowsAsync(id), r => r.BusiType == "L");
+        Assert.DoesNotContain(await RowsAsync(3), r => r.BusiType == "L"); // a catalog's member, as new
+
+        Time.Advance(TimeSpan.FromDays(31));
+        await SettleAsync();
+        Assert.Single(await RowsAsync(id), r => r.BusiType == "L");
+        Assert.Single(await RowsAsync(3), r => r.BusiType == "L");
+    }
+
+    [Fact]
+    public async Task AReviewDueOnAShortMonthsLastDayIsFoundThatDay()
+    {
+        await SettingAsync(SettingKeys.LevelReviewMonths, "1");
+        Time.SetUtcNow(new DateTimeOffset(2026, 3, 31, 10, 0, 0, TimeSpan.FromHours(8)).ToUniversalTime());
+        await Partner.AddPointsAsync(1, "P", 1500, "ORDER-A"); // promoted: the anniversary is the 31st
+
+        // A month on is April 30th, 10:00: the 31st of March a month before now is not yet passed, the anniversary is.
+        Time.SetUtcNow(new DateTimeOffset(2026, 4, 30, 11, 0, 0, TimeSpan.FromHours(8)).ToUniversalTime());
+        await SettleAsync();
+
+        // The settling job's own loop, woken by the clock, may have reviewed the catalog's member before the promotion.
+        var review = Assert.Single(await RowsAsync(1), r => r.BusiType == "L" && r.CreatedAt > new DateTimeOffset(2026, 4, 1, 0, 0, 0, TimeSpan.Zero));
+        var since = await App.QueryAsync(db => db.Members.Where(m => m.Id == 1).Select(m => m.LevelSince).SingleAsync());
+        Assert.Equal(new DateTimeOffset(2026, 4, 30, 10, 0, 0, TimeSpan.FromHours(8)), since);
+        Assert.Equal((64, 64), (review.LevelBefore, review.LevelAfter)); // the window holds the earning
+    }
+
+    [Fact]
+    public async Task AMemberSettledTwiceAtOneInstantIsReviewedOnce()
+    {
+        await SettingAsync(SettingKeys.LevelReviewMonths, "1");
+        Time.SetUtcNow(new DateTimeOffset(2026, 8, 31, 10, 0, 0, TimeSpan.FromHours(8)).ToUniversalTime());
+        await Partner.AddPointsAsync(1, "P", 1500, "ORDER-A");
+
+        // Two months on, less a day: the anniversaries are September 30th and, counted from it, October 30th.
+        Time.SetUtcNow(new DateTimeOffset(2026, 10, 31, 6, 0, 0, TimeSpan.FromHours(8)).ToUniversalTime());
+        await SettleAsync();
+        await SettleAsync();
+
+        var review = Assert.Single(await RowsAsync(1), r => r.BusiType == "L" && r.CreatedAt > new DateTimeOffset(2026, 9, 1, 0, 0, 0, TimeSpan.Zero));
+        Assert.Equal("REV-20261030", review.BusiBillNum);
     }
 }
 
