@@ -35,6 +35,10 @@ public sealed class SqlitePointsStore : IWriteStore<PointChange, PointsBatchStat
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
         """;
 
+    /// <summary>The policy's settings in one statement: a batch compiles it once, not once a key.</summary>
+    private static readonly string SettingsSql =
+        $"SELECT key, value FROM settings WHERE key IN ({string.Join(", ", PointsPolicy.Keys.Select((_, i) => $"${i + 1}"))})";
+
     private const string ReviewEarnedSql = "SELECT COALESCE(SUM(earned), 0) FROM point_ledger WHERE member_id = $1 AND created_at >= $2 AND created_at < $3";
 
     public async Task<PointsBatchState> ReadAsync(DbConnection connection, IReadOnlyList<PointChange> batch, DateTimeOffset now, CancellationToken ct)
@@ -89,9 +93,10 @@ public sealed class SqlitePointsStore : IWriteStore<PointChange, PointsBatchStat
             while (await r.ReadAsync(ct))
                 levels.Add(new Level { Id = r.GetByte(0), Name = r.GetString(1), Threshold = r.GetInt64(2) });
         var settings = new Dictionary<string, string>();
-        foreach (var key in PointsPolicy.Keys)
-            if (await SettingAsync(connection, key, ct) is { } value)
-                settings[key] = value;
+        await using (var read = Prepare(connection, SettingsSql, PointsPolicy.Keys.Length))
+        await using (var r = await read.Bind(PointsPolicy.Keys).ExecuteReaderAsync(ct))
+            while (await r.ReadAsync(ct))
+                settings[r.GetString(0)] = r.GetString(1);
         var policy = PointsPolicy.FromSettings(levels, settings);
 
         var earned = new Dictionary<long, long>();

@@ -863,7 +863,7 @@ namespace Patron.Data.Migrations.Sqlite
 
                     b.HasIndex("ExpiresAt")
                         .HasDatabaseName("ix_point_lots_expiring")
-                        .HasFilter("remaining > 0 AND NOT pending");
+                        .HasFilter("remaining > 0 AND NOT pending AND expires_at IS NOT NULL");
 
                     b.HasIndex("MemberId", "Id")
                         .HasDatabaseName("ix_point_lots_live")

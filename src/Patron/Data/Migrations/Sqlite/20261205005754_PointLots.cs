@@ -83,7 +83,7 @@ namespace Patron.Data.Migrations.Sqlite
                 name: "ix_point_lots_expiring",
                 table: "point_lots",
                 column: "expires_at",
-                filter: "remaining > 0 AND NOT pending");
+                filter: "remaining > 0 AND NOT pending AND expires_at IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "ix_point_lots_live",
