@@ -39,7 +39,7 @@ public static class MemberMapping
     /// <summary>A member being created: no lots yet, so nothing pending or expiring.</summary>
     public static MemberResponse ToResponse(this Member m, string? levelName, DateTimeOffset now) => m.ToResponse(levelName, MemberPoints.None);
 
-    public static MemberDetailResponse ToDetail(this Member m, string? levelName, MemberPoints points, MemberLots lots) =>
+    public static MemberDetailResponse ToDetail(this Member m, string? levelName, MemberPoints points, MemberLotList lots) =>
         new(m.Id, m.Code, m.Name, m.Phone, m.Balance, m.LifetimeEarned, new LevelRef(m.LevelId, levelName), points.Pending, points.Expiring,
             lots.Items, lots.Capped);
 

@@ -10,9 +10,9 @@ public sealed record MemberLot(long Id, string BusiType, string BusiBillNum, str
     DateTimeOffset EarnedAt, DateTimeOffset AvailableAt, DateTimeOffset? ExpiresAt);
 
 /// <summary>A member's live lots, soonest to expire first; <c>Capped</c> when there are more than the list holds.</summary>
-public sealed record MemberLots(IReadOnlyList<MemberLot> Items, bool Capped)
+public sealed record MemberLotList(IReadOnlyList<MemberLot> Items, bool Capped)
 {
-    public static readonly MemberLots None = new([], false);
+    public static readonly MemberLotList None = new([], false);
 }
 
 /// <summary>What a member's points are doing besides counting: waiting to become available, or about to expire.</summary>
@@ -59,7 +59,7 @@ public sealed record MemberPoints(long Pending, long Expiring)
     /// A member's lots that still hold points, soonest to expire first (never-expiring last), then
     /// the soonest available, then the oldest: the order spending takes them in. At most <see cref="MaxLots"/>.
     /// </summary>
-    public static async Task<MemberLots> LotsAsync(PatronDb db, long memberId, CancellationToken ct)
+    public static async Task<MemberLotList> LotsAsync(PatronDb db, long memberId, CancellationToken ct)
     {
         var rows = await db.PointLots.AsNoTracking()
             .Where(l => l.MemberId == memberId && l.Remaining > 0)
@@ -73,6 +73,6 @@ public sealed record MemberPoints(long Pending, long Expiring)
             .ToListAsync(ct);
         var lots = rows.Take(MaxLots).Select(l => new MemberLot(l.Id, l.BusiType, l.BusiBillNum, l.Channel, l.Amount, l.Remaining, l.Pending,
             l.EarnedAt.ToUniversalTime(), l.AvailableAt.ToUniversalTime(), l.ExpiresAt?.ToUniversalTime())).ToList();
-        return new MemberLots(lots, rows.Count > MaxLots);
+        return new MemberLotList(lots, rows.Count > MaxLots);
     }
 }
