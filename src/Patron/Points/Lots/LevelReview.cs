@@ -34,18 +34,13 @@ public static class LevelReview
 
     /// <summary>
     /// The settling job's cut-off: every level change whose review <see cref="DueAt"/> finds due at
-    /// <paramref name="now"/> is at or before it. On the last day of a month it reaches to the end of
-    /// the earlier month, as DueAt clips (a change on 31 January is due, with one month, on 28
-    /// February); the few changes it then names that are not yet due settle to nothing.
+    /// <paramref name="now"/> is at or before it. A shorter month clips an anniversary by up to three
+    /// days (a change on 31 January is due, with one month, on 28 February), so the cut-off reaches
+    /// four days past the same date a period back; the few members it names that are not yet due are
+    /// left alone by the job's own check of DueAt.
     /// </summary>
-    public static DateTimeOffset ChangedBy(DateTimeOffset now, int everyMonths, TimeZoneInfo zone)
-    {
-        var local = TimeZoneInfo.ConvertTime(now, zone).DateTime;
-        var back = local.AddMonths(-everyMonths);
-        if (local.Day == DateTime.DaysInMonth(local.Year, local.Month))
-            back = new DateTime(back.Year, back.Month, DateTime.DaysInMonth(back.Year, back.Month)).Add(local.TimeOfDay);
-        return Instant(back, zone);
-    }
+    public static DateTimeOffset ChangedBy(DateTimeOffset now, int everyMonths, TimeZoneInfo zone) =>
+        WindowStart(now, everyMonths, zone).AddDays(4);
 
     /// <summary>The window a review at <paramref name="due"/> counts earnings in: [due - everyMonths, due).</summary>
     public static DateTimeOffset WindowStart(DateTimeOffset due, int everyMonths, TimeZoneInfo zone) =>

@@ -42,15 +42,20 @@ public sealed class LotRuleTests
         Assert.Equal(new DateTimeOffset(2026, 3, 10, 9, 0, 0, East8), LevelReview.DueAt(since, new DateTimeOffset(2026, 12, 1, 0, 0, 0, East8), 12, Shanghai));
     }
 
-    [Fact]
-    public void TheJobsCutOffNeverMissesADueReviewAtAMonthEnd()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(12)]
+    public void TheJobsCutOffNeverMissesADueReview(int months)
     {
-        var now = new DateTimeOffset(2026, 2, 28, 13, 0, 0, East8);
-        var cutOff = LevelReview.ChangedBy(now, 1, Shanghai);
-
-        foreach (var since in Enumerable.Range(0, 24 * 10).Select(h => new DateTimeOffset(2026, 1, 22, 0, 0, 0, East8).AddHours(h)))
-            if (LevelReview.DueAt(since, now, 1, Shanghai) is not null)
-                Assert.True(since <= cutOff, $"{since} is due at {now} but after the cut-off {cutOff}");
+        // Every 7 hours through a year of "now"s, against level changes every 5 hours in the two months before.
+        for (var now = new DateTimeOffset(2026, 1, 1, 0, 0, 0, East8); now.Year == 2026; now = now.AddHours(7))
+        {
+            var cutOff = LevelReview.ChangedBy(now, months, Shanghai);
+            var first = TimeZoneInfo.ConvertTime(now, Shanghai).AddMonths(-months - 1);
+            for (var since = first; since < now; since = since.AddHours(5))
+                if (LevelReview.DueAt(since, now, months, Shanghai) is not null)
+                    Assert.True(since <= cutOff, $"{since} is due at {now} but after the cut-off {cutOff}");
+        }
     }
 
     [Fact]
