@@ -31,11 +31,16 @@ public abstract class ExpiryFaultTests(Backend backend, ITestOutputHelper output
     private const int MaxCycles = 6;
 
     /// <summary>
-    /// Without the fault tests' 20 ms hold on answers (this test does not look for a commit whose
-    /// answer was lost): the clients then keep both writers busy beside the settling batches, so a
-    /// member decided outside its lock shows up as a lost update.
+    /// Small batches whose answers are held 10 ms after their commit: a settling run, which waits for
+    /// each chunk of members to be answered, then lasts long enough (a few hundred ms) for the kill
+    /// that waits for its first X row to land inside it. Without them a run was over in tens of ms and
+    /// six kills in a row missed it. The 16 clients still keep both writers busy beside it.
     /// </summary>
-    private static readonly string[] Settings = ["--RateLimit:PermitsPerSecond", "0", "--Points:SettleSeconds", "1"];
+    private static readonly string[] Settings =
+    [
+        "--RateLimit:PermitsPerSecond", "0", "--Points:SettleSeconds", "1",
+        "--GroupCommit:MaxBatch", "16", "--GroupCommit:AnswerDelayMilliseconds", "10",
+    ];
 
     /// <summary>
     /// When the seeded lots fall due, from the seeding: some already due when the service starts, the
