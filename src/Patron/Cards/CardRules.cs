@@ -24,13 +24,9 @@ public static class CardCalendar
     public static DateOnly LocalDate(long epochMs, TimeZoneInfo zone) =>
         DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.FromUnixTimeMilliseconds(epochMs), zone).DateTime);
 
-    public static long StartOfDay(DateOnly date, TimeZoneInfo zone)
-    {
-        var midnight = date.ToDateTime(TimeOnly.MinValue);
-        while (zone.IsInvalidTime(midnight)) // a zone whose clocks skip midnight starts the day later
-            midnight = midnight.AddMinutes(30);
-        return new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(midnight, zone)).ToUnixTimeMilliseconds();
-    }
+    /// <summary>Local midnight; in a zone whose clocks skip midnight, the day starts later.</summary>
+    public static long StartOfDay(DateOnly date, TimeZoneInfo zone) =>
+        BusinessZone.Instant(date.ToDateTime(TimeOnly.MinValue), zone).ToUnixTimeMilliseconds();
 
     /// <summary>beginTime is 00:00 of the sale day; endTime is validDays days later, less 1 ms.</summary>
     public static (long Begin, long End) Validity(long saleTime, int validDays, TimeZoneInfo zone)

@@ -1,3 +1,5 @@
+using Patron.Data;
+
 namespace Patron.Points.Lots;
 
 /// <summary>
@@ -24,7 +26,7 @@ public static class LevelReview
         DateTimeOffset? due = null;
         while (true)
         {
-            var next = Instant(local.AddMonths(everyMonths), zone);
+            var next = BusinessZone.Instant(local.AddMonths(everyMonths), zone);
             if (next > now)
                 return due;
             due = next;
@@ -44,12 +46,5 @@ public static class LevelReview
 
     /// <summary>The window a review at <paramref name="due"/> counts earnings in: [due - everyMonths, due).</summary>
     public static DateTimeOffset WindowStart(DateTimeOffset due, int everyMonths, TimeZoneInfo zone) =>
-        Instant(TimeZoneInfo.ConvertTime(due, zone).DateTime.AddMonths(-everyMonths), zone);
-
-    private static DateTimeOffset Instant(DateTime local, TimeZoneInfo zone)
-    {
-        while (zone.IsInvalidTime(local))
-            local = local.AddMinutes(30);
-        return new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime();
-    }
+        BusinessZone.Instant(TimeZoneInfo.ConvertTime(due, zone).DateTime.AddMonths(-everyMonths), zone);
 }

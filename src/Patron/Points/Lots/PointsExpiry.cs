@@ -1,4 +1,5 @@
 using System.Globalization;
+using Patron.Data;
 
 namespace Patron.Points.Lots;
 
@@ -32,16 +33,7 @@ public sealed record PointsExpiry(ExpiryKind Kind, int Count, bool YearEnd)
             ? day.AddDays(Count)
             : YearEnd ? new DateOnly(day.AddMonths(Count).Year, 12, 31)
             : EndOfMonth(day.AddMonths(Count));
-        return StartOf(lastDay.AddDays(1), zone);
-    }
-
-    /// <summary>The instant a business day begins: local midnight, or the first instant after it when a clock change skips it.</summary>
-    public static DateTimeOffset StartOf(DateOnly day, TimeZoneInfo zone)
-    {
-        var local = day.ToDateTime(TimeOnly.MinValue);
-        while (zone.IsInvalidTime(local))
-            local = local.AddMinutes(30);
-        return new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime();
+        return BusinessZone.Instant(lastDay.AddDays(1).ToDateTime(TimeOnly.MinValue), zone);
     }
 
     private static DateOnly EndOfMonth(DateOnly day) => new(day.Year, day.Month, DateTime.DaysInMonth(day.Year, day.Month));

@@ -24,7 +24,7 @@ public static class Settlement
         {
             var level = policy.Levels.LevelFor(earned);
             var after = state with { LevelId = level, LevelSince = due };
-            rows.Add(Row(memberId, Reviewed, "REV-" + Day(due, policy), state, after, new Applied(after, 0, 0, 0, 0), now));
+            rows.Add(Row(memberId, Reviewed, "REV-" + Day(due, policy), state, new Applied(after, 0, 0, 0, 0), now));
             audits.Add(Audit.Entry(PointChange.SystemActor, now, "level.review", "member", memberId.ToString(CultureInfo.InvariantCulture),
                 new { level = state.LevelId }, new { level, earned, due }));
             state = after;
@@ -35,7 +35,7 @@ public static class Settlement
             var value = lot.Remaining;
             lots.Activate(lot);
             var after = PointRules.Promoted(state, state.Balance + value, state.LifetimeEarned + value, policy, now);
-            rows.Add(Row(memberId, Activated, lot.BusiBillNum, state, after, new Applied(after, value, value, -value, 0), now));
+            rows.Add(Row(memberId, Activated, lot.BusiBillNum, state, new Applied(after, value, value, -value, 0), now));
             state = after;
         }
 
@@ -43,7 +43,7 @@ public static class Settlement
         if (expired > 0)
         {
             var after = state with { Balance = state.Balance - expired };
-            rows.Add(Row(memberId, Expired, "EXP-" + Day(now, policy), state, after, new Applied(after, -expired, 0, 0, 0), now));
+            rows.Add(Row(memberId, Expired, "EXP-" + Day(now, policy), state, new Applied(after, -expired, 0, 0, 0), now));
             state = after;
         }
         return state;
@@ -68,6 +68,6 @@ public static class Settlement
     private static string Day(DateTimeOffset instant, PointsPolicy policy) =>
         TimeZoneInfo.ConvertTime(instant, policy.Zone).ToString("yyyyMMdd", CultureInfo.InvariantCulture);
 
-    private static PointEntry Row(long memberId, string type, string billNum, PointsState before, PointsState after, Applied applied, DateTimeOffset now) =>
+    private static PointEntry Row(long memberId, string type, string billNum, PointsState before, Applied applied, DateTimeOffset now) =>
         PointsDecider.NewEntry(new PointChange(memberId, type, billNum, applied.Change, null, PointChange.SystemActor, null), null, before, applied, now);
 }
