@@ -103,17 +103,22 @@ public abstract class ExpiryTests(Backend backend) : LotTestBase(backend)
     }
 
     [Fact]
-    public async Task AClearingEmptiesEveryLot()
+    public async Task AClearingEmptiesEveryLotPendingOnesIncluded()
     {
         await ExpireAfter30DaysAsync();
         await Partner.AddPointsAsync(1, "P", 100, "A");
         await Partner.AddPointsAsync(1, "P", 50, "B");
-        await Partner.AddPointsAsync(1, "Z", 0, "CLEAR");
+        await PendingDaysAsync(7);
+        await Partner.AddPointsAsync(1, "P", 30, "LATER");
 
+        var clearing = await Partner.AddPointsAsync(1, "Z", 0, "CLEAR");
+
+        Assert.Equal((150L, 0L), (clearing.TagLong("ValuePointBefore"), clearing.TagLong("ValuePointAfter")));
         Assert.All(await LotsAsync(1), l => Assert.Equal(0, l.Remaining));
+        Assert.Equal((-150L, -30L), (await RowsAsync(1))[^1] is var z ? (z.ChangeValue, z.PendingValue) : default);
         Time.Advance(TimeSpan.FromDays(40));
         await SettleAsync();
-        Assert.DoesNotContain(await RowsAsync(1), r => r.BusiType == "X");
+        Assert.DoesNotContain(await RowsAsync(1), r => r.BusiType is "X" or "A");
         await AssertConsistentAsync(1);
     }
 }

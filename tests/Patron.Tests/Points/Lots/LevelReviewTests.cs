@@ -61,6 +61,22 @@ public abstract class LevelReviewTests(Backend backend) : LotTestBase(backend)
     }
 
     [Fact]
+    public async Task AReviewPromotesAsWellAsDemotes()
+    {
+        await SettingAsync(SettingKeys.LevelReviewMonths, "12");
+        await Partner.AddPointsAsync(1, "P", 1500, "ORDER-A");
+        await SetLevelAsync(1, 1);
+
+        Time.Advance(TimeSpan.FromDays(366));
+        await SettleAsync();
+
+        // The year before the Level/Set's anniversary holds the 1,500 earned at its start.
+        var review = Assert.Single(await RowsAsync(1), r => r.BusiType == "L");
+        Assert.Equal((1, 64), (review.LevelBefore, review.LevelAfter));
+        Assert.Equal(64, (await MemberAsync(1)).Level);
+    }
+
+    [Fact]
     public async Task ALevelSetByHandStandsUntilTheReviewOnItsAnniversary()
     {
         await SettingAsync(SettingKeys.LevelReviewMonths, "12");

@@ -81,6 +81,19 @@ public sealed class LotRuleTests
         Assert.Equal((0L, 90L), rules.Reverse(7, "C", 500));
     }
 
+    [Fact]
+    public void PartialReturnsOfOneBillTakeFromItsLotUntilItIsSpentThenFromOthers()
+    {
+        var other = Lot(1, 100, Earned.AddDays(5), bill: "A");
+        var own = Lot(2, 50, Earned.AddDays(30), bill: "B");
+        var rules = new MemberLots([other, own], _ => { });
+
+        Assert.Equal((0L, 30L), rules.Reverse(7, "B", 30));
+        Assert.Equal([100L, 20L], new[] { other, own }.Select(l => l.Remaining));
+        Assert.Equal((0L, 30L), rules.Reverse(7, "B", 30));
+        Assert.Equal([90L, 0L], new[] { other, own }.Select(l => l.Remaining));
+    }
+
     private static PointLot Lot(long id, long remaining, DateTimeOffset? expires, string bill = "X", bool pending = false) => new()
     {
         Id = id, MemberId = 1, ChannelId = 7, BusiType = "P", BusiBillNum = bill, Amount = remaining, Remaining = remaining,
