@@ -16,14 +16,14 @@ public static class BusinessZone
     /// <summary>
     /// The instant a local time of <paramref name="zone"/> names. A time the clocks skip (a zone whose
     /// clocks jump at midnight) is taken as the first half hour after it that exists; an ambiguous one,
-    /// as standard time.
+    /// as standard time. The calendar's first and last days stay within range: a filter may name them.
     /// </summary>
     public static DateTimeOffset Instant(DateTime local, TimeZoneInfo zone)
     {
         local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
         while (zone.IsInvalidTime(local))
             local = local.AddMinutes(30);
-        return new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime();
+        return new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(local, zone));
     }
 
     /// <summary>The zone a <c>timeZone</c> setting names; none (null or empty) is <see cref="Default"/>.</summary>
