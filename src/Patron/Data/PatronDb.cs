@@ -33,6 +33,10 @@ public abstract class PatronDb(DbContextOptions options) : DbContext(options), I
     public DbSet<CardUse> CardUses => Set<CardUse>();
     public DbSet<CardUseLog> CardUseLogs => Set<CardUseLog>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<Events.OutboxEvent> OutboxEvents => Set<Events.OutboxEvent>();
+    public DbSet<Events.Webhook> Webhooks => Set<Events.Webhook>();
+    public DbSet<Events.WebhookDelivery> WebhookDeliveries => Set<Events.WebhookDelivery>();
+    public DbSet<Events.WebhookAttempt> WebhookAttempts => Set<Events.WebhookAttempt>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -208,6 +212,8 @@ public abstract class PatronDb(DbContextOptions options) : DbContext(options), I
             e.Property(a => a.EntityId).HasMaxLength(64);
             e.HasIndex(a => new { a.Entity, a.EntityId });
         });
+
+        Events.EventsModel.Configure(model);
 
         // snake_case columns, so that hand-written SQL reads the same on both providers.
         foreach (var entity in model.Model.GetEntityTypes())

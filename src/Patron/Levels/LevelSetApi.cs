@@ -1,6 +1,7 @@
 using Patron.Channels;
 using Patron.Compat;
 using Patron.Data;
+using Patron.Events;
 using Patron.Members;
 
 namespace Patron.Levels;
@@ -54,6 +55,7 @@ public static class LevelSetApi
                 MemberId = member.Id, Kind = "level", FromValue = member.LevelId.ToString(), ToValue = levelId.ToString(),
                 Actor = $"channel:{channel.Value!.Name}", At = now,
             });
+            db.OutboxEvents.Add(OutboxEvents.LevelSet(member.Id, member.LevelId, levelId, channel.Value!.Id, now));
             // The review's anniversary counts from here; point adds leave the level be until they cross a threshold.
             (member.LevelId, member.LevelSince) = (levelId, now);
             changed++;

@@ -63,7 +63,7 @@ public static class MemberCreation
             };
             db.Members.Add(member);
             var response = member.ToResponse(levels.Levels.FirstOrDefault(l => l.Id == member.LevelId)?.Name, now);
-            db.AuditLog.Add(Audit.Entry(actor, now, "member.create", "member", id.ToString(), null, response));
+            db.Record(Audit.Entry(actor, now, "member.create", "member", id.ToString(), null, response));
             try
             {
                 await db.SaveChangesAsync(ct);

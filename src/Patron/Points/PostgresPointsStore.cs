@@ -2,6 +2,7 @@ using System.Data.Common;
 using Npgsql;
 using Patron.Console;
 using Patron.Data;
+using Patron.Events;
 using Patron.Levels;
 using Patron.Points.Lots;
 using Patron.Writes;
@@ -55,15 +56,20 @@ public sealed class PostgresPointsStore : IWriteStore<PointChange, PointsBatchSt
         FROM (SELECT unnest($1::bigint[]) AS member_id, unnest($2::timestamptz[]) AS since, unnest($3::timestamptz[]) AS until) AS k
         """;
 
-    /// <summary>The ledger rows, in batch order, so that AutoIds rise in the order the balances chain.</summary>
-    internal const string InsertLedgerSql = """
-        INSERT INTO point_ledger (member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after,
+    /// <summary>
+    /// The ledger rows, in batch order, so that AutoIds rise in the order the balances chain, and
+    /// their events in the same statement.
+    /// </summary>
+    internal const string InsertLedgerSql = $"""
+        WITH l AS (INSERT INTO point_ledger (member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after,
             level_before, level_after, channel_id, actor, created_at, idempotency_key, request_hash, earned, pending_value, shortfall)
         SELECT unnest($1::bigint[]), unnest($2::text[]), unnest($3::text[]), unnest($4::bigint[]), unnest($5::bigint[]),
             unnest($6::bigint[]), unnest($7::smallint[]), unnest($8::smallint[]), unnest($9::integer[]), unnest($10::text[]),
             unnest($11::timestamptz[]), unnest($12::text[]), unnest($13::text[]), unnest($14::bigint[]), unnest($15::bigint[]),
             unnest($16::bigint[])
-        RETURNING auto_id
+        RETURNING auto_id, member_id, channel_id, created_at, level_before, level_after),
+        e AS ({OutboxRows.LedgerEventsPostgres})
+        SELECT auto_id FROM l
         """;
 
     /// <summary>Each changed member's new balance and level; <c>id = ANY</c> keeps the plan an index lookup.</summary>

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Patron.Data;
+using Patron.Events;
 using Patron.Levels;
 using Patron.Points.Lots;
 using Patron.Writes;
@@ -109,10 +110,14 @@ public sealed class SqlitePointsStore : IWriteStore<PointChange, PointsBatchStat
     public async Task WriteAsync(DbConnection connection, PointsBatchPlan plan, CancellationToken ct)
     {
         await using (var insert = Prepare(connection, InsertLedgerSql, 16))
+        await using (var events = Prepare(connection, OutboxRows.LedgerEventsSqlite, 5))
             foreach (var e in plan.NewEntries)
+            {
                 e.AutoId = (long)(await insert.Bind([e.MemberId, e.BusiType, e.BusiBillNum, e.ChangeValue, e.BalanceBefore, e.BalanceAfter,
                     e.LevelBefore, e.LevelAfter, e.ChannelId, e.Actor, e.CreatedAt, e.IdempotencyKey, e.RequestHash,
                     e.Earned, e.PendingValue, e.Shortfall]).ExecuteScalarAsync(ct))!;
+                await events.Bind([e.AutoId, e.MemberId, e.ChannelId, e.CreatedAt, e.LevelBefore != e.LevelAfter]).ExecuteNonQueryAsync(ct);
+            }
 
         await using (var insert = Prepare(connection, InsertLotSql, 10))
             foreach (var l in plan.NewLots)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Patron.Console;
+using Patron.Events;
 using Patron.Writes;
 
 namespace Patron.Cards;
@@ -16,7 +17,7 @@ public sealed record CardCancelBatchState(
     Dictionary<string, List<int>> LiveCycles);
 
 public sealed record CardCancelBatchPlan(Outcome<UsageEntryView>[] Outcomes, List<CardUse> Cancelled, List<CardUseLog> Log, List<UsageEntry> Changed,
-    List<AuditEntry> Audits) : IWritePlan<Outcome<UsageEntryView>>;
+    List<AuditEntry> Audits, List<OutboxEvent> Events) : IWritePlan<Outcome<UsageEntryView>>;
 
 /// <summary>
 /// Decides a batch of cancels one by one: a cancel gives its use back and recounts the entry from
@@ -30,6 +31,7 @@ public static class CardCancelDecider
         var now = at.ToUnixTimeMilliseconds();
         var outcomes = new Outcome<UsageEntryView>[calls.Count];
         var cancelled = new List<CardUse>();
+        var events = new List<OutboxEvent>();
         var log = new List<CardUseLog>();
         var changed = new List<UsageEntry>();
         var audits = new List<AuditEntry>();
@@ -61,6 +63,7 @@ public static class CardCancelDecider
             use.CancelledAt = now;
             use.CancelResultJson = JsonSerializer.Serialize(view, CardJson.Default.UsageEntryView);
             cancelled.Add(use);
+            events.Add(OutboxEvents.UseCancelled(use, card.MemberId, channelId, now));
             if (!changed.Contains(entry))
                 changed.Add(entry);
             log.Add(new CardUseLog
@@ -74,6 +77,6 @@ public static class CardCancelDecider
                     new { entry.HasUsedNum, cancelled = true, cardProductId = entry.CardProductId }));
             outcomes[i] = view;
         }
-        return new CardCancelBatchPlan(outcomes, cancelled, log, changed, audits);
+        return new CardCancelBatchPlan(outcomes, cancelled, log, changed, audits, events);
     }
 }

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Patron.Events;
 using Patron.Writes;
 using static Patron.Writes.PostgresSql;
 
@@ -68,6 +69,7 @@ public sealed class PostgresCardCancelStore : IWriteStore<CardCancelCall, CardCa
             plan.Log.Count == 0 ? null : PostgresCardUseStore.InsertLog(plan.Log),
             plan.Changed.Count == 0 ? null : PostgresCardUseStore.UpdateEntries(plan.Changed),
             AuditRows.Postgres(plan.Audits),
+            OutboxRows.Postgres(plan.Events),
             Commit());
         await write.ExecuteNonQueryAsync(ct);
     }

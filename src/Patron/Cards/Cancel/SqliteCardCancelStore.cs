@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Patron.Events;
 using Patron.Writes;
 using static Patron.Writes.SqliteSql;
 
@@ -50,6 +51,7 @@ public sealed class SqliteCardCancelStore : IWriteStore<CardCancelCall, CardCanc
         await SqliteCardUseStore.WriteLogAsync(connection, plan.Log, ct);
         await SqliteCardUseStore.UpdateEntriesAsync(connection, plan.Changed, ct);
         await AuditRows.WriteSqliteAsync(connection, plan.Audits, ct);
+        await OutboxRows.WriteSqliteAsync(connection, plan.Events, ct);
         await CommitAsync(connection, ct);
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Patron.Console;
+using Patron.Events;
 using Patron.Writes;
 
 namespace Patron.Cards;
@@ -17,7 +18,7 @@ public sealed record RefundTarget(CardSale Sale, List<MemberCard> Cards, string 
 public sealed record CardRefundBatchState(Dictionary<(int Channel, string SaleNo), RefundTarget> Sales);
 
 public sealed record CardRefundBatchPlan(Outcome<RefundView>[] Outcomes, List<RefundTarget> Refunded, List<CardUseLog> Log,
-    List<AuditEntry> Audits) : IWritePlan<Outcome<RefundView>>;
+    List<AuditEntry> Audits, List<OutboxEvent> Events) : IWritePlan<Outcome<RefundView>>;
 
 /// <summary>
 /// Decides a batch of refunds one by one: a refund voids the sale's cards and entries, so that no
@@ -33,6 +34,7 @@ public static class CardRefundDecider
         var now = at.ToUnixTimeMilliseconds();
         var outcomes = new Outcome<RefundView>[calls.Count];
         var refunded = new List<RefundTarget>();
+        var events = new List<OutboxEvent>();
         var log = new List<CardUseLog>();
         var audits = new List<AuditEntry>();
         for (var i = 0; i < calls.Count; i++)
@@ -89,12 +91,13 @@ public static class CardRefundDecider
             var view = View(target, now);
             sale.RefundResultJson = JsonSerializer.Serialize(view, CardJson.Default.RefundView);
             refunded.Add(target);
+            events.Add(OutboxEvents.Refunded(sale, channelId));
             if (actor is not null)
                 audits.Add(Audit.Entry(actor, at, "card.refund", "sale", saleNo, new { status = CardViews.Status(CardStatus.Effective), sale.PayAmt },
                     new { status = view.Status, refundAmt = amount, channel = sale.ChannelName, policy = target.Policy, usage.Used, usage.Total }));
             outcomes[i] = view;
         }
-        return new CardRefundBatchPlan(outcomes, refunded, log, audits);
+        return new CardRefundBatchPlan(outcomes, refunded, log, audits, events);
     }
 
     private static RefundView View(RefundTarget target, long now) => new(target.Sale.SaleNo, CardViews.Status(target.Sale.Status), target.Sale.RefundAmt,

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Patron.Events;
 using Patron.Writes;
 using static Patron.Writes.PostgresSql;
 
@@ -84,6 +85,7 @@ public sealed class PostgresCardRefundStore : IWriteStore<CardRefundCall, CardRe
             entries.Count == 0 ? null : Command(VoidEntriesSql, [entries.Select(e => e.Id).ToArray(), entries.Select(e => e.LockVersion).ToArray()]),
             plan.Log.Count == 0 ? null : PostgresCardUseStore.InsertLog(plan.Log),
             AuditRows.Postgres(plan.Audits),
+            OutboxRows.Postgres(plan.Events),
             Commit());
         await write.ExecuteNonQueryAsync(ct);
     }

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Patron.Events;
 using Patron.Writes;
 using static Patron.Writes.SqliteSql;
 
@@ -56,6 +57,7 @@ public sealed class SqliteCardRefundStore : IWriteStore<CardRefundCall, CardRefu
         }
         await SqliteCardUseStore.WriteLogAsync(connection, plan.Log, ct);
         await AuditRows.WriteSqliteAsync(connection, plan.Audits, ct);
+        await OutboxRows.WriteSqliteAsync(connection, plan.Events, ct);
         await CommitAsync(connection, ct);
     }
 }

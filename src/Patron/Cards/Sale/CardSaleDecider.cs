@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Patron.Channels;
 using Patron.Compat;
+using Patron.Events;
 using Patron.Members;
 using Patron.Writes;
 
@@ -34,7 +35,7 @@ public sealed record CardSaleBatchState(
 
 public sealed record IssuedSale(CardSale Sale, List<MemberCard> Cards);
 
-public sealed record CardSaleBatchPlan(Outcome<string>[] Outcomes, List<IssuedSale> Sales) : IWritePlan<Outcome<string>>;
+public sealed record CardSaleBatchPlan(Outcome<string>[] Outcomes, List<IssuedSale> Sales, List<OutboxEvent> Events) : IWritePlan<Outcome<string>>;
 
 /// <summary>
 /// Decides a batch of sales as if they had arrived one by one: a saleNo already sold (earlier or
@@ -49,6 +50,7 @@ public static class CardSaleDecider
         var now = at.ToUnixTimeMilliseconds();
         var outcomes = new Outcome<string>[calls.Count];
         var sales = new List<IssuedSale>();
+        var events = new List<OutboxEvent>();
         var taken = new Dictionary<(int, string), (string Hash, string Answer)>();
         for (var i = 0; i < calls.Count; i++)
         {
@@ -86,10 +88,11 @@ public static class CardSaleDecider
 
             var (sale, cards, answer) = Issue(channel, request, hash, member, card, state.Zone, now);
             sales.Add(new IssuedSale(sale, cards));
+            events.Add(OutboxEvents.Sold(sales[^1]));
             taken[(channel.Id, request.SaleNo)] = (hash, answer);
             outcomes[i] = answer;
         }
-        return new CardSaleBatchPlan(outcomes, sales);
+        return new CardSaleBatchPlan(outcomes, sales, events);
     }
 
     /// <summary>

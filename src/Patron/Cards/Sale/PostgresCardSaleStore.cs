@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Patron.Data;
+using Patron.Events;
 using Patron.Members;
 using Patron.Writes;
 using static Patron.Writes.PostgresSql;
@@ -109,6 +110,7 @@ public sealed class PostgresCardSaleStore : IWriteStore<SaleCall, CardSaleBatchS
                 entries.Select(e => e.CardProductName).ToArray(), entries.Select(e => e.TotalUsedNum).ToArray(),
                 entries.Select(e => e.CycleDays).ToArray(), entries.Select(e => e.CycleNum).ToArray(), entries.Select(e => e.BeginTime).ToArray(),
                 entries.Select(e => e.EndTime).ToArray(), entries.Select(e => e.CreateTime).ToArray()]),
+            OutboxRows.Postgres(plan.Events),
             Commit());
         await write.ExecuteNonQueryAsync(ct);
     }

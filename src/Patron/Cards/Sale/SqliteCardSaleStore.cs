@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Patron.Data;
+using Patron.Events;
 using Patron.Members;
 using Patron.Writes;
 using static Patron.Writes.SqliteSql;
@@ -83,6 +84,7 @@ public sealed class SqliteCardSaleStore : IWriteStore<SaleCall, CardSaleBatchSta
                         e.BeginTime, e.EndTime, e.CreateTime]).ExecuteNonQueryAsync(ct);
             }
         }
+        await OutboxRows.WriteSqliteAsync(connection, plan.Events, ct);
         await CommitAsync(connection, ct);
     }
 }

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Npgsql;
+using Patron.Events;
 using Patron.Writes;
 using static Patron.Writes.PostgresSql;
 
@@ -117,6 +118,7 @@ public sealed class PostgresCardUseStore : IWriteStore<CardUseCall, CardUseBatch
                 uses.Select(u => u.RequestHash).ToArray(), uses.Select(u => u.ResultJson).ToArray()]),
             log.Count == 0 ? null : InsertLog(log),
             entries.Count == 0 ? null : UpdateEntries(entries),
+            OutboxRows.Postgres(plan.Events),
             Commit());
         await write.ExecuteNonQueryAsync(ct); // reads every statement's result: an error in any throws here
     }

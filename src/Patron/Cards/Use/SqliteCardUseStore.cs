@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Patron.Events;
 using Patron.Writes;
 using static Patron.Writes.SqliteSql;
 
@@ -60,6 +61,7 @@ public sealed class SqliteCardUseStore : IWriteStore<CardUseCall, CardUseBatchSt
                     u.ResultJson]).ExecuteNonQueryAsync(ct);
         await WriteLogAsync(connection, plan.Log, ct);
         await UpdateEntriesAsync(connection, plan.Changed, ct);
+        await OutboxRows.WriteSqliteAsync(connection, plan.Events, ct);
         await CommitAsync(connection, ct);
     }
 

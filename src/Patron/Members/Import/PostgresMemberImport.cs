@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using Patron.Events;
 
 namespace Patron.Members.Import;
 
@@ -112,6 +113,12 @@ public sealed class PostgresMemberImport(NpgsqlConnection connection, NpgsqlTran
                 progress(written);
         }
         await CompleteAsync(copy, ct);
+        await copy.DisposeAsync(); // ends the COPY, so the connection takes the next statement
+        await using var events = connection.CreateCommand();
+        events.CommandText = OutboxRows.ImportEventsSql;
+        events.Parameters.Add(new NpgsqlParameter { Value = billNum });
+        events.Parameters.Add(new NpgsqlParameter { Value = now, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        await events.ExecuteNonQueryAsync(ct);
     }
 
     public async Task WriteOpeningLotsAsync(IReadOnlyList<ImportRow> rows, string billNum, DateTimeOffset now, DateTimeOffset? expiresAt,

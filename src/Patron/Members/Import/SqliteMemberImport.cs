@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Patron.Data;
+using Patron.Events;
 
 namespace Patron.Members.Import;
 
@@ -80,6 +81,10 @@ public sealed class SqliteMemberImport(SqliteConnection connection, SqliteTransa
             if (++written % 100_000 == 0)
                 progress(written);
         }
+        await using var events = Command(OutboxRows.ImportEventsSql, SqliteType.Text, SqliteType.Integer);
+        events.Parameters[0].Value = billNum;
+        events.Parameters[1].Value = Instants.ConvertToProvider(now);
+        await events.ExecuteNonQueryAsync(ct);
     }
 
     public async Task WriteOpeningLotsAsync(IReadOnlyList<ImportRow> rows, string billNum, DateTimeOffset now, DateTimeOffset? expiresAt,

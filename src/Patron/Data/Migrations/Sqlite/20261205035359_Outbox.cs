@@ -1,0 +1,151 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Patron.Data.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class Outbox : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "outbox_events",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    type = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    member_id = table.Column<long>(type: "INTEGER", nullable: true),
+                    channel_id = table.Column<int>(type: "INTEGER", nullable: true),
+                    at = table.Column<long>(type: "INTEGER", nullable: false),
+                    ledger_id = table.Column<long>(type: "INTEGER", nullable: true),
+                    data = table.Column<string>(type: "TEXT", nullable: true),
+                    dispatched = table.Column<bool>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_outbox_events", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "webhook_attempts",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    delivery_id = table.Column<long>(type: "INTEGER", nullable: false),
+                    at = table.Column<long>(type: "INTEGER", nullable: false),
+                    status = table.Column<int>(type: "INTEGER", nullable: true),
+                    duration_ms = table.Column<int>(type: "INTEGER", nullable: false),
+                    answer = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    error = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_webhook_attempts", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "webhook_deliveries",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    event_id = table.Column<long>(type: "INTEGER", nullable: false),
+                    webhook_id = table.Column<int>(type: "INTEGER", nullable: false),
+                    member_id = table.Column<long>(type: "INTEGER", nullable: true),
+                    state = table.Column<string>(type: "TEXT", maxLength: 1, nullable: false),
+                    attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    due_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    leased_until = table.Column<long>(type: "INTEGER", nullable: true),
+                    last_status = table.Column<int>(type: "INTEGER", nullable: true),
+                    last_error = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    created_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    done_at = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_webhook_deliveries", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "webhooks",
+                columns: table => new
+                {
+                    id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    name = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    url = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false),
+                    events = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    secret = table.Column<string>(type: "TEXT", maxLength: 1024, nullable: false),
+                    previous_secret = table.Column<string>(type: "TEXT", maxLength: 1024, nullable: true),
+                    previous_until = table.Column<long>(type: "INTEGER", nullable: true),
+                    enabled = table.Column<bool>(type: "INTEGER", nullable: false),
+                    disabled_reason = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    from_catalog = table.Column<bool>(type: "INTEGER", nullable: false),
+                    created_at = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_webhooks", x => x.id);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_outbox_events_undispatched",
+                table: "outbox_events",
+                column: "id",
+                filter: "NOT dispatched");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_webhook_attempts_delivery_id_id",
+                table: "webhook_attempts",
+                columns: new[] { "delivery_id", "id" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_webhook_deliveries_due",
+                table: "webhook_deliveries",
+                column: "due_at",
+                filter: "state = 'P'");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_webhook_deliveries_event_id",
+                table: "webhook_deliveries",
+                column: "event_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_webhook_deliveries_pending_member",
+                table: "webhook_deliveries",
+                columns: new[] { "webhook_id", "member_id", "id" },
+                filter: "state = 'P'");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_webhook_deliveries_webhook_id_id",
+                table: "webhook_deliveries",
+                columns: new[] { "webhook_id", "id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_webhooks_name",
+                table: "webhooks",
+                column: "name",
+                unique: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "outbox_events");
+
+            migrationBuilder.DropTable(
+                name: "webhook_attempts");
+
+            migrationBuilder.DropTable(
+                name: "webhook_deliveries");
+
+            migrationBuilder.DropTable(
+                name: "webhooks");
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Patron.Events;
+
+/// <summary>The outbox's and the webhooks' tables.</summary>
+public static class EventsModel
+{
+    public static void Configure(ModelBuilder model)
+    {
+        model.Entity<OutboxEvent>(e =>
+        {
+            e.ToTable("outbox_events");
+            e.Property(x => x.Type).HasMaxLength(40);
+            // The hot path pays for the primary key and this one entry only, which leaves the table
+            // once the dispatcher has made the event's deliveries.
+            e.HasIndex(x => x.Id).HasFilter("NOT dispatched").HasDatabaseName("ix_outbox_events_undispatched");
+        });
+        model.Entity<Webhook>(e =>
+        {
+            e.ToTable("webhooks");
+            e.Property(x => x.Name).HasMaxLength(64);
+            e.HasIndex(x => x.Name).IsUnique();
+            e.Property(x => x.Url).HasMaxLength(2000);
+            e.Property(x => x.Events).HasMaxLength(1000);
+            e.Property(x => x.Secret).HasMaxLength(1024);
+            e.Property(x => x.PreviousSecret).HasMaxLength(1024);
+            e.Property(x => x.DisabledReason).HasMaxLength(200);
+        });
+        model.Entity<WebhookDelivery>(e =>
+        {
+            e.ToTable("webhook_deliveries");
+            e.Property(x => x.State).HasMaxLength(1);
+            e.Property(x => x.LastError).HasMaxLength(500);
+            // What the dispatcher claims: pending deliveries by when they fall due …
+            e.HasIndex(x => x.DueAt).HasFilter("state = 'P'").HasDatabaseName("ix_webhook_deliveries_due");
+            // … each only when no earlier one of the same subscriber and member is still pending.
+            e.HasIndex(x => new { x.WebhookId, x.MemberId, x.Id }).HasFilter("state = 'P'").HasDatabaseName("ix_webhook_deliveries_pending_member");
+            e.HasIndex(x => new { x.WebhookId, x.Id });
+            e.HasIndex(x => x.EventId);
+        });
+        model.Entity<WebhookAttempt>(e =>
+        {
+            e.ToTable("webhook_attempts");
+            e.Property(x => x.Answer).HasMaxLength(1000);
+            e.Property(x => x.Error).HasMaxLength(500);
+            e.HasIndex(x => new { x.DeliveryId, x.Id });
+        });
+    }
+}
