@@ -75,6 +75,7 @@ public static class DataSetup
         // One key ring for every instance and restart: in the database, next to what it protects.
         builder.Services.AddDataProtection().SetApplicationName("Patron").PersistKeysToDbContext<PatronDb>();
         builder.Services.AddSingleton<ChannelSecrets>();
+        builder.Services.AddSingleton<Events.Webhooks.WebhookSecrets>();
         // At Debug the key-ring store prints each key's XML, key material included.
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore", LogLevel.Information);
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
