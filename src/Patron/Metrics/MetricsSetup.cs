@@ -92,6 +92,6 @@ public static class MetricsSetup
         }), optionsName: null).ExcludeFromDescription();
 
     private static bool MayScrape(HttpContext http) =>
-        http.Connection.RemoteIpAddress is { } remote && IPAddress.IsLoopback(remote)
+        http.Connection.RemoteIpAddress is { } remote && IPAddress.IsLoopback(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote)
         || http.User.Identity is { IsAuthenticated: true, AuthenticationType: OperatorAuth.TokenScheme };
 }

@@ -104,6 +104,20 @@ public class WriteQueue<TRequest, TState, TPlan, TResult> : IAsyncDisposable
     {
     }
 
+    /// <summary>A committed batch's measurements; a fault here must not turn a committed batch into failed answers.</summary>
+    private void Measure(TPlan plan, int size, long started)
+    {
+        try
+        {
+            PatronMetrics.Committed(_kind, size, started);
+            Committed(plan);
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "Measuring a committed batch of {Kind} failed", _kind);
+        }
+    }
+
     /// <summary>One transaction: read under lock, decide, write and commit. Throwing leaves nothing committed.</summary>
     private async Task<TPlan> CommitAsync(IReadOnlyList<TRequest> batch)
     {
@@ -183,8 +197,7 @@ public class WriteQueue<TRequest, TState, TPlan, TResult> : IAsyncDisposable
             {
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var plan = await CommitAsync(requests);
-                PatronMetrics.Committed(_kind, batch.Count, started);
-                Committed(plan);
+                Measure(plan, batch.Count, started);
                 var results = plan.Outcomes;
                 if (_answerDelay > TimeSpan.Zero)
                     await Task.Delay(_answerDelay);
