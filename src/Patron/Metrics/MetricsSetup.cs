@@ -7,10 +7,20 @@ using Patron.Console;
 
 namespace Patron.Metrics;
 
-/// <summary><c>--Metrics:Otlp:Endpoint</c>: where the OTLP exporter sends metrics; unset, it is off.</summary>
+/// <summary><c>--Metrics:Otlp:Endpoint</c> and <c>--Metrics:Otlp:Protocol</c>: where and how the OTLP exporter sends metrics; no endpoint, no exporter.</summary>
 public sealed class OtlpSettings
 {
+    public const string Grpc = "grpc";
+    public const string HttpProtobuf = "http/protobuf";
+
+    /// <summary>An absolute URL: <c>http://collector:4317</c> for gRPC, <c>http://collector:4318/v1/metrics</c> for HTTP.</summary>
     public string? Endpoint { get; set; }
+
+    public string Protocol { get; set; } = Grpc;
+
+    public Uri? EndpointUri => Uri.TryCreate(Endpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : null;
+
+    public bool IsValid => (string.IsNullOrEmpty(Endpoint) || EndpointUri is not null) && Protocol is Grpc or HttpProtobuf;
 }
 
 /// <summary>
@@ -23,9 +33,10 @@ public static class MetricsSetup
 
     public static WebApplicationBuilder AddPatronMetrics(this WebApplicationBuilder builder)
     {
-        var otlp = builder.Configuration.GetSection("Metrics:Otlp").Get<OtlpSettings>()?.Endpoint;
-        if (otlp is { Length: > 0 } && !Uri.TryCreate(otlp, UriKind.Absolute, out _))
-            throw new InvalidOperationException($"Metrics:Otlp:Endpoint '{otlp}' is not an absolute URL");
+        builder.Services.AddOptions<OtlpSettings>().BindConfiguration("Metrics:Otlp")
+            .Validate(o => o.IsValid, "Metrics:Otlp:Endpoint must be an absolute http(s) URL and Metrics:Otlp:Protocol grpc or http/protobuf")
+            .ValidateOnStart();
+        var otlp = builder.Configuration.GetSection("Metrics:Otlp").Get<OtlpSettings>() ?? new OtlpSettings();
         builder.Services.AddSingleton<LiveMetrics>();
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("patron"))
@@ -37,8 +48,12 @@ public static class MetricsSetup
                     .AddMeter(PatronMetrics.MeterName)
                     // A scrape right after a write sees it: Prometheus scrapes every few seconds, so a cache saves nothing.
                     .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
-                if (otlp is { Length: > 0 })
-                    metrics.AddOtlpExporter(o => o.Endpoint = new Uri(otlp));
+                if (otlp is { IsValid: true, EndpointUri: { } endpoint })
+                    metrics.AddOtlpExporter(o =>
+                    {
+                        o.Endpoint = endpoint;
+                        o.Protocol = otlp.Protocol == OtlpSettings.HttpProtobuf ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
+                    });
             });
         return builder;
     }

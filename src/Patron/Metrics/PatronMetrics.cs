@@ -99,8 +99,9 @@ public static class PatronMetrics
     {
         if (!PointsCounter.Enabled)
             return;
-        foreach (var row in rows)
+        for (var i = 0; i < rows.Count; i++) // an index, not an interface's boxed enumerator
         {
+            var row = rows[i];
             if (row.ChangeValue == 0)
                 continue;
             var direction = row.BusiType == Settlement.Expired ? Expired : row.ChangeValue > 0 ? Added : Spent;
@@ -119,8 +120,8 @@ public static class PatronMetrics
             return;
         if (newUses > 0)
             CardUses.Add(newUses, new KeyValuePair<string, object?>("outcome", Ok));
-        foreach (var outcome in outcomes)
-            if (outcome.Failure is { } failure)
+        for (var i = 0; i < outcomes.Count; i++)
+            if (outcomes[i].Failure is { } failure)
                 CardUses.Add(1, new KeyValuePair<string, object?>("outcome", CodeTag(failure.Code)));
     }
 
