@@ -8,7 +8,7 @@ using Patron.Console;
 namespace Patron.Metrics;
 
 /// <summary><c>--Metrics:Otlp:Endpoint</c> and <c>--Metrics:Otlp:Protocol</c>: where and how the OTLP exporter sends metrics; no endpoint, no exporter.</summary>
-public sealed class OtlpSettings
+public sealed class OtlpOptions
 {
     public const string Grpc = "grpc";
     public const string HttpProtobuf = "http/protobuf";
@@ -33,10 +33,10 @@ public static class MetricsSetup
 
     public static WebApplicationBuilder AddPatronMetrics(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<OtlpSettings>().BindConfiguration("Metrics:Otlp")
+        builder.Services.AddOptions<OtlpOptions>().BindConfiguration("Metrics:Otlp")
             .Validate(o => o.IsValid, "Metrics:Otlp:Endpoint must be an absolute http(s) URL and Metrics:Otlp:Protocol grpc or http/protobuf")
             .ValidateOnStart();
-        var otlp = builder.Configuration.GetSection("Metrics:Otlp").Get<OtlpSettings>() ?? new OtlpSettings();
+        var otlp = builder.Configuration.GetSection("Metrics:Otlp").Get<OtlpOptions>() ?? new OtlpOptions();
         builder.Services.AddSingleton<LiveMetrics>();
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("patron"))
@@ -52,7 +52,7 @@ public static class MetricsSetup
                     metrics.AddOtlpExporter(o =>
                     {
                         o.Endpoint = endpoint;
-                        o.Protocol = otlp.Protocol == OtlpSettings.HttpProtobuf ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
+                        o.Protocol = otlp.Protocol == OtlpOptions.HttpProtobuf ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
                     });
             });
         return builder;

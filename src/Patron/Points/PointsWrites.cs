@@ -6,7 +6,8 @@ namespace Patron.Points;
 /// <summary>Every points change, a partner's or an operator's, through the one write road.</summary>
 public sealed class PointsWrites(WriterConnections connections, IWriteStore<PointChange, PointsBatchState, PointsBatchPlan> store,
     GroupCommitOptions options, TimeProvider clock, ILogger<PointsWrites> log)
-    : WriteQueue<PointChange, PointsBatchState, PointsBatchPlan, Outcome<PointEntry>>(connections, store, PointsDecider.Decide, options, clock, log, "points")
+    : WriteQueue<PointChange, PointsBatchState, PointsBatchPlan, Outcome<PointEntry>>(connections, store, PointsDecider.Decide, options, clock, log,
+        "points", plan => PatronMetrics.PointsCommitted(plan.NewEntries))
 {
     /// <summary>Refuses a request of the wrong shape at once; any other waits for the batch that carries it.</summary>
     public Task<Outcome<PointEntry>> AddAsync(PointChange change, CancellationToken ct) =>
@@ -16,6 +17,4 @@ public sealed class PointsWrites(WriterConnections connections, IWriteStore<Poin
 
     /// <summary>The settling job's request for one member; nothing due answers with neither a row nor a failure.</summary>
     public Task<Outcome<PointEntry>> SettleAsync(long memberId, CancellationToken ct) => SubmitAsync(PointChange.Settle(memberId), ct);
-
-    protected override void Committed(PointsBatchPlan plan) => PatronMetrics.PointsCommitted(plan.NewEntries);
 }

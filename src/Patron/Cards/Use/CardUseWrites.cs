@@ -7,10 +7,9 @@ namespace Patron.Cards;
 /// <summary>Card uses through the one write road (<see cref="CardUseDecider"/>).</summary>
 public sealed class CardUseWrites(WriterConnections connections, IWriteStore<CardUseCall, CardUseBatchState, CardUseBatchPlan> store,
     GroupCommitOptions options, TimeProvider clock, ILogger<CardUseWrites> log)
-    : WriteQueue<CardUseCall, CardUseBatchState, CardUseBatchPlan, Outcome<UsageEntryView>>(connections, store, CardUseDecider.Decide, options, clock, log, "card.use")
+    : WriteQueue<CardUseCall, CardUseBatchState, CardUseBatchPlan, Outcome<UsageEntryView>>(connections, store, CardUseDecider.Decide, options, clock, log,
+        "card.use", plan => PatronMetrics.CardUsesCommitted(plan.Uses.Count, plan.Outcomes))
 {
     public Task<Outcome<UsageEntryView>> UseAsync(Channel channel, UseRequest request, CancellationToken ct) =>
         SubmitAsync(new CardUseCall(channel.Id, request, channel.MaxUseAgeDays), ct);
-
-    protected override void Committed(CardUseBatchPlan plan) => PatronMetrics.CardUsesCommitted(plan.Uses.Count, plan.Outcomes);
 }
