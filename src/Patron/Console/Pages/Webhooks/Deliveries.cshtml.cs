@@ -59,7 +59,7 @@ public sealed class DeliveriesModel(PatronDb db) : PageModel
 
     public static string StateName(string state) => state switch
     {
-        WebhookDelivery.Pending => "pending",
+        WebhookDelivery.Pending => "to send",
         WebhookDelivery.Delivered => "delivered",
         WebhookDelivery.Failed => "failed",
         _ => state,
