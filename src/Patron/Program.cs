@@ -5,6 +5,7 @@ using Patron.Channels;
 using Patron.Compat;
 using Patron.Console;
 using Patron.Data;
+using Patron.Events.Webhooks;
 using Patron.Levels;
 using Patron.Members;
 using Patron.Members.Import;
@@ -44,6 +45,7 @@ api.MapSales();
 api.MapCardActions();
 api.MapChannels();
 api.MapDashboard();
+api.MapWebhooks();
 app.MapOpenApi();
 
 app.MapConsole();

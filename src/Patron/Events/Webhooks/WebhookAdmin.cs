@@ -5,8 +5,18 @@ using Patron.Data;
 
 namespace Patron.Events.Webhooks;
 
+/// <summary>Why a change was refused, for the native API's status code.</summary>
+public enum WebhookRefusal { None, Invalid, NotFound, Conflict }
+
 /// <summary>What an operator's change to the webhooks came to: an error for the page, or a secret to show once.</summary>
-public sealed record WebhookOutcome(string? Error = null, string? Secret = null, string? Done = null);
+public sealed record WebhookOutcome(string? Error = null, string? Secret = null, string? Done = null, WebhookRefusal Refusal = WebhookRefusal.None)
+{
+    public static WebhookOutcome Invalid(string error) => new(error, Refusal: WebhookRefusal.Invalid);
+
+    public static WebhookOutcome NotFound(string error) => new(error, Refusal: WebhookRefusal.NotFound);
+
+    public static WebhookOutcome Conflict(string error) => new(error, Refusal: WebhookRefusal.Conflict);
+}
 
 /// <summary>
 /// An operator's changes to the subscriptions and their deliveries. Each commits with its audit
@@ -27,9 +37,9 @@ public sealed class WebhookAdmin(PatronDb db, WebhookSecrets secrets, TimeProvid
         var (stored, eventsError) = WebhookRules.Events(events);
         var errors = new[] { WebhookRules.NameError(name), WebhookRules.UrlError(url), eventsError }.OfType<string>().ToList();
         if (errors.Count > 0)
-            return new(string.Join("; ", errors));
+            return WebhookOutcome.Invalid(string.Join("; ", errors));
         if (await db.Webhooks.AnyAsync(w => w.Name == name, ct))
-            return new($"There is already a webhook {name}.");
+            return WebhookOutcome.Conflict($"There is already a webhook {name}.");
 
         var secret = WebhookSecrets.New();
         var now = clock.GetUtcNow();
@@ -45,7 +55,7 @@ public sealed class WebhookAdmin(PatronDb db, WebhookSecrets secrets, TimeProvid
             // Two operators made the same name at once: the unique index refused the second.
             if (!await NameTakenAsync(name!, ct))
                 throw;
-            return new($"There is already a webhook {name}.");
+            return WebhookOutcome.Conflict($"There is already a webhook {name}.");
         }
         return new(Secret: secret, Done: hook.Name);
     }
@@ -60,7 +70,7 @@ public sealed class WebhookAdmin(PatronDb db, WebhookSecrets secrets, TimeProvid
     public async Task<WebhookOutcome> RotateAsync(ClaimsPrincipal user, int id, CancellationToken ct)
     {
         if (await db.Webhooks.SingleOrDefaultAsync(w => w.Id == id, ct) is not { } hook)
-            return new($"There is no webhook {id}.");
+            return WebhookOutcome.NotFound($"There is no webhook {id}.");
         var secret = WebhookSecrets.New();
         var now = clock.GetUtcNow();
         hook.PreviousSecret = hook.Secret;
@@ -74,7 +84,7 @@ public sealed class WebhookAdmin(PatronDb db, WebhookSecrets secrets, TimeProvid
     public async Task<WebhookOutcome> SetEnabledAsync(ClaimsPrincipal user, int id, bool enabled, CancellationToken ct)
     {
         if (await db.Webhooks.SingleOrDefaultAsync(w => w.Id == id, ct) is not { } hook)
-            return new($"There is no webhook {id}.");
+            return WebhookOutcome.NotFound($"There is no webhook {id}.");
         var before = View(hook);
         hook.Enabled = enabled;
         // Enabling clears why it was off (e.g. a 410 Gone); an operator's disabling says who did it in the audit log.
@@ -91,9 +101,9 @@ public sealed class WebhookAdmin(PatronDb db, WebhookSecrets secrets, TimeProvid
     public async Task<WebhookOutcome> DeleteAsync(ClaimsPrincipal user, int id, CancellationToken ct)
     {
         if (await db.Webhooks.SingleOrDefaultAsync(w => w.Id == id, ct) is not { } hook)
-            return new($"There is no webhook {id}.");
+            return WebhookOutcome.NotFound($"There is no webhook {id}.");
         if (hook.FromCatalog)
-            return new($"The webhook {hook.Name} comes from the catalog: disable it, or remove it from the catalog.");
+            return WebhookOutcome.Conflict($"The webhook {hook.Name} comes from the catalog: disable it, or remove it from the catalog.");
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var deliveries = db.WebhookDeliveries.Where(d => d.WebhookId == id).Select(d => d.Id);
         await db.WebhookAttempts.Where(a => deliveries.Contains(a.DeliveryId)).ExecuteDeleteAsync(ct);
@@ -112,7 +122,7 @@ public sealed class WebhookAdmin(PatronDb db, WebhookSecrets secrets, TimeProvid
     public async Task<WebhookOutcome> ResendAsync(ClaimsPrincipal user, long id, CancellationToken ct)
     {
         if (await db.WebhookDeliveries.SingleOrDefaultAsync(d => d.Id == id, ct) is not { } delivery)
-            return new($"There is no delivery {id}.");
+            return WebhookOutcome.NotFound($"There is no delivery {id}.");
         var before = new { delivery.State, delivery.Attempts, delivery.LastStatus };
         var now = clock.GetUtcNow();
         delivery.State = WebhookDelivery.Pending;

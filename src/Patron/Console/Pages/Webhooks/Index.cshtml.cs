@@ -1,19 +1,13 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.EntityFrameworkCore;
 using Patron.Data;
-using Patron.Events;
 using Patron.Events.Webhooks;
 
 namespace Patron.Console.Pages.Webhooks;
 
-/// <summary>A subscription as the list shows it: never its secret.</summary>
-public sealed record WebhookRow(int Id, string Name, string Url, string Events, bool Enabled, string? DisabledReason,
-    bool FromCatalog, DateTimeOffset? PreviousUntil, int Pending, int Failed);
-
 public sealed class WebhooksModel(PatronDb db, WebhookSecrets secrets, TimeProvider clock) : PageModel
 {
-    public List<WebhookRow> Webhooks { get; private set; } = [];
+    public List<WebhookView> Webhooks { get; private set; } = [];
 
     /// <summary>A secret just made, rendered in this one answer and nowhere else.</summary>
     public string? NewSecret { get; private set; }
@@ -36,16 +30,7 @@ public sealed class WebhooksModel(PatronDb db, WebhookSecrets secrets, TimeProvi
     public async Task OnGetAsync(CancellationToken ct)
     {
         Now = clock.GetUtcNow();
-        var counts = await db.WebhookDeliveries.AsNoTracking()
-            .Where(d => d.State == WebhookDelivery.Pending || d.State == WebhookDelivery.Failed)
-            .GroupBy(d => new { d.WebhookId, d.State })
-            .Select(g => new { g.Key.WebhookId, g.Key.State, Count = g.Count() })
-            .ToListAsync(ct);
-        int Count(int id, string state) => counts.Where(c => c.WebhookId == id && c.State == state).Sum(c => c.Count);
-        Webhooks = (await db.Webhooks.AsNoTracking().OrderBy(w => w.Name).ToListAsync(ct))
-            .Select(w => new WebhookRow(w.Id, w.Name, w.Url, w.Events, w.Enabled, w.DisabledReason, w.FromCatalog, w.PreviousUntil,
-                Count(w.Id, WebhookDelivery.Pending), Count(w.Id, WebhookDelivery.Failed)))
-            .ToList();
+        Webhooks = await WebhookViews.ListAsync(db, ct);
     }
 
     public async Task<IActionResult> OnPostAsync(string? name, string? url, string[]? events, CancellationToken ct)
