@@ -35,6 +35,7 @@ public abstract class WebhookApiTests(Backend backend) : PatronTest(backend)
         var (rotated, rotation, _) = await SendAsync(OperatorClient(), HttpMethod.Post, $"/api/v1/webhooks/{id}/rotate");
         var list = await OperatorClient(TestCatalog.ViewerToken).GetStringAsync("/api/v1/webhooks");
         var audit = await OperatorClient().GetStringAsync("/api/v1/audit");
+        var openApi = await App.CreateClient().GetStringAsync("/openapi/v1.json");
 
         Assert.Equal((HttpStatusCode.Created, HttpStatusCode.OK), (status, rotated));
         Assert.NotNull(WebhookSecrets.Key(secret));
@@ -43,6 +44,7 @@ public abstract class WebhookApiTests(Backend backend) : PatronTest(backend)
         var hook = JsonNode.Parse(list)!.AsArray().Single()!;
         Assert.Equal(["points.changed", "card.used"], hook["events"]!.AsArray().Select(e => e!.GetValue<string>()));
         Assert.NotNull(hook["previousUntil"]);
+        Assert.Contains("/api/v1/webhooks/deliveries/{id}/resend", openApi);
         Assert.All(new[] { list, audit }, text => Assert.True(!text.Contains(secret[6..]) && !text.Contains(second[6..]), "a secret shown again"));
     }
 
