@@ -5,6 +5,7 @@ using Patron.Channels;
 using Patron.Compat;
 using Patron.Console;
 using Patron.Data;
+using Patron.Events.Webhooks;
 using Patron.Levels;
 using Patron.Members;
 using Patron.Members.Import;
@@ -51,6 +52,7 @@ api.MapCardActions();
 api.MapChannels();
 api.MapDashboard();
 api.MapLiveMetrics();
+api.MapWebhooks();
 app.MapOpenApi();
 
 app.MapConsole();

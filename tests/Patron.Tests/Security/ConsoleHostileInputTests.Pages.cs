@@ -121,6 +121,8 @@ public abstract partial class ConsoleHostileInputTests
         ("/console/channels?handler=Settings&name=other", "billNumIsKey=true&maxUseAgeDays=7&maxSaleAgeDays=7&perSecond=5&burst=", false), ("/console/levels", "id=32&name=x&threshold=500", false),
         ("/console/account?handler=Operator", "user=fz-new&password=a-good-password&role=viewer", false), ("/console/account?handler=Token", "", true),
         ("/console/logout", "", true),
+        ("/console/webhooks", "name=fz-new&url=https://hooks.example/in&events=*", false), ("/console/webhooks?handler=Rotate&id=1", "", false),
+        ("/console/webhooks/deliveries/1?handler=Resend", "", false),
     ];
 
     /// <summary>
@@ -139,7 +141,7 @@ public abstract partial class ConsoleHostileInputTests
     /// <summary>Pages that only read, and handlers that do not exist on pages without a default one, posted to with the admin's session and token: nothing to run.</summary>
     [Fact]
     public Task PagesWithoutAFormRefusePosts() => FuzzAsync("POST to pages that only read", s => Gen.Select(
-            Gen.OneOf("/console", "/console/", "/console/audit", "/console/sales", "/console/uses", "/console/api", "/console/denied", "/console/members/1",
+            Gen.OneOf("/console", "/console/", "/console/audit", "/console/sales", "/console/uses", "/console/api", "/console/denied", "/console/members/1", "/console/webhooks/1/deliveries",
                 "/console/members/1?handler=Nope", "/console/members/1?handler=", "/console/account", "/console/account?handler=Nope"),
             Gen.Frequency((6, Gen.Const("POST")), (1, Gen.OneOf("PUT", "DELETE", "PATCH"))), FormType,
             Gen.Frequency((3, Gen.Const("")), (1, Hostile.FormAttack.Select(b => System.Text.Encoding.UTF8.GetString(b)))),

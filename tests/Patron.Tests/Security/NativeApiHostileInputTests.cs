@@ -263,7 +263,7 @@ public abstract partial class NativeApiHostileInputTests(HostileHost host, int c
         ("POST", $"/cards/{TestCatalog.Card}/off-sale", null),
         ("GET", "/sales", null), ("GET", "/sales.csv", null), ("GET", "/sales/FZ-SALE-1", null), ("GET", "/uses", null),
         ("GET", "/channels", null), ("POST", "/channels", """{"name":"fz-new","scopes":["card.sale"]}"""), ("PUT", "/channels/other", """{"scopes":["points.add","card.sale"]}"""),
-        ("POST", "/channels/other/rotate", null), ("GET", "/dashboard", null), .. CardActionRoutes,
+        ("POST", "/channels/other/rotate", null), ("GET", "/dashboard", null), .. CardActionRoutes, .. WebhookRoutes,
     ];
 
     /// <summary>
