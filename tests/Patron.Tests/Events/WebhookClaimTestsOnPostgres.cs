@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Patron.Events;
+using Patron.Events.Webhooks;
 using Patron.Tests.Infrastructure;
 
 namespace Patron.Tests.Events;
@@ -34,6 +36,35 @@ public sealed class WebhookClaimTestsOnPostgres() : WebhookTestBase(Backend.Post
         Assert.Equal(20, ids.Distinct().Count()); // no delivery went twice
         Assert.True(claims.Where((_, i) => i % 2 == 1).Sum() > 0, "the second instance claimed some deliveries too");
         Assert.All(await DeliveriesAsync(), d => Assert.Equal((WebhookDelivery.Delivered, 1), (d.State, d.Attempts)));
+    }
+
+    [Fact]
+    public async Task ClaimsMadeAtOnceAreDisjoint()
+    {
+        var second = StartApp(Time);
+        for (var member = 11; member <= 40; member++)
+            await AddPointsAsync(member, 10, $"C-{member}");
+        var stores = new[] { App, second, App, second }.Select(app => app.Services.GetRequiredService<IDispatchStore>()).ToList();
+        var now = Time.GetUtcNow();
+        await stores[0].FanOutAsync(now, 500, CancellationToken.None);
+
+        var claimed = new List<long>();
+        for (var round = 0; round < 20; round++)
+        {
+            using var start = new ManualResetEventSlim();
+            var claims = stores.Select(store => Task.Run(async () =>
+            {
+                start.Wait();
+                return await store.ClaimAsync(now, now + TimeSpan.FromMinutes(1), 3, CancellationToken.None);
+            })).ToList();
+            start.Set();
+            var ids = (await Task.WhenAll(claims)).SelectMany(c => c).Select(c => c.Id).ToList();
+            if (ids.Count == 0)
+                break;
+            claimed.AddRange(ids);
+        }
+        Assert.Equal(30, claimed.Count); // each member's one delivery, to crm
+        Assert.Equal(claimed.Count, claimed.Distinct().Count());
     }
 
     [Fact]
