@@ -26,6 +26,18 @@ public sealed class WebhookSignatureTests
         Assert.False(WebhookSignature.Verify(Id, Timestamp, Body, "v2," + Expected[3..], key));
     }
 
+    [Fact]
+    public void TheWorkedExampleOfTheDocsHolds()
+    {
+        var docs = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "events.md"));
+        var body = docs.Split('\n').Single(l => l.StartsWith("{\"type\":\"points.changed\"", StringComparison.Ordinal) && l.Contains("autoId"));
+        var key = WebhookSecrets.Key("whsec_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=")!;
+        Assert.Equal([.. Enumerable.Range(1, 32).Select(i => (byte)i)], key);
+        var signature = WebhookSignature.Sign("evt_1042", 1770179400, body, key);
+        Assert.Equal("v1,FnbEqUXpbqEcCSM/E6/hbwULoOU31acH0om0c32xWew=", signature);
+        Assert.Contains($"webhook-signature: {signature}", docs);
+    }
+
     [Theory]
     [InlineData("name", "bad name!", "webhooks[0].name: required, 1 to 64 letters")]
     [InlineData("url", "ftp://example.com/hook", "webhooks[0].url: required, an absolute http:// or https:// URL")]
