@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Patron.Catalog;
 using Patron.Events;
 using Patron.Events.Webhooks;
@@ -165,6 +166,23 @@ public abstract class WebhookDeliveryTests(Backend backend) : WebhookTestBase(ba
         Assert.Equal(["points.changed", "level.changed"], Receiver.At("/cards").Select(r => (string)JsonNode.Parse(r.Body)!["type"]!));
         var level = JsonNode.Parse(Receiver.At("/cards").Single(r => r.Body.Contains("level.changed")).Body)!["data"]!;
         Assert.Equal("points", (string)level["cause"]!);
+    }
+
+    [Fact]
+    public async Task AClaimWhoseSenderDiedIsSentAgainOnceItsLeaseRunsOut()
+    {
+        await AddPointsAsync(10, 10, "K-1");
+        var store = App.Services.GetRequiredService<IDispatchStore>();
+        var now = Time.GetUtcNow();
+        await store.FanOutAsync(now, 500, CancellationToken.None);
+        // An instance claims it and dies before sending: nobody else may send it while the lease holds.
+        Assert.Single(await store.ClaimAsync(now, now + TimeSpan.FromSeconds(7), 10, CancellationToken.None));
+        Time.Advance(TimeSpan.FromSeconds(6));
+        Assert.Equal(0, await DispatchAsync());
+        Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await DispatchAsync());
+        Assert.Single(Receiver.Requests);
+        Assert.Equal(WebhookDelivery.Delivered, Assert.Single(await DeliveriesAsync()).State);
     }
 
     private List<string> Bills() => [.. Receiver.Requests.Select(r => (string)JsonNode.Parse(r.Body)!["data"]!["busiBillNum"]!)];
