@@ -110,3 +110,23 @@ public abstract class WebhookBackgroundTests(Backend backend) : WebhookTestBase(
 public sealed class WebhookBackgroundTestsOnSqlite() : WebhookBackgroundTests(Backend.Sqlite);
 
 public sealed class WebhookBackgroundTestsOnPostgres() : WebhookBackgroundTests(Backend.Postgres);
+
+/// <summary>A secret the key ring cannot read any more: the delivery is not sent unsigned, nor left stuck.</summary>
+public abstract class WebhookSecretLostTests(Backend backend) : WebhookTestBase(backend)
+{
+    [Fact]
+    public async Task ADeliveryWhoseSecretCannotBeReadIsRetriedNotSent()
+    {
+        await App.QueryAsync(db => db.Set<Webhook>().Where(w => w.Name == "crm").ExecuteUpdateAsync(s => s.SetProperty(w => w.Secret, "dp1:not-a-protected-value")));
+        await AddPointsAsync(16, 10, "X-1");
+        Assert.Equal(1, await DispatchAsync());
+        Assert.Empty(Receiver.Requests);
+        var delivery = Assert.Single(await DeliveriesAsync());
+        Assert.Equal((WebhookDelivery.Pending, 1), (delivery.State, delivery.Attempts));
+        Assert.Contains("secret cannot be read", delivery.LastError);
+    }
+}
+
+public sealed class WebhookSecretLostTestsOnSqlite() : WebhookSecretLostTests(Backend.Sqlite);
+
+public sealed class WebhookSecretLostTestsOnPostgres() : WebhookSecretLostTests(Backend.Postgres);

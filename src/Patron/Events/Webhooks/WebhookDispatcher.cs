@@ -85,6 +85,11 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
         var timestamp = at.ToUnixTimeSeconds();
         var attempt = new WebhookAttempt { DeliveryId = message.Delivery.Id, At = at };
         var watch = Stopwatch.StartNew();
+        if (message.Keys.Length == 0)
+        {
+            attempt.Error = "not sent: the webhook's secret cannot be read";
+            return attempt;
+        }
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, message.Url) { Content = new StringContent(message.Body, Encoding.UTF8, "application/json") };

@@ -6,7 +6,7 @@ using Patron.Data;
 
 namespace Patron.Events.Webhooks;
 
-/// <summary>What one claimed delivery sends: where, the body, and the keys that sign it.</summary>
+/// <summary>What one claimed delivery sends: where, the body, and the keys that sign it (none when its secret cannot be read).</summary>
 public sealed record WebhookMessage(ClaimedDelivery Delivery, string WebhookName, string Url, string Id, string Body, byte[][] Keys);
 
 /// <summary>
@@ -66,11 +66,23 @@ public sealed class WebhookMessages(WebhookSecrets secrets)
     }
 
     /// <summary>The current key, and while a secret rotates the one before it, so receivers on either verify.</summary>
+    /// <remarks>
+    /// A secret that cannot be decrypted (a lost key ring) gives no keys: the delivery is then
+    /// not sent but settled as a failed attempt, so it is retried and shown, not stuck.
+    /// </remarks>
     private byte[][] Keys(Webhook hook, DateTimeOffset now)
     {
-        var current = WebhookSecrets.Key(secrets.Reveal(hook.Secret)) ?? throw new InvalidOperationException($"webhook '{hook.Name}' has no valid secret");
-        if (hook.PreviousSecret is { } previous && hook.PreviousUntil > now && WebhookSecrets.Key(secrets.Reveal(previous)) is { } old)
-            return [current, old];
-        return [current];
+        try
+        {
+            if (WebhookSecrets.Key(secrets.Reveal(hook.Secret)) is not { } current)
+                return [];
+            if (hook.PreviousSecret is { } previous && hook.PreviousUntil > now && WebhookSecrets.Key(secrets.Reveal(previous)) is { } old)
+                return [current, old];
+            return [current];
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return [];
+        }
     }
 }
