@@ -1,0 +1,143 @@
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Patron.Data;
+
+namespace Patron.Events.Webhooks;
+
+/// <summary>A delivery this instance has claimed: it alone sends it until <see cref="LeasedUntil"/>.</summary>
+public sealed record ClaimedDelivery(long Id, long EventId, int WebhookId, int Attempts, DateTimeOffset DueAt, DateTimeOffset LeasedUntil);
+
+/// <summary>The two steps of a dispatcher pass that differ between the backends: making deliveries, and claiming them.</summary>
+public interface IDispatchStore
+{
+    /// <summary>
+    /// Makes one delivery per (undispatched event, enabled webhook that wants its type), due now,
+    /// and marks the events dispatched, in one transaction. Returns how many events it took.
+    /// </summary>
+    Task<int> FanOutAsync(DateTimeOffset now, int limit, CancellationToken ct);
+
+    /// <summary>
+    /// Leases up to <paramref name="limit"/> due pending deliveries of enabled webhooks, each only
+    /// when no earlier delivery of the same webhook and member is still pending.
+    /// </summary>
+    Task<List<ClaimedDelivery>> ClaimAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int limit, CancellationToken ct);
+}
+
+/// <summary>
+/// PostgreSQL: instances share the tables. Fan-out is one instance at a time (a try-lock: the
+/// others skip it), so a member's deliveries are numbered in the order its events became visible;
+/// claims skip rows another instance holds, and claim by state, not by an id cursor, so an event
+/// committed after a later one is still found.
+/// </summary>
+public sealed class PostgresDispatchStore(NpgsqlDataSource source) : IDispatchStore
+{
+    /// <summary>The fan-out's advisory lock; the catalog's is 726100.</summary>
+    public const long FanOutLock = 726101;
+
+    public const string FanOutSql = """
+        WITH e AS (
+            SELECT id, type, member_id FROM outbox_events WHERE NOT dispatched ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED),
+        w AS (SELECT id, string_to_array(events, ' ') AS wants FROM webhooks WHERE enabled),
+        d AS (
+            INSERT INTO webhook_deliveries (event_id, webhook_id, member_id, state, attempts, due_at, created_at)
+            SELECT e.id, w.id, e.member_id, 'P', 0, $1, $1 FROM e JOIN w ON e.type = ANY (w.wants) OR '*' = ANY (w.wants)
+            ORDER BY e.id, w.id)
+        UPDATE outbox_events o SET dispatched = true FROM e WHERE o.id = e.id
+        """;
+
+    public const string ClaimSql = """
+        WITH c AS (
+            SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id AND w.enabled
+            WHERE d.state = 'P' AND d.due_at <= $1 AND (d.leased_until IS NULL OR d.leased_until <= $1)
+              AND (d.member_id IS NULL OR NOT EXISTS (
+                  SELECT 1 FROM webhook_deliveries p
+                  WHERE p.state = 'P' AND p.webhook_id = d.webhook_id AND p.member_id = d.member_id AND p.id < d.id))
+            ORDER BY d.due_at, d.id LIMIT $3
+            FOR UPDATE OF d SKIP LOCKED)
+        UPDATE webhook_deliveries d SET leased_until = $2 FROM c WHERE d.id = c.id
+        RETURNING d.id, d.event_id, d.webhook_id, d.attempts, d.due_at
+        """;
+
+    public async Task<int> FanOutAsync(DateTimeOffset now, int limit, CancellationToken ct)
+    {
+        await using var connection = await source.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using (var turn = new NpgsqlCommand($"SELECT pg_try_advisory_xact_lock({FanOutLock})", connection, tx))
+            if (await turn.ExecuteScalarAsync(ct) is not true)
+                return 0; // another instance is fanning out; its pass takes these events
+        await using var fanOut = new NpgsqlCommand(FanOutSql, connection, tx) { Parameters = { new() { Value = now.ToUniversalTime() }, new() { Value = limit } } };
+        var events = await fanOut.ExecuteNonQueryAsync(ct);
+        await tx.CommitAsync(ct);
+        return events;
+    }
+
+    public async Task<List<ClaimedDelivery>> ClaimAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int limit, CancellationToken ct)
+    {
+        await using var connection = await source.OpenConnectionAsync(ct);
+        await using var claim = new NpgsqlCommand(ClaimSql, connection)
+        {
+            Parameters = { new() { Value = now.ToUniversalTime() }, new() { Value = leaseUntil.ToUniversalTime() }, new() { Value = limit } },
+        };
+        var claimed = new List<ClaimedDelivery>();
+        await using var reader = await claim.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            claimed.Add(new(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetInt32(3),
+                reader.GetFieldValue<DateTimeOffset>(4), leaseUntil.ToUniversalTime()));
+        return claimed;
+    }
+}
+
+/// <summary>
+/// SQLite: one writer at a time, so each step is an immediate transaction (it takes the write
+/// lock at its start) and needs no row locks; EF writes the instants in the file's own encoding.
+/// </summary>
+public sealed class SqliteDispatchStore(IServiceScopeFactory scopes) : IDispatchStore
+{
+    public async Task<int> FanOutAsync(DateTimeOffset now, int limit, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
+        // Microsoft.Data.Sqlite begins transactions IMMEDIATE unless asked to defer.
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var events = await db.Set<OutboxEvent>().AsNoTracking().Where(e => !e.Dispatched).OrderBy(e => e.Id).Take(limit)
+            .Select(e => new { e.Id, e.Type, e.MemberId }).ToListAsync(ct);
+        if (events.Count == 0)
+            return 0;
+        var hooks = await db.Set<Webhook>().AsNoTracking().Where(w => w.Enabled).Select(w => new { w.Id, w.Events }).ToListAsync(ct);
+        var wants = hooks.Select(w => (w.Id, Types: w.Events.Split(' ', StringSplitOptions.RemoveEmptyEntries))).ToList();
+        foreach (var e in events)
+            foreach (var w in wants.Where(w => w.Types.Contains(e.Type) || w.Types.Contains("*")))
+                db.Add(new WebhookDelivery
+                {
+                    EventId = e.Id, WebhookId = w.Id, MemberId = e.MemberId, State = WebhookDelivery.Pending, DueAt = now, CreatedAt = now,
+                });
+        await db.SaveChangesAsync(ct);
+        var (first, last) = (events[0].Id, events[^1].Id);
+        await db.Set<OutboxEvent>().Where(e => !e.Dispatched && e.Id >= first && e.Id <= last)
+            .ExecuteUpdateAsync(s => s.SetProperty(e => e.Dispatched, true), ct);
+        await tx.CommitAsync(ct);
+        return events.Count;
+    }
+
+    public async Task<List<ClaimedDelivery>> ClaimAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int limit, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var deliveries = db.Set<WebhookDelivery>();
+        var claimed = await deliveries.AsNoTracking()
+            .Where(d => d.State == WebhookDelivery.Pending && d.DueAt <= now && (d.LeasedUntil == null || d.LeasedUntil <= now)
+                && db.Set<Webhook>().Any(w => w.Id == d.WebhookId && w.Enabled)
+                && (d.MemberId == null || !deliveries.Any(p => p.State == WebhookDelivery.Pending && p.WebhookId == d.WebhookId
+                    && p.MemberId == d.MemberId && p.Id < d.Id)))
+            .OrderBy(d => d.DueAt).ThenBy(d => d.Id).Take(limit)
+            .Select(d => new ClaimedDelivery(d.Id, d.EventId, d.WebhookId, d.Attempts, d.DueAt, leaseUntil)).ToListAsync(ct);
+        if (claimed.Count > 0)
+        {
+            var ids = claimed.Select(c => c.Id).ToList();
+            await deliveries.Where(d => ids.Contains(d.Id)).ExecuteUpdateAsync(s => s.SetProperty(d => d.LeasedUntil, leaseUntil), ct);
+        }
+        await tx.CommitAsync(ct);
+        return claimed;
+    }
+}

@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Patron.Data;
+
+namespace Patron.Events.Webhooks;
+
+/// <summary>
+/// Sends the outbox to the subscribers (docs/events.md): each pass makes the new events'
+/// deliveries, claims the due ones under a lease, sends them in parallel and settles each. Every
+/// instance runs one; claims never overlap, and a delivery whose sender died is sent again when
+/// its lease runs out: at least once, in order per subscriber and member.
+/// </summary>
+public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStore store, WebhookMessages messages, IHttpClientFactory http,
+    WebhookOptions options, WebhookMetrics metrics, TimeProvider clock, ILogger<WebhookDispatcher> log) : BackgroundService
+{
+    public const string HttpClientName = "webhooks";
+
+    /// <summary>Events taken into deliveries per transaction.</summary>
+    private const int FanOutBatch = 500;
+
+    private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
+    private readonly IReadOnlyList<TimeSpan> _retries = options.RetryWaits();
+    private DateTimeOffset _prunedAt = DateTimeOffset.MinValue;
+
+    protected override async Task ExecuteAsync(CancellationToken ct)
+    {
+        if (!options.Enabled)
+            return;
+        while (!ct.IsCancellationRequested)
+        {
+            var busy = false;
+            try
+            {
+                busy = await RunOnceAsync(ct) >= options.Parallel;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                if (StorageFault.IsUnavailable(e))
+                    StorageFault.Report(log, e);
+                else
+                    log.LogError(e, "A webhook dispatch pass failed; the next pass takes it up again");
+            }
+            if (!busy)
+                await Task.Delay(TimeSpan.FromMilliseconds(options.PollMilliseconds), clock, ct).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>One pass: fan-out, then one round of claim, send and settle. Returns how many deliveries it sent.</summary>
+    public async Task<int> RunOnceAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await MeasureLagAsync(now, ct);
+        while (await store.FanOutAsync(now, FanOutBatch, ct) == FanOutBatch)
+        {
+        }
+
+        // Whole milliseconds: the lease is compared when settling, and each backend keeps its own precision.
+        var lease = DateTimeOffset.FromUnixTimeMilliseconds((now + options.Lease).ToUnixTimeMilliseconds());
+        var claimed = await store.ClaimAsync(now, lease, options.Parallel, ct);
+        if (claimed.Count > 0)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var batch = await messages.LoadAsync(scope.ServiceProvider.GetRequiredService<PatronDb>(), claimed, now, ct);
+            await Task.WhenAll(batch.Select(m => SendAndSettleAsync(m, ct)));
+        }
+        if (now - _prunedAt >= PruneEvery)
+        {
+            await PruneAsync(now - TimeSpan.FromDays(options.KeepDays), ct);
+            _prunedAt = now;
+        }
+        return claimed.Count;
+    }
+
+    private async Task SendAndSettleAsync(WebhookMessage message, CancellationToken ct)
+    {
+        var attempt = await SendAsync(message, ct);
+        await SettleAsync(message, attempt, ct);
+    }
+
+    private async Task<WebhookAttempt> SendAsync(WebhookMessage message, CancellationToken ct)
+    {
+        var at = clock.GetUtcNow();
+        var timestamp = at.ToUnixTimeSeconds();
+        var attempt = new WebhookAttempt { DeliveryId = message.Delivery.Id, At = at };
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, message.Url) { Content = new StringContent(message.Body, Encoding.UTF8, "application/json") };
+            request.Headers.Add("webhook-id", message.Id);
+            request.Headers.Add("webhook-timestamp", timestamp.ToString(CultureInfo.InvariantCulture));
+            request.Headers.Add("webhook-signature", WebhookSignature.Sign(message.Id, timestamp, message.Body, message.Keys));
+            var client = http.CreateClient(HttpClientName);
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            attempt.Status = (int)response.StatusCode;
+            // The answer is read under the same timeout: a receiver that sends headers and then stalls is not waited for.
+            using var reading = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            reading.CancelAfter(TimeSpan.FromSeconds(options.TimeoutSeconds) - watch.Elapsed);
+            attempt.Answer = await StartOfAsync(response.Content, reading.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            attempt.Error = $"no answer within {options.TimeoutSeconds} s";
+        }
+        catch (HttpRequestException e)
+        {
+            attempt.Error = Cut(e.Message, 500);
+        }
+        catch (Exception e) when (e is InvalidOperationException or UriFormatException or IOException)
+        {
+            attempt.Error = Cut(e.Message, 500);
+        }
+        attempt.DurationMs = (int)Math.Min(int.MaxValue, watch.ElapsedMilliseconds);
+        return attempt;
+    }
+
+    private static async Task<string?> StartOfAsync(HttpContent content, CancellationToken ct)
+    {
+        try
+        {
+            await using var stream = await content.ReadAsStreamAsync(ct);
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            var buffer = new char[1000];
+            var read = 0;
+            while (read < buffer.Length)
+            {
+                var n = await reader.ReadAsync(buffer.AsMemory(read), ct);
+                if (n == 0)
+                    break;
+                read += n;
+            }
+            return read == 0 ? null : new string(buffer, 0, read);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or HttpRequestException)
+        {
+            return null; // the status is what counts; an answer cut short is not kept
+        }
+    }
+
+    /// <summary>
+    /// Records the attempt and moves the delivery on, if it is still this pass's: an operator's
+    /// resend or another instance's claim after the lease ran out has taken it over otherwise.
+    /// </summary>
+    private async Task SettleAsync(WebhookMessage message, WebhookAttempt attempt, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var d = message.Delivery;
+        var outcome = DeliveryOutcome.Decide(attempt.Status, d.Attempts, d.DueAt, _retries, now);
+        var error = attempt.Error ?? (outcome.Metric == "delivered" ? null : $"HTTP {attempt.Status}");
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        db.Add(attempt);
+        await db.SaveChangesAsync(ct);
+        var settled = await db.Set<WebhookDelivery>()
+            .Where(x => x.Id == d.Id && x.State == WebhookDelivery.Pending && x.LeasedUntil == d.LeasedUntil)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.State, outcome.State).SetProperty(x => x.Attempts, outcome.Attempts)
+                .SetProperty(x => x.DueAt, outcome.DueAt).SetProperty(x => x.DoneAt, outcome.DoneAt)
+                .SetProperty(x => x.LeasedUntil, (DateTimeOffset?)null).SetProperty(x => x.LastStatus, attempt.Status)
+                .SetProperty(x => x.LastError, error), ct);
+        if (settled == 1 && outcome.DisablesWebhook)
+            await db.Set<Webhook>().Where(w => w.Id == d.WebhookId)
+                .ExecuteUpdateAsync(s => s.SetProperty(w => w.Enabled, false).SetProperty(w => w.DisabledReason, "410 Gone"), ct);
+        await tx.CommitAsync(ct);
+        if (settled == 0)
+            return;
+        metrics.Settled(message.WebhookName, outcome.Metric);
+        if (outcome.DisablesWebhook)
+            log.LogWarning("Webhook {Webhook} answered 410 Gone: disabled", message.WebhookName);
+        else if (outcome.State == WebhookDelivery.Failed)
+            log.LogWarning("Webhook {Webhook}: delivery {Delivery} failed after {Attempts} attempts ({Error})", message.WebhookName, d.Id, outcome.Attempts, error);
+    }
+
+    private async Task MeasureLagAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
+        var oldestEvent = await db.Set<OutboxEvent>().AsNoTracking().Where(e => !e.Dispatched).OrderBy(e => e.Id)
+            .Select(e => (DateTimeOffset?)e.At).FirstOrDefaultAsync(ct);
+        var oldestDue = await db.Set<WebhookDelivery>().AsNoTracking()
+            .Where(d => d.State == WebhookDelivery.Pending && d.DueAt <= now && db.Set<Webhook>().Any(w => w.Id == d.WebhookId && w.Enabled))
+            .OrderBy(d => d.DueAt).Select(d => (DateTimeOffset?)d.DueAt).FirstOrDefaultAsync(ct);
+        var oldest = new[] { oldestEvent, oldestDue }.Where(t => t is not null).Select(t => t!.Value).DefaultIfEmpty(now).Min();
+        metrics.Lag(now - oldest);
+    }
+
+    /// <summary>Settled deliveries with their attempts, and dispatched events no delivery still names, older than KeepDays.</summary>
+    private async Task PruneAsync(DateTimeOffset cutoff, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
+        var deliveries = db.Set<WebhookDelivery>();
+        var old = deliveries.Where(d => d.State != WebhookDelivery.Pending && d.DoneAt < cutoff);
+        await db.Set<WebhookAttempt>().Where(a => old.Any(d => d.Id == a.DeliveryId)).ExecuteDeleteAsync(ct);
+        await old.ExecuteDeleteAsync(ct);
+        await db.Set<OutboxEvent>().Where(e => e.Dispatched && e.At < cutoff && !deliveries.Any(d => d.EventId == e.Id)).ExecuteDeleteAsync(ct);
+    }
+
+    private static string Cut(string text, int length) => text.Length <= length ? text : text[..length];
+}
