@@ -40,11 +40,11 @@ public abstract class WebhookFaultTests(Backend backend, ITestOutputHelper outpu
     private static readonly string[] Settings =
     [
         .. FaultTests.Fast, "--Webhooks:TimeoutSeconds", "1", "--Webhooks:Retries", "1s,1s,1s,1s,2s,2s,2s,2s,3s,3s",
-        "--Webhooks:PollMilliseconds", "100",
+        "--Webhooks:PollMilliseconds", "100", "--Webhooks:Parallel", "64",
     ];
 
     private static readonly string[] Misbehaviour =
-        ["--fail-percent", "8", "--slow-percent", "2", "--slow-ms", "1500", "--hold-ms", HoldMilliseconds.ToString()];
+        ["--fail-percent", "9", "--slow-percent", "1", "--slow-ms", "1500", "--hold-ms", HoldMilliseconds.ToString()];
 
     /// <summary>This host only seeds and reads: its own dispatcher stays off, and its clock, long stopped, settles nothing.</summary>
     protected override TimeProvider? Clock { get; } = new FakeTimeProvider(new DateTimeOffset(2001, 1, 1, 0, 0, 0, TimeSpan.Zero));
