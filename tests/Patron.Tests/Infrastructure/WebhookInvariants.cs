@@ -26,6 +26,16 @@ public static class WebhookInvariants
         var deliveries = await app.QueryAsync(db => db.Set<WebhookDelivery>().AsNoTracking().ToListAsync());
         var ledger = await app.QueryAsync(db => db.PointEntries.AsNoTracking().ToDictionaryAsync(e => e.AutoId));
         var channels = await app.QueryAsync(db => db.Channels.AsNoTracking().ToDictionaryAsync(c => c.Id, c => c.Name));
+        var members = (await app.QueryAsync(db => db.Members.Select(m => m.Id).ToListAsync())).ToHashSet();
+
+        // Each event is its member's: a member that exists, and the one its data names (the order per member depends on it).
+        foreach (var e in events.Values)
+        {
+            Assert.True(e.MemberId is null || members.Contains(e.MemberId.Value), $"event {e.Id} ({e.Type}) names member {e.MemberId}, who does not exist");
+            var named = e.LedgerId is { } row ? ledger[row].MemberId : JsonNode.Parse(e.Data!)?["memberId"]?.GetValue<long>();
+            if (named is not null)
+                Assert.True(e.MemberId == named, $"event {e.Id} ({e.Type}) is member {e.MemberId}'s, its data names member {named}");
+        }
 
         // One subscriber of every type: one delivery per event, each delivered, none failed.
         Assert.NotEmpty(events);

@@ -35,7 +35,7 @@ public sealed class PostgresCardUseStore : IWriteStore<CardUseCall, CardUseBatch
     internal const string SelectTargets = $"""
         SELECT {UseTargets.Columns}
         FROM usage_entries e
-        CROSS JOIN LATERAL (SELECT status, member_code, card_info_id, sale_id, lock_version, time_zone FROM member_cards WHERE id = e.member_card_id LIMIT 1) AS c
+        CROSS JOIN LATERAL (SELECT status, member_code, card_info_id, sale_id, lock_version, time_zone, member_id FROM member_cards WHERE id = e.member_card_id LIMIT 1) AS c
         CROSS JOIN LATERAL (SELECT sale_org_code, sale_user, channel_name FROM card_sales WHERE id = c.sale_id LIMIT 1) AS s
         """;
 

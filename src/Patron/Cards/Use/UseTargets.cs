@@ -14,7 +14,8 @@ public static class UseTargets
     /// <summary>The columns <see cref="Read"/> expects, of usage_entries e, member_cards c and card_sales s.</summary>
     public const string Columns = $"""
         {EntryColumns},
-        c.status, c.member_code, c.card_info_id, c.sale_id, s.sale_org_code, s.sale_user, s.channel_name, c.lock_version, c.time_zone
+        c.status, c.member_code, c.card_info_id, c.sale_id, s.sale_org_code, s.sale_user, s.channel_name, c.lock_version, c.time_zone,
+        c.member_id
         """;
 
     public static UseTarget Read(DbDataReader r)
@@ -23,7 +24,7 @@ public static class UseTargets
         var card = new MemberCard
         {
             Id = entry.MemberCardId, Status = r.GetInt32(16), MemberCode = r.GetString(17), CardInfoId = r.GetString(18),
-            SaleId = r.GetInt64(19), LockVersion = r.GetInt32(23), TimeZone = r.GetString(24),
+            SaleId = r.GetInt64(19), LockVersion = r.GetInt32(23), TimeZone = r.GetString(24), MemberId = r.GetInt64(25),
         };
         var sale = new CardSale
         {
