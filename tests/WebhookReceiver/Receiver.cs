@@ -9,13 +9,14 @@ namespace Patron.WebhookReceiver;
 /// request with its <c>webhook-id</c>, <c>webhook-timestamp</c>, <c>webhook-signature</c>, the body
 /// (base64, the exact bytes that were signed) and the answer it chose. It misbehaves on request:
 /// <code>
-/// dotnet WebhookReceiver.dll --port 5099 --file receipts.jsonl
+/// dotnet WebhookReceiver.dll --port 5099 [--file receipts.jsonl]
 ///   [--fail-percent 10]     answer 500 to this share of requests
 ///   [--slow-percent 10]     sleep --slow-ms (default 3000) before answering, past the sender's timeout
 ///   [--hold-ms 0]           hold every other answer this long, so that a kill of the sender finds requests in flight
 ///   [--seed N]              the random generator's seed
 /// </code>
-/// Otherwise it answers 204 at once. The answer is written down before it is sent: a request
+/// Otherwise it answers 204 at once. Without <c>--file</c> it writes nothing down: a subscriber that
+/// costs as little as one can, for the benchmark. The answer is written down before it is sent: a request
 /// marked 204 may still have reached its sender after all, or not (the sender was killed).
 /// </summary>
 public static class Receiver
@@ -25,11 +26,11 @@ public static class Receiver
         var options = Options.Parse(args);
         if (options is null)
         {
-            Console.Error.WriteLine("usage: WebhookReceiver --port N --file PATH [--fail-percent P] [--slow-percent P] [--slow-ms MS] [--hold-ms MS] [--seed N]");
+            Console.Error.WriteLine("usage: WebhookReceiver --port N [--file PATH] [--fail-percent P] [--slow-percent P] [--slow-ms MS] [--hold-ms MS] [--seed N]");
             return 2;
         }
 
-        await using var log = new ReceiptLog(options.File);
+        await using var log = options.File is null ? null : new ReceiptLog(options.File);
         var random = new Random(options.Seed);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -47,10 +48,11 @@ public static class Receiver
             lock (random)
                 roll = random.Next(100);
             var answer = roll < options.FailPercent ? "500" : roll < options.FailPercent + options.SlowPercent ? "slow" : "204";
-            await log.AppendAsync(new Receipt(
-                request.Headers["webhook-id"].ToString(), request.Headers["webhook-timestamp"].ToString(),
-                request.Headers["webhook-signature"].ToString(), Convert.ToBase64String(body.ToArray()), answer,
-                DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+            if (log is not null)
+                await log.AppendAsync(new Receipt(
+                    request.Headers["webhook-id"].ToString(), request.Headers["webhook-timestamp"].ToString(),
+                    request.Headers["webhook-signature"].ToString(), Convert.ToBase64String(body.ToArray()), answer,
+                    DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
             switch (answer)
             {
                 case "500":
@@ -116,7 +118,7 @@ internal sealed class ReceiptLog : IAsyncDisposable
     public async ValueTask DisposeAsync() => await _file.DisposeAsync();
 }
 
-internal sealed record Options(int Port, string File, int FailPercent, int SlowPercent, int SlowMilliseconds, int HoldMilliseconds, int Seed)
+internal sealed record Options(int Port, string? File, int FailPercent, int SlowPercent, int SlowMilliseconds, int HoldMilliseconds, int Seed)
 {
     public static Options? Parse(string[] args)
     {
@@ -127,11 +129,11 @@ internal sealed record Options(int Port, string File, int FailPercent, int SlowP
                 return null;
             values[args[i][2..]] = args[i + 1];
         }
-        if (args.Length % 2 != 0 || !values.TryGetValue("file", out var file) || !Int("port", 0, out var port) || port <= 0)
+        if (args.Length % 2 != 0 || !Int("port", 0, out var port) || port <= 0)
             return null;
         return Int("fail-percent", 0, out var fail) && Int("slow-percent", 0, out var slow) && Int("slow-ms", 3000, out var slowMs)
                && Int("hold-ms", 0, out var hold) && Int("seed", Environment.ProcessId, out var seed) && fail + slow <= 100
-            ? new Options(port, file, fail, slow, slowMs, hold, seed)
+            ? new Options(port, values.GetValueOrDefault("file"), fail, slow, slowMs, hold, seed)
             : null;
 
         bool Int(string name, int fallback, out int value)
