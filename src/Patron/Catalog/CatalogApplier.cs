@@ -5,6 +5,7 @@ using Patron.Cards;
 using Patron.Channels;
 using Patron.Console;
 using Patron.Data;
+using Patron.Events.Webhooks;
 using Patron.Levels;
 using Patron.Members;
 using Patron.Points.Lots;
@@ -16,7 +17,7 @@ namespace Patron.Catalog;
 /// changes nothing: EF writes only properties whose values differ, and a password that still
 /// verifies keeps its hash.
 /// </summary>
-public sealed class CatalogApplier(PatronDb db, IPasswordHasher<Operator> hasher, ChannelSecrets secrets, TimeProvider clock)
+public sealed class CatalogApplier(PatronDb db, IPasswordHasher<Operator> hasher, ChannelSecrets secrets, WebhookSecrets webhookSecrets, TimeProvider clock)
 {
     public const string DefaultTimeZone = "Asia/Shanghai";
 
@@ -103,6 +104,8 @@ public sealed class CatalogApplier(PatronDb db, IPasswordHasher<Operator> hasher
             if (op.PasswordHash.Length == 0 || hasher.VerifyHashedPassword(op, op.PasswordHash, a.Password!) == PasswordVerificationResult.Failed)
                 op.PasswordHash = hasher.HashPassword(op, a.Password!);
         }
+
+        await CatalogWebhooks.ApplyAsync(db, webhookSecrets, catalog.Webhooks, now, ct);
 
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);

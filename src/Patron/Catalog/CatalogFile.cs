@@ -12,7 +12,7 @@ namespace Patron.Catalog;
 public sealed record CatalogFile(
     string? TimeZone, string? LevelBasis, List<CatalogLevel>? Levels, List<CatalogChannel>? Channels,
     List<CatalogMember>? Members, List<CatalogCard>? Cards, List<CatalogAdmin>? Admins,
-    CatalogPoints? Points = null, CatalogLevelReview? LevelReview = null)
+    CatalogPoints? Points = null, CatalogLevelReview? LevelReview = null, List<CatalogWebhook>? Webhooks = null)
 {
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
@@ -53,6 +53,8 @@ public sealed record CatalogFile(
             Check(TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _), "timeZone", $"unknown time zone '{TimeZone}'");
         Check(LevelTable.ParseBasis(LevelBasis) is not null, "levelBasis", "must be \"lifetime\" or \"balance\"");
         foreach (var (where, problem) in CatalogPointsRules.Problems(Points, LevelReview))
+            Check(false, where, problem);
+        foreach (var (where, problem) in CatalogWebhooks.Problems(Webhooks))
             Check(false, where, problem);
 
         var levels = Levels ?? [];

@@ -77,7 +77,7 @@ public static class DataSetup
         builder.Services.AddDataProtection().SetApplicationName("Patron").PersistKeysToDbContext<PatronDb>();
         builder.Services.AddSingleton<ChannelSecrets>();
         builder.Services.AddSingleton<Events.Webhooks.WebhookSecrets>();
-        builder.Services.AddPatronWebhooks(builder.Configuration, options.Storage);
+        builder.AddPatronWebhooks(options.Storage);
         // At Debug the key-ring store prints each key's XML, key material included.
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore", LogLevel.Information);
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");

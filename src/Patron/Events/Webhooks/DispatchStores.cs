@@ -97,6 +97,9 @@ public sealed class SqliteDispatchStore(IServiceScopeFactory scopes) : IDispatch
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
+        // A pass with nothing to do must not take the file's one write lock from the writers.
+        if (!await db.Set<OutboxEvent>().AnyAsync(e => !e.Dispatched, ct))
+            return 0;
         // Microsoft.Data.Sqlite begins transactions IMMEDIATE unless asked to defer.
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var events = await db.Set<OutboxEvent>().AsNoTracking().Where(e => !e.Dispatched).OrderBy(e => e.Id).Take(limit)
@@ -123,8 +126,10 @@ public sealed class SqliteDispatchStore(IServiceScopeFactory scopes) : IDispatch
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
         var deliveries = db.Set<WebhookDelivery>();
+        if (!await deliveries.AnyAsync(d => d.State == WebhookDelivery.Pending && d.DueAt <= now, ct))
+            return [];
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
         var claimed = await deliveries.AsNoTracking()
             .Where(d => d.State == WebhookDelivery.Pending && d.DueAt <= now && (d.LeasedUntil == null || d.LeasedUntil <= now)
                 && db.Set<Webhook>().Any(w => w.Id == d.WebhookId && w.Enabled)

@@ -10,6 +10,9 @@ public sealed class WebhookMetrics : IDisposable
     private readonly Counter<long> _failures;
     private double _lagSeconds;
 
+    /// <summary>This instance's meter, for a listener that wants its instruments only.</summary>
+    public Meter Meter => _meter;
+
     public WebhookMetrics()
     {
         _deliveries = _meter.CreateCounter<long>("patron.webhook.deliveries", description: "Delivery attempts settled, by webhook and outcome");

@@ -1,0 +1,94 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Patron.Events;
+using Patron.Events.Webhooks;
+using Patron.Tests.Infrastructure;
+
+namespace Patron.Tests.Events;
+
+/// <summary>
+/// What only PostgreSQL has: instances sharing the tables, and writers committing side by side
+/// (SQLite has one writer, so its events commit in id order and one dispatcher runs per file).
+/// </summary>
+public sealed class WebhookClaimTestsOnPostgres() : WebhookTestBase(Backend.Postgres)
+{
+    protected override int Parallel => 4;
+
+    [Fact]
+    public async Task TwoDispatchersOnOneDatabaseSendEachDeliveryOnce()
+    {
+        var second = StartApp(Time);
+        for (var member = 11; member <= 30; member++)
+            await AddPointsAsync(member, 10, $"D-{member}");
+
+        var claims = new List<int>();
+        while (true)
+        {
+            var pass = await Task.WhenAll(DispatchAsync(), DispatchAsync(second));
+            claims.AddRange(pass);
+            if (pass.Sum() == 0)
+                break;
+        }
+
+        var ids = Receiver.At("/crm").Select(r => r.Id).ToList();
+        Assert.Equal(20, ids.Count);
+        Assert.Equal(20, ids.Distinct().Count()); // no delivery went twice
+        Assert.True(claims.Where((_, i) => i % 2 == 1).Sum() > 0, "the second instance claimed some deliveries too");
+        Assert.All(await DeliveriesAsync(), d => Assert.Equal((WebhookDelivery.Delivered, 1), (d.State, d.Attempts)));
+    }
+
+    [Fact]
+    public async Task ClaimsMadeAtOnceAreDisjoint()
+    {
+        var second = StartApp(Time);
+        for (var member = 11; member <= 40; member++)
+            await AddPointsAsync(member, 10, $"C-{member}");
+        var stores = new[] { App, second, App, second }.Select(app => app.Services.GetRequiredService<IDispatchStore>()).ToList();
+        var now = Time.GetUtcNow();
+        await stores[0].FanOutAsync(now, 500, CancellationToken.None);
+
+        var claimed = new List<long>();
+        for (var round = 0; round < 20; round++)
+        {
+            using var start = new ManualResetEventSlim();
+            var claims = stores.Select(store => Task.Run(async () =>
+            {
+                start.Wait();
+                return await store.ClaimAsync(now, now + TimeSpan.FromMinutes(1), 3, CancellationToken.None);
+            })).ToList();
+            start.Set();
+            var ids = (await Task.WhenAll(claims)).SelectMany(c => c).Select(c => c.Id).ToList();
+            if (ids.Count == 0)
+                break;
+            claimed.AddRange(ids);
+        }
+        Assert.Equal(30, claimed.Count); // each member's one delivery, to crm
+        Assert.Equal(claimed.Count, claimed.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task AnEventCommittedAfterALaterOneIsStillDelivered()
+    {
+        await App.QueryAsync(db => db.Set<Webhook>().Where(w => w.Name == "crm").ExecuteUpdateAsync(s => s.SetProperty(w => w.Events, "*")));
+
+        // A writer that took its event id first and commits last.
+        await using var slow = new NpgsqlConnection(Connection);
+        await slow.OpenAsync();
+        await using var tx = await slow.BeginTransactionAsync();
+        await using var insert = new NpgsqlCommand(
+            "INSERT INTO outbox_events (type, member_id, at, data, dispatched) VALUES ('member.created', 31, now(), '{\"held\":true}', false) RETURNING id",
+            slow, tx);
+        var held = (long)(await insert.ExecuteScalarAsync())!;
+
+        await AddPointsAsync(32, 10, "L-1");
+        await DispatchAsync();
+        var later = Assert.Single(Receiver.Requests);
+        Assert.True(long.Parse(later.Id["evt_".Length..]) > held);
+
+        await tx.CommitAsync();
+        await DispatchAsync();
+        Assert.Equal([later.Id, $"evt_{held}"], Receiver.Requests.Select(r => r.Id));
+        Assert.Contains("\"held\":true", Receiver.Requests.Last().Body);
+    }
+}

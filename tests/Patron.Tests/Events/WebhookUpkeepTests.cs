@@ -1,0 +1,74 @@
+using System.Diagnostics.Metrics;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Patron.Events;
+using Patron.Events.Webhooks;
+using Patron.Tests.Infrastructure;
+
+namespace Patron.Tests.Events;
+
+/// <summary>What the dispatcher keeps and what it reports.</summary>
+public abstract class WebhookUpkeepTests(Backend backend) : WebhookTestBase(backend)
+{
+    [Fact]
+    public async Task SettledDeliveriesAndTheirEventsArePrunedAfterKeepDays()
+    {
+        Receiver.Answer = r => Task.FromResult(r.Body.Contains("\"P-2\"") ? 500 : 200);
+        await AddPointsAsync(12, 10, "P-1");
+        await AddPointsAsync(13, 10, "P-2"); // still retrying when the first is pruned
+        await DispatchAsync();
+
+        Time.Advance(TimeSpan.FromDays(29));
+        await DispatchAsync();
+        Assert.Equal(2, (await DeliveriesAsync()).Count); // kept for 30 days
+
+        Time.Advance(TimeSpan.FromDays(2));
+        await DispatchAsync();
+        var left = Assert.Single(await DeliveriesAsync());
+        Assert.Equal(WebhookDelivery.Pending, left.State);
+        Assert.Equal([left.EventId], await App.QueryAsync(db => db.Set<OutboxEvent>().Select(e => e.Id).ToListAsync()));
+        Assert.Equal(0, await App.QueryAsync(db => db.Set<WebhookAttempt>().CountAsync(a => a.DeliveryId != left.Id)));
+    }
+
+    [Fact]
+    public async Task TheMetricsCountOutcomesAndTheLag()
+    {
+        var metrics = App.Services.GetRequiredService<WebhookMetrics>();
+        var counts = new Dictionary<string, long>();
+        double? lag = null;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter == metrics.Meter)
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            var key = instrument.Name + string.Concat(tags.ToArray().Select(t => $" {t.Key}={t.Value}"));
+            lock (counts)
+                counts[key] = counts.GetValueOrDefault(key) + value;
+        });
+        listener.SetMeasurementEventCallback<double>((_, value, _, _) => lag = value);
+        listener.Start();
+
+        var fails = 1;
+        Receiver.Answer = _ => Task.FromResult(Interlocked.Exchange(ref fails, 0) == 1 ? 503 : 200);
+        await AddPointsAsync(14, 10, "M-1");
+        Time.Advance(TimeSpan.FromSeconds(10));
+        await DispatchAsync();
+        listener.RecordObservableInstruments();
+        Assert.Equal(10, lag!.Value, 0.5); // the event waited 10 s for the dispatcher
+        Time.Advance(TimeSpan.FromSeconds(8));
+        await DispatchAsync();
+        listener.RecordObservableInstruments();
+        Assert.Equal(3, lag!.Value, 0.5); // its retry was due 3 s before this pass
+
+        Assert.Equal(1, counts["patron.webhook.deliveries webhook=crm outcome=retry"]);
+        Assert.Equal(1, counts["patron.webhook.deliveries webhook=crm outcome=delivered"]);
+        Assert.Equal(1, counts["patron.webhook.failures webhook=crm"]);
+    }
+}
+
+public sealed class WebhookUpkeepTestsOnSqlite() : WebhookUpkeepTests(Backend.Sqlite);
+
+public sealed class WebhookUpkeepTestsOnPostgres() : WebhookUpkeepTests(Backend.Postgres);
