@@ -65,7 +65,7 @@ public static class WebhookInvariants
         {
             var firsts = member.Select(r => r.EventId).Distinct().ToList();
             for (var i = 1; i < firsts.Count; i++)
-                Assert.True(firsts[i - 1] < firsts[i], $"member {member.Key}: evt_{firsts[i]} arrived first before evt_{firsts[i - 1]}");
+                Assert.True(firsts[i - 1] < firsts[i], $"member {member.Key}: evt_{firsts[i - 1]} first arrived before evt_{firsts[i]}");
         }
 
         var resent = receipts.GroupBy(r => r.EventId).Count(g => g.Count(r => r.Accepted) > 1);
