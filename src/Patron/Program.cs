@@ -8,16 +8,20 @@ using Patron.Data;
 using Patron.Levels;
 using Patron.Members;
 using Patron.Members.Import;
+using Patron.Metrics;
 using Patron.Points;
 
 // Settings are read once: watching the content root for changes would also watch data/patron.db and its WAL.
 var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
 builder.AddPatronHosting();
 builder.AddPatronData();
+builder.AddPatronMetrics();
 builder.Services.AddPatronOperators();
 builder.Services.AddPatronConsole();
 
 var app = builder.Build();
+// Outermost, so that it counts the status the caller finally got.
+app.UseRequestMetrics();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 // Only the console speaks a language: partners' calls skip setting the culture (an execution-context change per request).
@@ -28,6 +32,8 @@ app.UseAntiforgery();
 app.UseNativeApiCharsets();
 
 app.MapHealth();
+app.MapLiveAndReady();
+app.MapMetrics();
 
 // The two seed contracts partners already speak.
 app.MapPointAdd();
@@ -44,6 +50,7 @@ api.MapSales();
 api.MapCardActions();
 api.MapChannels();
 api.MapDashboard();
+api.MapLiveMetrics();
 app.MapOpenApi();
 
 app.MapConsole();

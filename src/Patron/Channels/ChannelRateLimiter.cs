@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
+using Patron.Metrics;
 
 namespace Patron.Channels;
 
@@ -59,6 +60,7 @@ public sealed class ChannelRateLimiter(IOptions<RateLimitOptions> options) : IDi
         {
             if (lease.IsAcquired)
                 return null;
+            PatronMetrics.RateLimited(channel.Name);
             var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
             response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
             return new Failure(ErrorCode.RateLimited,

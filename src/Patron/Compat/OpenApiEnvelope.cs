@@ -4,6 +4,8 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Text.Unicode;
+using Microsoft.AspNetCore.Routing.Patterns;
+using Patron.Metrics;
 
 namespace Patron.Compat;
 
@@ -64,6 +66,15 @@ public sealed class OpenApiResult : IResult
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
+    /// <summary>
+    /// The method called: the last literal segment of the route it matched, a string the route
+    /// already holds; "unknown" for the catch-all route, so that a caller cannot mint new series.
+    /// </summary>
+    private static string MethodOf(HttpContext http) =>
+        http.GetEndpoint() is RouteEndpoint { RoutePattern.PathSegments: [.., { Parts: [RoutePatternLiteralPart last] }] }
+            ? last.Content
+            : "unknown";
+
     public async Task ExecuteAsync(HttpContext http)
     {
         http.Response.StatusCode = _status ?? _code switch
@@ -73,6 +84,7 @@ public sealed class OpenApiResult : IResult
             _ => StatusCodes.Status200OK,
         };
         http.Response.ContentType = "application/json; charset=utf-8";
+        PatronMetrics.Request(PatronMetrics.OpenApi, MethodOf(http), PatronMetrics.CodeTag(_code));
         // Into the response's pipe, so that a serializer's flush is a copy rather than a blocking write.
         using (var json = new Utf8JsonWriter(http.Response.BodyWriter, WriterOptions))
         {

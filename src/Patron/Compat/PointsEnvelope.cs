@@ -5,6 +5,7 @@ using System.Xml;
 using System.Xml.Linq;
 using Microsoft.Net.Http.Headers;
 using MongoDB.Bson;
+using Patron.Metrics;
 
 namespace Patron.Compat;
 
@@ -132,6 +133,7 @@ public sealed class PointsEnvelope : IResult
         var (format, contentType) = Negotiate(http.Request);
         var response = http.Response;
         response.StatusCode = _status;
+        PatronMetrics.Request(PatronMetrics.PointsApi, _pointShape ? "Point/Add" : "Level/Set", PatronMetrics.CodeTag(_errcode));
         if (_status == StatusCodes.Status401Unauthorized)
             response.Headers.WWWAuthenticate = "Bearer";
         response.ContentType = contentType;

@@ -1,3 +1,4 @@
+using Patron.Metrics;
 using Patron.Writes;
 
 namespace Patron.Points;
@@ -5,7 +6,8 @@ namespace Patron.Points;
 /// <summary>Every points change, a partner's or an operator's, through the one write road.</summary>
 public sealed class PointsWrites(WriterConnections connections, IWriteStore<PointChange, PointsBatchState, PointsBatchPlan> store,
     GroupCommitOptions options, TimeProvider clock, ILogger<PointsWrites> log)
-    : WriteQueue<PointChange, PointsBatchState, PointsBatchPlan, Outcome<PointEntry>>(connections, store, PointsDecider.Decide, options, clock, log)
+    : WriteQueue<PointChange, PointsBatchState, PointsBatchPlan, Outcome<PointEntry>>(connections, store, PointsDecider.Decide, options, clock, log,
+        "points", plan => PatronMetrics.PointsCommitted(plan.NewEntries))
 {
     /// <summary>Refuses a request of the wrong shape at once; any other waits for the batch that carries it.</summary>
     public Task<Outcome<PointEntry>> AddAsync(PointChange change, CancellationToken ct) =>

@@ -72,3 +72,32 @@ public abstract class WebhookUpkeepTests(Backend backend) : WebhookTestBase(back
 public sealed class WebhookUpkeepTestsOnSqlite() : WebhookUpkeepTests(Backend.Sqlite);
 
 public sealed class WebhookUpkeepTestsOnPostgres() : WebhookUpkeepTests(Backend.Postgres);
+
+/// <summary>The dispatcher as it runs in a service: in the background, on the real clock.</summary>
+public abstract class WebhookBackgroundTests(Backend backend) : WebhookTestBase(backend)
+{
+    protected override TimeProvider? Clock => TestWorld.Clock;
+
+    protected override void ConfigureHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        base.ConfigureHost(builder);
+        builder.UseSetting("Webhooks:Enabled", "true");
+        builder.UseSetting("Webhooks:PollMilliseconds", "50");
+    }
+
+    [Fact]
+    public async Task EventsAreSentWithoutAnyoneAsking()
+    {
+        for (var i = 1; i <= 5; i++)
+            await AddPointsAsync(15, 10, $"B-{i}");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (Receiver.At("/crm").Count < 5 && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        Assert.Equal(["B-1", "B-2", "B-3", "B-4", "B-5"],
+            Receiver.At("/crm").Select(r => (string)System.Text.Json.Nodes.JsonNode.Parse(r.Body)!["data"]!["busiBillNum"]!));
+    }
+}
+
+public sealed class WebhookBackgroundTestsOnSqlite() : WebhookBackgroundTests(Backend.Sqlite);
+
+public sealed class WebhookBackgroundTestsOnPostgres() : WebhookBackgroundTests(Backend.Postgres);

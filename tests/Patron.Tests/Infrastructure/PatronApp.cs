@@ -22,6 +22,8 @@ public sealed class PatronApp(string storage, string connection, string? catalog
         builder.UseSetting("connection", connection);
         if (catalogPath is not null)
             builder.UseSetting("catalog", catalogPath);
+        // Tests move their clocks by months and years; the outbox's events must outlive that for the checks every test ends with.
+        builder.UseSetting("Webhooks:KeepDays", "36500");
         builder.ConfigureServices(s => s.Replace(ServiceDescriptor.Singleton(clock ?? TestWorld.Clock)));
         // Every test applies a catalog with two passwords; full-strength PBKDF2 would spend most of
         // the suite's time hashing. The hash format records its iteration count, so nothing else changes.

@@ -74,6 +74,9 @@ public abstract class PatronTest(Backend backend) : IAsyncLifetime
     /// <summary>False only for a test that writes lots or balances behind the service's back, to show how they are read.</summary>
     protected virtual bool BalancesAreTheirLots => true;
 
+    /// <summary>Off only for a test that writes ledger rows behind the service's back, which then have no events.</summary>
+    protected virtual bool LedgerRowsHaveTheirEvents => true;
+
     public async Task DisposeAsync()
     {
         try
@@ -87,6 +90,12 @@ public abstract class PatronTest(Backend backend) : IAsyncLifetime
                     .Where(m => m.Balance != db.PointLots.Where(l => l.MemberId == m.Id && !l.Pending).Sum(l => l.Remaining))
                     .Select(m => m.Id).Take(5).ToListAsync();
                 Assert.True(off.Count == 0, $"members whose balance is not the sum of their available lots: {string.Join(", ", off)}");
+            }
+            if (LedgerRowsHaveTheirEvents && Connection.Length > 0)
+            {
+                // docs/events.md: every ledger row wrote one points.changed in its own transaction, and a level.changed when it moved the level.
+                await using var db = backend.Open(Connection);
+                Assert.Equal(await OutboxChecks.LedgerRowsAsync(db), await OutboxChecks.LedgerEventsAsync(db));
             }
         }
         finally

@@ -13,6 +13,8 @@ namespace Patron.Tests.Points;
 /// </summary>
 public abstract class LedgerColumnsTests(Backend backend) : PatronTest(backend)
 {
+    protected override bool LedgerRowsHaveTheirEvents => false; // it writes rows of its own
+
     private const long Member = 11;
 
     /// <summary>An earning (pending), its activation, a spend, then a reversal of 500 that found only 120.</summary>

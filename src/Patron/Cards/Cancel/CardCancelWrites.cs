@@ -7,7 +7,7 @@ namespace Patron.Cards;
 public sealed class CardCancelWrites(WriterConnections connections, IWriteStore<CardCancelCall, CardCancelBatchState, CardCancelBatchPlan> store,
     GroupCommitOptions options, TimeProvider clock, ILogger<CardCancelWrites> log)
     : WriteQueue<CardCancelCall, CardCancelBatchState, CardCancelBatchPlan, Outcome<UsageEntryView>>(connections, store, CardCancelDecider.Decide,
-        options, clock, log)
+        options, clock, log, "card.cancel")
 {
     public Task<Outcome<UsageEntryView>> CancelAsync(Channel channel, string useNo, CancellationToken ct) =>
         SubmitAsync(new CardCancelCall(channel.Id, useNo), ct);

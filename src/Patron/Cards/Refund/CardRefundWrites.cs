@@ -7,7 +7,7 @@ namespace Patron.Cards;
 public sealed class CardRefundWrites(WriterConnections connections, IWriteStore<CardRefundCall, CardRefundBatchState, CardRefundBatchPlan> store,
     GroupCommitOptions options, TimeProvider clock, ILogger<CardRefundWrites> log)
     : WriteQueue<CardRefundCall, CardRefundBatchState, CardRefundBatchPlan, Outcome<RefundView>>(connections, store, CardRefundDecider.Decide,
-        options, clock, log)
+        options, clock, log, "card.refund")
 {
     public Task<Outcome<RefundView>> RefundAsync(Channel channel, string saleNo, decimal? refundAmt, CancellationToken ct) =>
         SubmitAsync(new CardRefundCall(channel.Id, saleNo, refundAmt), ct);

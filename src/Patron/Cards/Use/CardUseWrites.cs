@@ -1,4 +1,5 @@
 using Patron.Channels;
+using Patron.Metrics;
 using Patron.Writes;
 
 namespace Patron.Cards;
@@ -6,7 +7,8 @@ namespace Patron.Cards;
 /// <summary>Card uses through the one write road (<see cref="CardUseDecider"/>).</summary>
 public sealed class CardUseWrites(WriterConnections connections, IWriteStore<CardUseCall, CardUseBatchState, CardUseBatchPlan> store,
     GroupCommitOptions options, TimeProvider clock, ILogger<CardUseWrites> log)
-    : WriteQueue<CardUseCall, CardUseBatchState, CardUseBatchPlan, Outcome<UsageEntryView>>(connections, store, CardUseDecider.Decide, options, clock, log)
+    : WriteQueue<CardUseCall, CardUseBatchState, CardUseBatchPlan, Outcome<UsageEntryView>>(connections, store, CardUseDecider.Decide, options, clock, log,
+        "card.use", plan => PatronMetrics.CardUsesCommitted(plan.Uses.Count, plan.Outcomes))
 {
     public Task<Outcome<UsageEntryView>> UseAsync(Channel channel, UseRequest request, CancellationToken ct) =>
         SubmitAsync(new CardUseCall(channel.Id, request, channel.MaxUseAgeDays), ct);

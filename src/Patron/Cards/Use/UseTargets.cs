@@ -14,8 +14,7 @@ public static class UseTargets
     /// <summary>The columns <see cref="Read"/> expects, of usage_entries e, member_cards c and card_sales s.</summary>
     public const string Columns = $"""
         {EntryColumns},
-        c.status, c.member_code, c.card_info_id, c.sale_id, s.sale_org_code, s.sale_user, s.channel_name, c.lock_version, c.time_zone,
-        c.member_id
+        c.status, c.member_code, c.card_info_id, c.sale_id, s.sale_org_code, s.sale_user, s.channel_name, c.lock_version, c.time_zone, c.member_id
         """;
 
     public static UseTarget Read(DbDataReader r)

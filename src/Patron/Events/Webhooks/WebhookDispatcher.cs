@@ -96,7 +96,8 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
             attempt.Status = (int)response.StatusCode;
             // The answer is read under the same timeout: a receiver that sends headers and then stalls is not waited for.
             using var reading = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            reading.CancelAfter(TimeSpan.FromSeconds(options.TimeoutSeconds) - watch.Elapsed);
+            var left = TimeSpan.FromSeconds(options.TimeoutSeconds) - watch.Elapsed;
+            reading.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
             attempt.Answer = await StartOfAsync(response.Content, reading.Token);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
