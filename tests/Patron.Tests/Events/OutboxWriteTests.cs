@@ -12,6 +12,10 @@ namespace Patron.Tests.Events;
 /// </summary>
 public abstract class OutboxWriteTests(Backend backend) : PatronTest(backend)
 {
+    // The events are looked at as the change left them, before a dispatcher marks them dispatched.
+    protected override void ConfigureHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder) =>
+        builder.UseSetting("Webhooks:Enabled", "false");
+
     private Task<List<OutboxEvent>> EventsAsync(string? type = null) =>
         App.QueryAsync(db => db.OutboxEvents.Where(e => type == null || e.Type == type).OrderBy(e => e.Id).ToListAsync());
 
