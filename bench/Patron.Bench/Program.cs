@@ -16,7 +16,7 @@ catch (ArgumentException e)
 }
 
 string[] httpKeys = ["points-random", "points-random-1m", "points-hot", "card-use", "card-use-1m", "card-sale", "health", "sqlite-points",
-    ExpiryPairs.PostgresKey, ExpiryPairs.SqliteKey];
+    ExpiryPairs.PostgresKey, ExpiryPairs.SqliteKey, WebhookPairs.Key];
 if (options.Only.Except(httpKeys).Except(Pgbench.Cases.Select(c => c.Key)).FirstOrDefault() is { } unknown)
 {
     Console.Error.WriteLine($"patron-bench: --only: no case '{unknown}'; the cases: {string.Join(", ", Pgbench.Cases.Select(c => c.Key).Concat(httpKeys))}");
@@ -24,11 +24,13 @@ if (options.Only.Except(httpKeys).Except(Pgbench.Cases.Select(c => c.Key)).First
 }
 
 var services = new List<ServiceProcess>();
+ReceiverProcess? receiver = null;
 void StopServices()
 {
     lock (services)
         foreach (var s in services)
             s.Kill();
+    receiver?.Kill();
 }
 // Ctrl-C or a kill: the services go down with the benchmark (bench/run also kills what the pids file lists).
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => StopServices());
@@ -45,6 +47,7 @@ MachineInfo? machine = null;
 SetupInfo? setup = null;
 MillionSetup? million = null;
 var expiry = new ExpiryPairs();
+var hooks = new WebhookPairs();
 string? problem = null;
 var clock = Stopwatch.StartNew();
 void Say(string line) => Console.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}");
@@ -120,6 +123,20 @@ try
             cases.Add(new CaseInfo(on ? ExpiryPairs.OnKey(p.Key) : ExpiryPairs.OffKey(p.Key), PairTitle(p.Backend, on),
                 $"{p.Backend} points add, expiry {(on ? "on" : "off")}", p.Kind));
 
+    // Points add and card use with no webhook subscriber and one, in pairs: WebhookPairs.
+    var hookCases = new List<(string Key, string Title, Func<HttpRequestMessage> Request, ResponseCheck Check)>();
+    if (Selected(WebhookPairs.Key))
+    {
+        receiver = await ReceiverProcess.StartAsync(options);
+        Say($"webhook receiver ready at {receiver.Url}");
+        hookCases.Add(("points-random", "points add, random members", workload.PointAddRandom, Checks.PointsEnvelope));
+        hookCases.Add(("card-use", "card use (useMncard), random cards", workload.CardUse, Checks.OpenApiEnvelope));
+        foreach (var (key, title, _, _) in hookCases)
+            foreach (var on in new[] { false, true })
+                cases.Add(new CaseInfo(on ? WebhookPairs.OnKey(key) : WebhookPairs.OffKey(key), $"{title}, {(on ? "one webhook subscriber" : "no subscriber")}",
+                    $"{key}, {(on ? "one subscriber" : "none")}", CaseKind.Postgres));
+    }
+
     for (var round = 1; round <= options.Rounds; round++)
     {
         foreach (var c in Pgbench.Cases.Where(c => Selected(c.Key)))
@@ -146,6 +163,16 @@ try
                 Say($"round {round}/{options.Rounds}  {r.Key,-16} {r.Throughput,9:N0} req/s  p50 {r.P50Ms,6:0.00} ms  p99 {r.P99Ms,7:0.00} ms  failed {r.Failed + r.WarmupFailed}");
             }
         }
+        foreach (var (key, title, request, check) in hookCases)
+        {
+            LoadCase CaseFor(bool on) => new(on ? WebhookPairs.OnKey(key) : WebhookPairs.OffKey(key),
+                $"{title}, {(on ? "one webhook subscriber" : "no subscriber")}", onPostgres, request, check);
+            foreach (var r in await hooks.RunRoundAsync(key, CaseFor, toPostgres, options, receiver!.Url, round, Say))
+            {
+                results.Add(r);
+                Say($"round {round}/{options.Rounds}  {r.Key,-16} {r.Throughput,9:N0} req/s  p50 {r.P50Ms,6:0.00} ms  p99 {r.P99Ms,7:0.00} ms  failed {r.Failed + r.WarmupFailed}");
+            }
+        }
     }
 }
 catch (Exception e) when (e is InvalidOperationException or TimeoutException or HttpRequestException or IOException)
@@ -158,6 +185,8 @@ finally
     var errors = services.SelectMany(s => s.FirstErrors.Select(line => $"{s.Name}: {line}")).ToList();
     foreach (var s in services)
         await s.DisposeAsync();
+    if (receiver is not null)
+        await receiver.DisposeAsync();
     // The services' logs beside the report (the first megabyte), for whoever reads a failure in it.
     foreach (var name in new[] { "postgres", "postgres-million", "sqlite" })
         if (File.Exists(ServiceProcess.LogPath(options, name)))
@@ -165,7 +194,7 @@ finally
                 [.. File.ReadAllBytes(ServiceProcess.LogPath(options, name)).Take(1 << 20)]);
     if (machine is not null && results.Count > 0)
     {
-        var report = new Report(options, machine, setup, cases, results) { Million = million, Expiry = expiry };
+        var report = new Report(options, machine, setup, cases, results) { Million = million, Expiry = expiry, Webhooks = hooks };
         report.ServiceErrors.AddRange(errors);
         var markdown = Path.Combine(options.Out, "latest.md");
         await File.WriteAllTextAsync(markdown, report.Markdown(complete: problem is null, problem));

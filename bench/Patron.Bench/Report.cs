@@ -109,6 +109,8 @@ public sealed class Report(BenchOptions options, MachineInfo machine, SetupInfo?
 
         if (Expiry is { Sides.Count: > 0 } expiry)
             md.Append(expiry.Markdown());
+        if (Webhooks is { Sides.Count: > 0 } webhooks)
+            md.Append(webhooks.Markdown());
 
         md.AppendLine("## Each round");
         md.AppendLine();
@@ -144,6 +146,9 @@ public sealed class Report(BenchOptions options, MachineInfo machine, SetupInfo?
 
     /// <summary>Points add with points.expiry off and on; null or empty when not run.</summary>
     public ExpiryPairs? Expiry { get; init; }
+
+    /// <summary>Points add and card use with no webhook subscriber and one; null or empty when not run.</summary>
+    public WebhookPairs? Webhooks { get; init; }
 
     /// <summary>The first error lines of the services' logs, quoted under Failures.</summary>
     public List<string> ServiceErrors { get; } = [];

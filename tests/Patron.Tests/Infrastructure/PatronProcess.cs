@@ -113,7 +113,7 @@ public sealed class PatronProcess(string storage, string connection, string cata
 
     public async ValueTask DisposeAsync() => await KillAsync();
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
