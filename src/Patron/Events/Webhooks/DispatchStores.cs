@@ -21,7 +21,17 @@ public interface IDispatchStore
     /// when no earlier delivery of the same webhook and member is still pending.
     /// </summary>
     Task<List<ClaimedDelivery>> ClaimAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int limit, CancellationToken ct);
+
+    /// <summary>
+    /// Records a pass's attempts and moves their deliveries on, in one transaction, each only if it
+    /// is still pending under this pass's lease: an operator's resend or another instance's claim
+    /// after the lease ran out has taken it over otherwise. Returns the deliveries it settled.
+    /// </summary>
+    Task<HashSet<long>> SettleAsync(IReadOnlyList<DeliverySettling> pass, CancellationToken ct);
 }
+
+/// <summary>One sent delivery as its pass settles it: the attempt, and what it does to the delivery.</summary>
+public sealed record DeliverySettling(ClaimedDelivery Claim, WebhookAttempt Attempt, DeliveryOutcome Outcome, string? Error);
 
 /// <summary>
 /// PostgreSQL: instances share the tables. Fan-out is one instance at a time (a try-lock: the
@@ -57,6 +67,52 @@ public sealed class PostgresDispatchStore(NpgsqlDataSource source) : IDispatchSt
         UPDATE webhook_deliveries d SET leased_until = $2 FROM c WHERE d.id = c.id
         RETURNING d.id, d.event_id, d.webhook_id, d.attempts, d.due_at
         """;
+
+    /// <summary>
+    /// A pass in one statement: the deliveries still under this pass's lease are settled, their
+    /// attempts inserted, and a 410's subscriber disabled.
+    /// </summary>
+    public const string SettleSql = """
+        WITH s AS (
+            SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::integer[], $5::timestamptz[], $6::timestamptz[],
+                $7::integer[], $8::text[], $9::boolean[]) AS s(id, leased, state, attempts, due_at, done_at, status, error, gone)),
+        u AS (
+            UPDATE webhook_deliveries d SET state = s.state, attempts = s.attempts, due_at = s.due_at, done_at = s.done_at,
+                leased_until = NULL, last_status = s.status, last_error = s.error
+            FROM s WHERE d.id = s.id AND d.state = 'P' AND d.leased_until = s.leased
+            RETURNING d.id, d.webhook_id, s.gone),
+        a AS (
+            INSERT INTO webhook_attempts (delivery_id, at, status, duration_ms, answer, error)
+            SELECT x.delivery_id, x.at, x.status, x.duration_ms, x.answer, x.error
+            FROM unnest($1::bigint[], $10::timestamptz[], $7::integer[], $11::integer[], $12::text[], $13::text[])
+                AS x(delivery_id, at, status, duration_ms, answer, error)
+            WHERE x.delivery_id IN (SELECT id FROM u)),
+        g AS (
+            UPDATE webhooks w SET enabled = false, disabled_reason = '410 Gone' WHERE w.id IN (SELECT webhook_id FROM u WHERE gone))
+        SELECT id FROM u
+        """;
+
+    public async Task<HashSet<long>> SettleAsync(IReadOnlyList<DeliverySettling> pass, CancellationToken ct)
+    {
+        await using var connection = await source.OpenConnectionAsync(ct);
+        await using var settle = new NpgsqlCommand(SettleSql, connection);
+        object[] values =
+        [
+            pass.Select(p => p.Claim.Id).ToArray(), pass.Select(p => p.Claim.LeasedUntil.ToUniversalTime()).ToArray(),
+            pass.Select(p => p.Outcome.State).ToArray(), pass.Select(p => p.Outcome.Attempts).ToArray(),
+            pass.Select(p => p.Outcome.DueAt.ToUniversalTime()).ToArray(), pass.Select(p => p.Outcome.DoneAt?.ToUniversalTime()).ToArray(),
+            pass.Select(p => p.Attempt.Status).ToArray(), pass.Select(p => p.Error).ToArray(), pass.Select(p => p.Outcome.DisablesWebhook).ToArray(),
+            pass.Select(p => p.Attempt.At.ToUniversalTime()).ToArray(), pass.Select(p => p.Attempt.DurationMs).ToArray(),
+            pass.Select(p => p.Attempt.Answer).ToArray(), pass.Select(p => p.Attempt.Error).ToArray(),
+        ];
+        foreach (var value in values)
+            settle.Parameters.Add(new NpgsqlParameter { Value = value });
+        var settled = new HashSet<long>();
+        await using var reader = await settle.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            settled.Add(reader.GetInt64(0));
+        return settled;
+    }
 
     public async Task<int> FanOutAsync(DateTimeOffset now, int limit, CancellationToken ct)
     {
@@ -120,6 +176,33 @@ public sealed class SqliteDispatchStore(IServiceScopeFactory scopes) : IDispatch
             .ExecuteUpdateAsync(s => s.SetProperty(e => e.Dispatched, true), ct);
         await tx.CommitAsync(ct);
         return events.Count;
+    }
+
+    public async Task<HashSet<long>> SettleAsync(IReadOnlyList<DeliverySettling> pass, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var settled = new HashSet<long>();
+        foreach (var (claim, attempt, outcome, error) in pass)
+        {
+            var moved = await db.Set<WebhookDelivery>()
+                .Where(x => x.Id == claim.Id && x.State == WebhookDelivery.Pending && x.LeasedUntil == claim.LeasedUntil)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.State, outcome.State).SetProperty(x => x.Attempts, outcome.Attempts)
+                    .SetProperty(x => x.DueAt, outcome.DueAt).SetProperty(x => x.DoneAt, outcome.DoneAt)
+                    .SetProperty(x => x.LeasedUntil, (DateTimeOffset?)null).SetProperty(x => x.LastStatus, attempt.Status)
+                    .SetProperty(x => x.LastError, error), ct);
+            if (moved == 0)
+                continue;
+            settled.Add(claim.Id);
+            db.Add(attempt);
+            if (outcome.DisablesWebhook)
+                await db.Set<Webhook>().Where(w => w.Id == claim.WebhookId)
+                    .ExecuteUpdateAsync(s => s.SetProperty(w => w.Enabled, false).SetProperty(w => w.DisabledReason, "410 Gone"), ct);
+        }
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return settled;
     }
 
     public async Task<List<ClaimedDelivery>> ClaimAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int limit, CancellationToken ct)

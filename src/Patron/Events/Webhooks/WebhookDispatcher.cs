@@ -20,9 +20,17 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
     /// <summary>Events taken into deliveries per transaction.</summary>
     private const int FanOutBatch = 500;
 
+    /// <summary>Deliveries a pass claims, per send in flight: a pass's reads and its one settling transaction serve them all.</summary>
+    private const int ClaimsPerSend = 4;
+
     private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
+
+    /// <summary>The lag takes two reads; a gauge scraped every few seconds needs no fresher figure.</summary>
+    private static readonly TimeSpan MeasureEvery = TimeSpan.FromSeconds(5);
+
     private readonly IReadOnlyList<TimeSpan> _retries = options.RetryWaits();
     private DateTimeOffset _prunedAt = DateTimeOffset.MinValue;
+    private DateTimeOffset _measuredAt = DateTimeOffset.MinValue;
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
@@ -33,7 +41,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
             var busy = false;
             try
             {
-                busy = await RunOnceAsync(ct) >= options.Parallel;
+                busy = await RunOnceAsync(ct) >= options.Parallel * ClaimsPerSend;
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
@@ -51,19 +59,37 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
     public async Task<int> RunOnceAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        await MeasureLagAsync(now, ct);
+        if (now - _measuredAt >= MeasureEvery)
+        {
+            await MeasureLagAsync(now, ct);
+            _measuredAt = now;
+        }
         while (await store.FanOutAsync(now, FanOutBatch, ct) == FanOutBatch)
         {
         }
 
         // Whole milliseconds: the lease is compared when settling, and each backend keeps its own precision.
         var lease = DateTimeOffset.FromUnixTimeMilliseconds((now + options.Lease).ToUnixTimeMilliseconds());
-        var claimed = await store.ClaimAsync(now, lease, options.Parallel, ct);
+        var claimed = await store.ClaimAsync(now, lease, options.Parallel * ClaimsPerSend, ct);
         if (claimed.Count > 0)
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var batch = await messages.LoadAsync(scope.ServiceProvider.GetRequiredService<PatronDb>(), claimed, now, ct);
-            await Task.WhenAll(batch.Select(m => SendAndSettleAsync(m, ct)));
+            List<WebhookMessage> batch;
+            await using (var scope = scopes.CreateAsyncScope())
+                batch = await messages.LoadAsync(scope.ServiceProvider.GetRequiredService<PatronDb>(), claimed, now, ct);
+            using var sending = new SemaphoreSlim(options.Parallel);
+            var attempts = await Task.WhenAll(batch.Select(async m =>
+            {
+                await sending.WaitAsync(ct);
+                try
+                {
+                    return await SendAsync(m, ct);
+                }
+                finally
+                {
+                    sending.Release();
+                }
+            }));
+            await SettleAsync(batch, attempts, ct);
         }
         if (now - _prunedAt >= PruneEvery)
         {
@@ -71,12 +97,6 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
             _prunedAt = now;
         }
         return claimed.Count;
-    }
-
-    private async Task SendAndSettleAsync(WebhookMessage message, CancellationToken ct)
-    {
-        var attempt = await SendAsync(message, ct);
-        await SettleAsync(message, attempt, ct);
     }
 
     private async Task<WebhookAttempt> SendAsync(WebhookMessage message, CancellationToken ct)
@@ -144,38 +164,28 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
         }
     }
 
-    /// <summary>
-    /// Records the attempt and moves the delivery on, if it is still this pass's: an operator's
-    /// resend or another instance's claim after the lease ran out has taken it over otherwise.
-    /// </summary>
-    private async Task SettleAsync(WebhookMessage message, WebhookAttempt attempt, CancellationToken ct)
+    /// <summary>Settles the pass's attempts in one transaction, then counts and logs those it settled.</summary>
+    private async Task SettleAsync(List<WebhookMessage> batch, WebhookAttempt[] attempts, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var d = message.Delivery;
-        var outcome = DeliveryOutcome.Decide(attempt.Status, d.Attempts, d.DueAt, _retries, now);
-        var error = attempt.Error ?? (outcome.Metric == "delivered" ? null : $"HTTP {attempt.Status}");
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        db.Add(attempt);
-        await db.SaveChangesAsync(ct);
-        var settled = await db.Set<WebhookDelivery>()
-            .Where(x => x.Id == d.Id && x.State == WebhookDelivery.Pending && x.LeasedUntil == d.LeasedUntil)
-            .ExecuteUpdateAsync(s => s.SetProperty(x => x.State, outcome.State).SetProperty(x => x.Attempts, outcome.Attempts)
-                .SetProperty(x => x.DueAt, outcome.DueAt).SetProperty(x => x.DoneAt, outcome.DoneAt)
-                .SetProperty(x => x.LeasedUntil, (DateTimeOffset?)null).SetProperty(x => x.LastStatus, attempt.Status)
-                .SetProperty(x => x.LastError, error), ct);
-        if (settled == 1 && outcome.DisablesWebhook)
-            await db.Set<Webhook>().Where(w => w.Id == d.WebhookId)
-                .ExecuteUpdateAsync(s => s.SetProperty(w => w.Enabled, false).SetProperty(w => w.DisabledReason, "410 Gone"), ct);
-        await tx.CommitAsync(ct);
-        if (settled == 0)
-            return;
-        metrics.Settled(message.WebhookName, outcome.Metric);
-        if (outcome.DisablesWebhook)
-            log.LogWarning("Webhook {Webhook} answered 410 Gone: disabled", message.WebhookName);
-        else if (outcome.State == WebhookDelivery.Failed)
-            log.LogWarning("Webhook {Webhook}: delivery {Delivery} failed after {Attempts} attempts ({Error})", message.WebhookName, d.Id, outcome.Attempts, error);
+        var pass = batch.Select((m, i) =>
+        {
+            var d = m.Delivery;
+            var outcome = DeliveryOutcome.Decide(attempts[i].Status, d.Attempts, d.DueAt, _retries, now);
+            return new DeliverySettling(d, attempts[i], outcome, attempts[i].Error ?? (outcome.Metric == "delivered" ? null : $"HTTP {attempts[i].Status}"));
+        }).ToList();
+        var settled = await store.SettleAsync(pass, ct);
+        foreach (var (message, s) in batch.Zip(pass))
+        {
+            if (!settled.Contains(s.Claim.Id))
+                continue;
+            metrics.Settled(message.WebhookName, s.Outcome.Metric);
+            if (s.Outcome.DisablesWebhook)
+                log.LogWarning("Webhook {Webhook} answered 410 Gone: disabled", message.WebhookName);
+            else if (s.Outcome.State == WebhookDelivery.Failed)
+                log.LogWarning("Webhook {Webhook}: delivery {Delivery} failed after {Attempts} attempts ({Error})",
+                    message.WebhookName, s.Claim.Id, s.Outcome.Attempts, s.Error);
+        }
     }
 
     private async Task MeasureLagAsync(DateTimeOffset now, CancellationToken ct)
