@@ -31,8 +31,9 @@ public static class EventsModel
             e.ToTable("webhook_deliveries");
             e.Property(x => x.State).HasMaxLength(1);
             e.Property(x => x.LastError).HasMaxLength(500);
-            // What the dispatcher claims: pending deliveries by when they fall due …
-            e.HasIndex(x => x.DueAt).HasFilter("state = 'P'").HasDatabaseName("ix_webhook_deliveries_due");
+            // What the dispatcher claims: pending deliveries oldest first, so that a claim walks past few
+            // rows however long the backlog (a member's later deliveries wait behind its first) …
+            e.HasIndex(x => x.Id).HasFilter("state = 'P'").HasDatabaseName("ix_webhook_deliveries_pending");
             // … each only when no earlier one of the same subscriber and member is still pending.
             e.HasIndex(x => new { x.WebhookId, x.MemberId, x.Id }).HasFilter("state = 'P'").HasDatabaseName("ix_webhook_deliveries_pending_member");
             e.HasIndex(x => new { x.WebhookId, x.Id });

@@ -62,7 +62,7 @@ public sealed class PostgresDispatchStore(NpgsqlDataSource source) : IDispatchSt
               AND (d.member_id IS NULL OR NOT EXISTS (
                   SELECT 1 FROM webhook_deliveries p
                   WHERE p.state = 'P' AND p.webhook_id = d.webhook_id AND p.member_id = d.member_id AND p.id < d.id))
-            ORDER BY d.due_at, d.id LIMIT $3
+            ORDER BY d.id LIMIT $3
             FOR UPDATE OF d SKIP LOCKED)
         UPDATE webhook_deliveries d SET leased_until = $2 FROM c WHERE d.id = c.id
         RETURNING d.id, d.event_id, d.webhook_id, d.attempts, d.due_at
@@ -218,7 +218,7 @@ public sealed class SqliteDispatchStore(IServiceScopeFactory scopes) : IDispatch
                 && db.Set<Webhook>().Any(w => w.Id == d.WebhookId && w.Enabled)
                 && (d.MemberId == null || !deliveries.Any(p => p.State == WebhookDelivery.Pending && p.WebhookId == d.WebhookId
                     && p.MemberId == d.MemberId && p.Id < d.Id)))
-            .OrderBy(d => d.DueAt).ThenBy(d => d.Id).Take(limit)
+            .OrderBy(d => d.Id).Take(limit)
             .Select(d => new ClaimedDelivery(d.Id, d.EventId, d.WebhookId, d.Attempts, d.DueAt, leaseUntil)).ToListAsync(ct);
         if (claimed.Count > 0)
         {

@@ -889,11 +889,11 @@ namespace Patron.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("DueAt")
-                        .HasDatabaseName("ix_webhook_deliveries_due")
-                        .HasFilter("state = 'P'");
-
                     b.HasIndex("EventId");
+
+                    b.HasIndex("Id")
+                        .HasDatabaseName("ix_webhook_deliveries_pending")
+                        .HasFilter("state = 'P'");
 
                     b.HasIndex("WebhookId", "Id");
 

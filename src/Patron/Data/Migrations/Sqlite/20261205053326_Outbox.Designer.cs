@@ -10,7 +10,7 @@ using Patron.Data;
 namespace Patron.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqlitePatronDb))]
-    [Migration("20261205035359_Outbox")]
+    [Migration("20261205053326_Outbox")]
     partial class Outbox
     {
         /// <inheritdoc />
@@ -892,11 +892,11 @@ namespace Patron.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("DueAt")
-                        .HasDatabaseName("ix_webhook_deliveries_due")
-                        .HasFilter("state = 'P'");
-
                     b.HasIndex("EventId");
+
+                    b.HasIndex("Id")
+                        .HasDatabaseName("ix_webhook_deliveries_pending")
+                        .HasFilter("state = 'P'");
 
                     b.HasIndex("WebhookId", "Id");
 

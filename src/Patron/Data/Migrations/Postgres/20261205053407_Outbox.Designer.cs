@@ -12,7 +12,7 @@ using Patron.Data;
 namespace Patron.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresPatronDb))]
-    [Migration("20261205035412_Outbox")]
+    [Migration("20261205053407_Outbox")]
     partial class Outbox
     {
         /// <inheritdoc />
@@ -918,11 +918,11 @@ namespace Patron.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("DueAt")
-                        .HasDatabaseName("ix_webhook_deliveries_due")
-                        .HasFilter("state = 'P'");
-
                     b.HasIndex("EventId");
+
+                    b.HasIndex("Id")
+                        .HasDatabaseName("ix_webhook_deliveries_pending")
+                        .HasFilter("state = 'P'");
 
                     b.HasIndex("WebhookId", "Id");
 

@@ -106,15 +106,15 @@ namespace Patron.Data.Migrations.Postgres
                 columns: new[] { "delivery_id", "id" });
 
             migrationBuilder.CreateIndex(
-                name: "ix_webhook_deliveries_due",
-                table: "webhook_deliveries",
-                column: "due_at",
-                filter: "state = 'P'");
-
-            migrationBuilder.CreateIndex(
                 name: "IX_webhook_deliveries_event_id",
                 table: "webhook_deliveries",
                 column: "event_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_webhook_deliveries_pending",
+                table: "webhook_deliveries",
+                column: "id",
+                filter: "state = 'P'");
 
             migrationBuilder.CreateIndex(
                 name: "ix_webhook_deliveries_pending_member",
