@@ -90,25 +90,13 @@ public static class WebhookViews
         return OutboxEvents.LedgerData(e.Type, row, channel);
     }
 
-    /// <summary>The body Standard Webhooks' receivers get, <c>{type, timestamp, data}</c>, indented for reading.</summary>
+    /// <summary>The body its receivers get (the one builder, <see cref="WebhookMessages.Body"/>), indented for reading.</summary>
     private static string Body(OutboxEvent e, string? data)
     {
+        using var sent = JsonDocument.Parse(WebhookMessages.Body(e.Type, e.At, data));
         var buffer = new ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            w.WriteString("type", e.Type);
-            w.WriteString("timestamp", e.At.ToUniversalTime());
-            w.WritePropertyName("data");
-            if (data is null)
-                w.WriteNullValue();
-            else
-            {
-                using var doc = JsonDocument.Parse(data);
-                doc.WriteTo(w);
-            }
-            w.WriteEndObject();
-        }
+            sent.WriteTo(w);
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }
