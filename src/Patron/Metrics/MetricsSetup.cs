@@ -18,9 +18,13 @@ public sealed class OtlpOptions
 
     public string Protocol { get; set; } = Grpc;
 
+    /// <summary>How often metrics are pushed, besides the last push at shutdown.</summary>
+    public int IntervalSeconds { get; set; } = 60;
+
     public Uri? EndpointUri => Uri.TryCreate(Endpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : null;
 
-    public bool IsValid => (string.IsNullOrEmpty(Endpoint) || EndpointUri is not null) && Protocol is Grpc or HttpProtobuf;
+    public bool IsValid => (string.IsNullOrEmpty(Endpoint) || EndpointUri is not null) && Protocol is Grpc or HttpProtobuf
+        && IntervalSeconds is >= 1 and <= 3600;
 }
 
 /// <summary>
@@ -34,7 +38,7 @@ public static class MetricsSetup
     public static WebApplicationBuilder AddPatronMetrics(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<OtlpOptions>().BindConfiguration("Metrics:Otlp")
-            .Validate(o => o.IsValid, "Metrics:Otlp:Endpoint must be an absolute http(s) URL and Metrics:Otlp:Protocol grpc or http/protobuf")
+            .Validate(o => o.IsValid, "Metrics:Otlp:Endpoint must be an absolute http(s) URL, Metrics:Otlp:Protocol grpc or http/protobuf, and Metrics:Otlp:IntervalSeconds 1 to 3600")
             .ValidateOnStart();
         var otlp = builder.Configuration.GetSection("Metrics:Otlp").Get<OtlpOptions>() ?? new OtlpOptions();
         builder.Services.AddSingleton<LiveMetrics>();
@@ -49,10 +53,11 @@ public static class MetricsSetup
                     // A scrape right after a write sees it: Prometheus scrapes every few seconds, so a cache saves nothing.
                     .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
                 if (otlp is { IsValid: true, EndpointUri: { } endpoint })
-                    metrics.AddOtlpExporter(o =>
+                    metrics.AddOtlpExporter((o, reader) =>
                     {
                         o.Endpoint = endpoint;
                         o.Protocol = otlp.Protocol == OtlpOptions.HttpProtobuf ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
+                        reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = otlp.IntervalSeconds * 1000;
                     });
             });
         return builder;
