@@ -10,9 +10,7 @@ public sealed record CatalogWebhook(string? Name, string? Url, List<string>? Eve
 
 public static class CatalogWebhooks
 {
-    /// <summary>How long deliveries carry a signature by the old secret too, after the catalog changed it.</summary>
-    public static readonly TimeSpan RotationOverlap = TimeSpan.FromHours(24);
-
+    /// <summary>The console's rules (<see cref="WebhookRules"/>), each problem named by where it is in the file.</summary>
     public static IEnumerable<(string Where, string Problem)> Problems(List<CatalogWebhook>? webhooks)
     {
         var list = webhooks ?? [];
@@ -20,17 +18,14 @@ public static class CatalogWebhooks
         {
             var w = list[i];
             var at = $"webhooks[{i}]";
-            if (w.Name is not { Length: >= 1 and <= 64 } || !w.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
-                yield return ($"{at}.name", "required, 1 to 64 letters, digits, '-' or '_'");
+            if (WebhookRules.NameError(w.Name) is { } name)
+                yield return ($"{at}.name", name);
             else if (list.Take(i).Any(o => o.Name == w.Name))
                 yield return ($"{at}.name", $"webhook '{w.Name}' is listed twice");
-            if (!Uri.TryCreate(w.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || w.Url!.Length > 2000)
-                yield return ($"{at}.url", "required, an absolute http:// or https:// URL of at most 2000 characters");
-            if (w.Events is not { Count: > 0 })
-                yield return ($"{at}.events", $"at least one of {string.Join(", ", EventTypes.All)} or \"*\"");
-            foreach (var type in w.Events ?? [])
-                if (type != "*" && !EventTypes.All.Contains(type))
-                    yield return ($"{at}.events", $"unknown event type '{type}'; known: {string.Join(", ", EventTypes.All)} or \"*\"");
+            if (WebhookRules.UrlError(w.Url) is { } url)
+                yield return ($"{at}.url", url);
+            if (WebhookRules.Events(w.Events).Error is { } events)
+                yield return ($"{at}.events", events);
             // The secret itself is never repeated in a message.
             if (WebhookSecrets.Key(w.Secret) is null)
                 yield return ($"{at}.secret", $"required, \"{WebhookSecrets.Prefix}\" and the base64 of {WebhookSecrets.MinBytes} to {WebhookSecrets.MaxBytes} bytes");
@@ -46,7 +41,7 @@ public static class CatalogWebhooks
     {
         foreach (var w in webhooks ?? [])
         {
-            var events = string.Join(' ', w.Events!.Distinct());
+            var events = WebhookRules.Events(w.Events).Stored!;
             var hook = await db.Set<Webhook>().SingleOrDefaultAsync(x => x.Name == w.Name, ct);
             if (hook is null)
             {
@@ -59,7 +54,7 @@ public static class CatalogWebhooks
             hook.FromCatalog = true;
             // Encrypting again would store a different ciphertext of the same secret: only a changed one is written.
             if (secrets.Reveal(hook.Secret) != w.Secret)
-                (hook.PreviousSecret, hook.PreviousUntil, hook.Secret) = (hook.Secret, now + RotationOverlap, secrets.Protect(w.Secret!));
+                (hook.PreviousSecret, hook.PreviousUntil, hook.Secret) = (hook.Secret, now + WebhookAdmin.RotationOverlap, secrets.Protect(w.Secret!));
         }
     }
 }

@@ -63,7 +63,7 @@ public abstract class WebhookDeliveryTests(Backend backend) : WebhookTestBase(ba
             signatures);
 
         // A day later only the new secret signs.
-        Time.Advance(CatalogWebhooks.RotationOverlap + TimeSpan.FromSeconds(1));
+        Time.Advance(WebhookAdmin.RotationOverlap + TimeSpan.FromSeconds(1));
         await AddPointsAsync(2, 10, "R-2");
         await DispatchAsync(restarted);
         var later = Receiver.At("/crm")[1];

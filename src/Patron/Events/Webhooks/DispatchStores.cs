@@ -163,9 +163,8 @@ public sealed class SqliteDispatchStore(IServiceScopeFactory scopes) : IDispatch
         if (events.Count == 0)
             return 0;
         var hooks = await db.Set<Webhook>().AsNoTracking().Where(w => w.Enabled).Select(w => new { w.Id, w.Events }).ToListAsync(ct);
-        var wants = hooks.Select(w => (w.Id, Types: w.Events.Split(' ', StringSplitOptions.RemoveEmptyEntries))).ToList();
         foreach (var e in events)
-            foreach (var w in wants.Where(w => w.Types.Contains(e.Type) || w.Types.Contains("*")))
+            foreach (var w in hooks.Where(w => WebhookRules.Wants(w.Events, e.Type)))
                 db.Add(new WebhookDelivery
                 {
                     EventId = e.Id, WebhookId = w.Id, MemberId = e.MemberId, State = WebhookDelivery.Pending, DueAt = now, CreatedAt = now,

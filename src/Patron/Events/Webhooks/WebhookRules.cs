@@ -31,7 +31,7 @@ public static class WebhookRules
             return (null, "choose at least one event type");
         var unknown = wanted.Where(t => t != AllTypes && !EventTypes.All.Contains(t)).ToList();
         if (unknown.Count > 0)
-            return (null, $"unknown event type {string.Join(", ", unknown.Take(5).Select(t => t.Length > 40 ? t[..40] + "…" : t))}");
+            return (null, $"unknown event type {string.Join(", ", unknown.Take(5).Select(t => t.Length > 40 ? t[..40] + "…" : t))}; known: {string.Join(", ", EventTypes.All)} or {AllTypes}");
         return wanted.Contains(AllTypes) ? (AllTypes, null) : (string.Join(' ', EventTypes.All.Where(wanted.Contains)), null);
     }
 
