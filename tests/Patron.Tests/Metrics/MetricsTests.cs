@@ -214,7 +214,9 @@ public abstract class MetricsTests(Backend backend) : PatronTest(backend)
             Record();
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        Assert.True(allocated == 0, $"{allocated} bytes for 10,000 rounds of a request's measurements");
+        // Under a byte a round: any allocation per request is at least 24 bytes a round. Other tests' hosts
+        // share the meter, and one that starts listening meanwhile sets up its series once (CI saw 2,504 bytes).
+        Assert.True(allocated < 10_000, $"{allocated} bytes for 10,000 rounds of a request's measurements");
         // Nine measurements a round: a few hundred ns each on an idle machine, against ~300 µs of CPU per request.
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"10,000 rounds took {clock.Elapsed}");
     }
