@@ -37,22 +37,25 @@ public sealed record DeliverySettling(ClaimedDelivery Claim, WebhookAttempt Atte
 /// PostgreSQL: instances share the tables. Fan-out is one instance at a time (a try-lock: the
 /// others skip it), so a member's deliveries are numbered in the order its events became visible;
 /// claims skip rows another instance holds, and claim by state, not by an id cursor, so an event
-/// committed after a later one is still found.
+/// committed after a later one is still found. Each statement updates the rows it picked by
+/// <c>id = ANY</c>: a join to the picked rows may be planned as a hash join over the whole table,
+/// whose cost grows with every event ever written.
 /// </summary>
 public sealed class PostgresDispatchStore(NpgsqlDataSource source) : IDispatchStore
 {
     /// <summary>The fan-out's advisory lock; the catalog's is 726100.</summary>
     public const long FanOutLock = 726101;
 
+    /// <summary>No row locks: the try-lock makes fan-out one at a time, and nothing else changes an undispatched event.</summary>
     public const string FanOutSql = """
         WITH e AS (
-            SELECT id, type, member_id FROM outbox_events WHERE NOT dispatched ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED),
+            SELECT id, type, member_id FROM outbox_events WHERE NOT dispatched ORDER BY id LIMIT $2),
         w AS (SELECT id, string_to_array(events, ' ') AS wants FROM webhooks WHERE enabled),
         d AS (
             INSERT INTO webhook_deliveries (event_id, webhook_id, member_id, state, attempts, due_at, created_at)
             SELECT e.id, w.id, e.member_id, 'P', 0, $1, $1 FROM e JOIN w ON e.type = ANY (w.wants) OR '*' = ANY (w.wants)
             ORDER BY e.id, w.id)
-        UPDATE outbox_events o SET dispatched = true FROM e WHERE o.id = e.id
+        UPDATE outbox_events SET dispatched = true WHERE id = ANY (ARRAY(SELECT id FROM e))
         """;
 
     public const string ClaimSql = """
@@ -64,7 +67,7 @@ public sealed class PostgresDispatchStore(NpgsqlDataSource source) : IDispatchSt
                   WHERE p.state = 'P' AND p.webhook_id = d.webhook_id AND p.member_id = d.member_id AND p.id < d.id))
             ORDER BY d.id LIMIT $3
             FOR UPDATE OF d SKIP LOCKED)
-        UPDATE webhook_deliveries d SET leased_until = $2 FROM c WHERE d.id = c.id
+        UPDATE webhook_deliveries d SET leased_until = $2 WHERE d.id = ANY (ARRAY(SELECT id FROM c))
         RETURNING d.id, d.event_id, d.webhook_id, d.attempts, d.due_at
         """;
 
@@ -79,7 +82,7 @@ public sealed class PostgresDispatchStore(NpgsqlDataSource source) : IDispatchSt
         u AS (
             UPDATE webhook_deliveries d SET state = s.state, attempts = s.attempts, due_at = s.due_at, done_at = s.done_at,
                 leased_until = NULL, last_status = s.status, last_error = s.error
-            FROM s WHERE d.id = s.id AND d.state = 'P' AND d.leased_until = s.leased
+            FROM s WHERE d.id = ANY ($1) AND d.id = s.id AND d.state = 'P' AND d.leased_until = s.leased
             RETURNING d.id, d.webhook_id, s.gone),
         a AS (
             INSERT INTO webhook_attempts (delivery_id, at, status, duration_ms, answer, error)

@@ -1,0 +1,91 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Patron.Events.Webhooks;
+using Patron.Tests.Infrastructure;
+
+namespace Patron.Tests.Events;
+
+/// <summary>
+/// The dispatcher's statements touch the rows they picked through an index, however many events
+/// and deliveries the tables hold: a fan-out that joined its batch to the whole outbox by a hash
+/// join read every event ever written, once a batch, and took a tenth of the machine from the writes.
+/// </summary>
+public sealed partial class DispatcherPlanTestsOnPostgres() : PatronTest(Backend.Postgres)
+{
+    private const int Rows = 30_000;
+
+    protected override bool LedgerRowsHaveTheirEvents => false; // it fills the outbox behind the service's back
+
+    [Theory]
+    [InlineData(nameof(PostgresDispatchStore.FanOutSql))]
+    [InlineData(nameof(PostgresDispatchStore.ClaimSql))]
+    [InlineData(nameof(PostgresDispatchStore.SettleSql))]
+    public async Task AStatementReadsAFewPagesOfFullTables(string statement)
+    {
+        await using var connection = await App.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync();
+        // The planner's view of a busy outbox: statistics taken while the tables were empty, which
+        // autovacuum refreshes only now and then as they grow.
+        foreach (var table in new[] { "outbox_events", "webhook_deliveries" })
+        {
+            await ExecuteAsync(connection, $"ALTER TABLE {table} SET (autovacuum_enabled = false)");
+            await ExecuteAsync(connection, $"VACUUM ANALYZE {table}");
+        }
+        await ExecuteAsync(connection, $"""
+            INSERT INTO webhooks (name, url, events, secret, enabled, from_catalog, created_at)
+                VALUES ('crm', 'http://127.0.0.1:9/', '*', 'whsec_AAAA', true, false, now());
+            INSERT INTO outbox_events (type, member_id, at, data, dispatched)
+                SELECT 'member.created', g % 500, now(), NULL, g <= {Rows - 3} FROM generate_series(1, {Rows}) AS g;
+            INSERT INTO webhook_deliveries (event_id, webhook_id, member_id, state, attempts, due_at, created_at, done_at)
+                SELECT g, (SELECT id FROM webhooks), g % 500, CASE WHEN g > {Rows - 3} THEN 'P' ELSE 'D' END, 1, now() - interval '1 minute',
+                    now(), CASE WHEN g > {Rows - 3} THEN NULL ELSE now() END
+                FROM generate_series(1, {Rows}) AS g;
+            UPDATE webhook_deliveries SET leased_until = '2030-01-01T00:00:00Z' WHERE id = {Rows};
+            """);
+
+        await using var tx = await connection.BeginTransactionAsync();
+        await using var explain = new NpgsqlCommand($"EXPLAIN (ANALYZE, BUFFERS) {Sql(statement)}", connection, tx);
+        foreach (var value in Arguments(statement))
+            explain.Parameters.Add(new NpgsqlParameter { Value = value });
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+            while (await reader.ReadAsync())
+                plan.Add(reader.GetString(0));
+        await tx.RollbackAsync();
+
+        var text = string.Join('\n', plan);
+        Assert.DoesNotContain("Seq Scan on outbox_events", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Seq Scan on webhook_deliveries", text, StringComparison.Ordinal);
+        var pages = SharedPages().Match(text).Groups.Values.Skip(1).Where(g => g.Success).Sum(g => int.Parse(g.Value));
+        Assert.True(pages is > 0 and <= 150, $"{statement} read {pages} pages:\n{text}");
+    }
+
+    private static string Sql(string statement) => (string)typeof(PostgresDispatchStore).GetField(statement)!.GetRawConstantValue()!;
+
+    /// <summary>Values as the store binds them: a fan-out of 500, a claim of 40, the settling of the one leased delivery.</summary>
+    private static object[] Arguments(string statement)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var lease = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        return statement switch
+        {
+            nameof(PostgresDispatchStore.FanOutSql) => [now, 500],
+            nameof(PostgresDispatchStore.ClaimSql) => [now, now.AddMinutes(1), 40],
+            _ =>
+            [
+                new long[] { Rows }, new[] { lease }, new[] { "D" }, new[] { 2 }, new[] { now }, new DateTimeOffset?[] { now }, new int?[] { 204 },
+                new string?[] { null }, new[] { false }, new[] { now }, new[] { 3 }, new string?[] { null }, new string?[] { null },
+            ],
+        };
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>The shared pages found in memory and read, on the plan's first Buffers line: the top node's, which counts its children's.</summary>
+    [GeneratedRegex(@"Buffers: shared(?: hit=(\d+))?(?: read=(\d+))?")]
+    private static partial Regex SharedPages();
+}
