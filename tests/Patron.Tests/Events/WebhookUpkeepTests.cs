@@ -40,6 +40,31 @@ public abstract class WebhookUpkeepTests(Backend backend) : WebhookTestBase(back
     }
 
     [Fact]
+    public async Task PruningWalksTheOldRangesAndStopsAtTheFirstRecentOne()
+    {
+        Receiver.Answer = r => Task.FromResult(r.Body.Contains("\"K-3\"") ? 500 : 200);
+        for (var i = 1; i <= 6; i++)
+            await AddPointsAsync(20 + i, 10, $"K-{i}"); // K-3 still retrying when the others are pruned
+        await DispatchAsync();
+        Time.Advance(TimeSpan.FromDays(10)); // within KeepDays: the dispatcher's own pruning leaves them
+        for (var i = 7; i <= 16; i++)
+            await AddPointsAsync(20 + i, 10, $"K-{i}");
+        await DispatchAsync();
+        var recent = (await DeliveriesAsync()).Where(d => d.CreatedAt > Time.GetUtcNow().AddDays(-1)).Select(d => d.Id).ToList();
+
+        var pruning = new OutboxPruning(App.Services.GetRequiredService<IServiceScopeFactory>()) { Range = 2 };
+        var walked = await pruning.PruneAsync(Time.GetUtcNow() - TimeSpan.FromDays(5), CancellationToken.None);
+
+        var left = await DeliveriesAsync();
+        Assert.Equal(11, left.Count); // K-3, pending, and the ten recent ones
+        Assert.Equal(WebhookDelivery.Pending, left.Single(d => !recent.Contains(d.Id)).State);
+        Assert.Equal(11, await App.QueryAsync(db => db.Set<OutboxEvent>().CountAsync()));
+        // Six old rows in each table take three ranges of two, and the first recent range ends each walk:
+        // the recent rows' other four ranges are never read.
+        Assert.Equal(8, walked);
+    }
+
+    [Fact]
     public async Task TheMetricsCountOutcomesAndTheLag()
     {
         var metrics = App.Services.GetRequiredService<WebhookMetrics>();

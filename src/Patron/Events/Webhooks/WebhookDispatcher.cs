@@ -14,7 +14,7 @@ namespace Patron.Events.Webhooks;
 /// its lease runs out: at least once, in order per subscriber and member.
 /// </summary>
 public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStore store, WebhookMessages messages, IHttpClientFactory http,
-    WebhookOptions options, WebhookMetrics metrics, TimeProvider clock, ILogger<WebhookDispatcher> log) : BackgroundService
+    WebhookOptions options, WebhookMetrics metrics, OutboxPruning pruning, TimeProvider clock, ILogger<WebhookDispatcher> log) : BackgroundService
 {
     public const string HttpClientName = "webhooks";
 
@@ -101,7 +101,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
         }
         if (now - _prunedAt >= PruneEvery)
         {
-            await PruneAsync(now - TimeSpan.FromDays(options.KeepDays), ct);
+            await pruning.PruneAsync(now - TimeSpan.FromDays(options.KeepDays), ct);
             _prunedAt = now;
         }
         return claimed.Count;
@@ -207,18 +207,6 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
             .OrderBy(d => d.DueAt).Select(d => (DateTimeOffset?)d.DueAt).FirstOrDefaultAsync(ct);
         var oldest = new[] { oldestEvent, oldestDue }.Where(t => t is not null).Select(t => t!.Value).DefaultIfEmpty(now).Min();
         metrics.Lag(now - oldest);
-    }
-
-    /// <summary>Settled deliveries with their attempts, and dispatched events no delivery still names, older than KeepDays.</summary>
-    private async Task PruneAsync(DateTimeOffset cutoff, CancellationToken ct)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
-        var deliveries = db.Set<WebhookDelivery>();
-        var old = deliveries.Where(d => d.State != WebhookDelivery.Pending && d.DoneAt < cutoff);
-        await db.Set<WebhookAttempt>().Where(a => old.Any(d => d.Id == a.DeliveryId)).ExecuteDeleteAsync(ct);
-        await old.ExecuteDeleteAsync(ct);
-        await db.Set<OutboxEvent>().Where(e => e.Dispatched && e.At < cutoff && !deliveries.Any(d => d.EventId == e.Id)).ExecuteDeleteAsync(ct);
     }
 
     private static string Cut(string text, int length) => text.Length <= length ? text : text[..length];

@@ -16,6 +16,7 @@ public static class WebhookSetup
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<WebhookOptions>>().Value);
         services.AddSingleton<WebhookMetrics>();
         services.AddSingleton<WebhookMessages>();
+        services.AddSingleton<OutboxPruning>();
         if (storage == "postgres")
             services.AddSingleton<IDispatchStore>(sp => new PostgresDispatchStore(sp.GetRequiredService<NpgsqlDataSource>()));
         else
