@@ -70,7 +70,7 @@ public sealed partial class DispatcherPlanTestsOnPostgres() : PatronTest(Backend
         return statement switch
         {
             nameof(PostgresDispatchStore.FanOutSql) => [now, 500],
-            nameof(PostgresDispatchStore.ClaimSql) => [now, now.AddMinutes(1), 40],
+            nameof(PostgresDispatchStore.ClaimSql) => [now, now.AddMinutes(1), 40, new[] { 99 }],
             _ =>
             [
                 new long[] { Rows }, new[] { lease }, new[] { "D" }, new[] { 2 }, new[] { now }, new DateTimeOffset?[] { now }, new int?[] { 204 },

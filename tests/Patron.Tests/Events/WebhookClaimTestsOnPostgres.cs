@@ -55,7 +55,7 @@ public sealed class WebhookClaimTestsOnPostgres() : WebhookTestBase(Backend.Post
             var claims = stores.Select(store => Task.Run(async () =>
             {
                 start.Wait();
-                return await store.ClaimAsync(now, now + TimeSpan.FromMinutes(1), 3, CancellationToken.None);
+                return await store.ClaimAsync(now, now + TimeSpan.FromMinutes(1), 3, [], CancellationToken.None);
             })).ToList();
             start.Set();
             var ids = (await Task.WhenAll(claims)).SelectMany(c => c).Select(c => c.Id).ToList();

@@ -176,7 +176,7 @@ public abstract class WebhookDeliveryTests(Backend backend) : WebhookTestBase(ba
         var now = Time.GetUtcNow();
         await store.FanOutAsync(now, 500, CancellationToken.None);
         // An instance claims it and dies before sending: nobody else may send it while the lease holds.
-        Assert.Single(await store.ClaimAsync(now, now + TimeSpan.FromSeconds(7), 10, CancellationToken.None));
+        Assert.Single(await store.ClaimAsync(now, now + TimeSpan.FromSeconds(7), 10, [], CancellationToken.None));
         Time.Advance(TimeSpan.FromSeconds(6));
         Assert.Equal(0, await DispatchAsync());
         Time.Advance(TimeSpan.FromSeconds(1));

@@ -17,10 +17,11 @@ public interface IDispatchStore
     Task<int> FanOutAsync(DateTimeOffset now, int limit, CancellationToken ct);
 
     /// <summary>
-    /// Leases up to <paramref name="limit"/> due pending deliveries of enabled webhooks, each only
-    /// when no earlier delivery of the same webhook and member is still pending.
+    /// Leases up to <paramref name="limit"/> due pending deliveries of enabled webhooks but those in
+    /// <paramref name="skip"/>, each only when no earlier delivery of the same webhook and member is
+    /// still pending.
     /// </summary>
-    Task<List<ClaimedDelivery>> ClaimAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int limit, CancellationToken ct);
+    Task<List<ClaimedDelivery>> ClaimAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int limit, IReadOnlyCollection<int> skip, CancellationToken ct);
 
     /// <summary>
     /// Records a pass's attempts and moves their deliveries on, in one transaction, each only if it
@@ -61,7 +62,7 @@ public sealed class PostgresDispatchStore(NpgsqlDataSource source) : IDispatchSt
     public const string ClaimSql = """
         WITH c AS (
             SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id AND w.enabled
-            WHERE d.state = 'P' AND d.due_at <= $1 AND (d.leased_until IS NULL OR d.leased_until <= $1)
+            WHERE d.state = 'P' AND d.due_at <= $1 AND (d.leased_until IS NULL OR d.leased_until <= $1) AND NOT (d.webhook_id = ANY ($4))
               AND (d.member_id IS NULL OR NOT EXISTS (
                   SELECT 1 FROM webhook_deliveries p
                   WHERE p.state = 'P' AND p.webhook_id = d.webhook_id AND p.member_id = d.member_id AND p.id < d.id))
@@ -130,12 +131,16 @@ public sealed class PostgresDispatchStore(NpgsqlDataSource source) : IDispatchSt
         return events;
     }
 
-    public async Task<List<ClaimedDelivery>> ClaimAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int limit, CancellationToken ct)
+    public async Task<List<ClaimedDelivery>> ClaimAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int limit, IReadOnlyCollection<int> skip, CancellationToken ct)
     {
         await using var connection = await source.OpenConnectionAsync(ct);
         await using var claim = new NpgsqlCommand(ClaimSql, connection)
         {
-            Parameters = { new() { Value = now.ToUniversalTime() }, new() { Value = leaseUntil.ToUniversalTime() }, new() { Value = limit } },
+            Parameters =
+            {
+                new() { Value = now.ToUniversalTime() }, new() { Value = leaseUntil.ToUniversalTime() }, new() { Value = limit },
+                new() { Value = skip.ToArray() },
+            },
         };
         var claimed = new List<ClaimedDelivery>();
         await using var reader = await claim.ExecuteReaderAsync(ct);
@@ -207,7 +212,7 @@ public sealed class SqliteDispatchStore(IServiceScopeFactory scopes) : IDispatch
         return settled;
     }
 
-    public async Task<List<ClaimedDelivery>> ClaimAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int limit, CancellationToken ct)
+    public async Task<List<ClaimedDelivery>> ClaimAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int limit, IReadOnlyCollection<int> skip, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
@@ -216,7 +221,7 @@ public sealed class SqliteDispatchStore(IServiceScopeFactory scopes) : IDispatch
             return [];
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var claimed = await deliveries.AsNoTracking()
-            .Where(d => d.State == WebhookDelivery.Pending && d.DueAt <= now && (d.LeasedUntil == null || d.LeasedUntil <= now)
+            .Where(d => d.State == WebhookDelivery.Pending && d.DueAt <= now && (d.LeasedUntil == null || d.LeasedUntil <= now) && !skip.Contains(d.WebhookId)
                 && db.Set<Webhook>().Any(w => w.Id == d.WebhookId && w.Enabled)
                 && (d.MemberId == null || !deliveries.Any(p => p.State == WebhookDelivery.Pending && p.WebhookId == d.WebhookId
                     && p.MemberId == d.MemberId && p.Id < d.Id)))

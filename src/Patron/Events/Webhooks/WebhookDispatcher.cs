@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -9,7 +10,7 @@ namespace Patron.Events.Webhooks;
 
 /// <summary>
 /// Sends the outbox to the subscribers (docs/events.md): each pass makes the new events'
-/// deliveries, claims the due ones under a lease, sends them in parallel and settles each. Every
+/// deliveries, claims the due ones under a lease, sends them in parallel and settles them. Every
 /// instance runs one; claims never overlap, and a delivery whose sender died is sent again when
 /// its lease runs out: at least once, in order per subscriber and member.
 /// </summary>
@@ -29,7 +30,13 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
     /// <summary>The lag takes two reads; a gauge scraped every few seconds needs no fresher figure.</summary>
     private static readonly TimeSpan MeasureEvery = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a pass waits for its sends before it leaves a slow subscriber's to settle by themselves.</summary>
+    private static readonly TimeSpan PassWait = TimeSpan.FromSeconds(1);
+
     private readonly IReadOnlyList<TimeSpan> _retries = options.RetryWaits();
+
+    /// <summary>Subscribers whose sends from an earlier pass are still out: their deliveries are not claimed meanwhile.</summary>
+    private readonly ConcurrentDictionary<int, Task> _slow = new();
     private DateTimeOffset _prunedAt = DateTimeOffset.MinValue;
     private DateTimeOffset _measuredAt = DateTimeOffset.MinValue;
 
@@ -78,12 +85,35 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
 
         // Whole milliseconds: the lease is compared when settling, and each backend keeps its own precision.
         var lease = DateTimeOffset.FromUnixTimeMilliseconds((now + options.Lease).ToUnixTimeMilliseconds());
-        var claimed = await store.ClaimAsync(now, lease, options.Parallel * ClaimsPerSend, ct);
+        foreach (var (webhook, sends) in _slow)
+            if (sends.IsCompleted)
+                _slow.TryRemove(new(webhook, sends));
+        var claimed = await store.ClaimAsync(now, lease, options.Parallel * ClaimsPerSend, [.. _slow.Keys], ct);
         if (claimed.Count > 0)
         {
             List<WebhookMessage> batch;
             await using (var scope = scopes.CreateAsyncScope())
                 batch = await messages.LoadAsync(scope.ServiceProvider.GetRequiredService<PatronDb>(), claimed, now, ct);
+            // Each subscriber's sends go and settle on their own: one that answers slowly holds back
+            // only its own deliveries, which the next passes leave alone until these have settled.
+            var groups = batch.GroupBy(m => m.Delivery.WebhookId).Select(g => (Webhook: g.Key, Sends: SendAndSettleAsync([.. g], ct))).ToList();
+            await Task.WhenAny(Task.WhenAll(groups.Select(g => g.Sends)), Task.Delay(PassWait, clock, ct));
+            foreach (var (webhook, sends) in groups.Where(g => !g.Sends.IsCompleted))
+                _slow[webhook] = sends;
+        }
+        if (now - _prunedAt >= PruneEvery)
+        {
+            await pruning.PruneAsync(now - TimeSpan.FromDays(options.KeepDays), ct);
+            _prunedAt = now;
+        }
+        return claimed.Count;
+    }
+
+    /// <summary>One subscriber's deliveries of a pass: sent, at most <c>Parallel</c> at once, then settled together.</summary>
+    private async Task SendAndSettleAsync(List<WebhookMessage> batch, CancellationToken ct)
+    {
+        try
+        {
             using var sending = new SemaphoreSlim(options.Parallel);
             var attempts = await Task.WhenAll(batch.Select(async m =>
             {
@@ -99,12 +129,17 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
             }));
             await SettleAsync(batch, attempts, ct);
         }
-        if (now - _prunedAt >= PruneEvery)
+        catch (Exception e) when (!ct.IsCancellationRequested)
         {
-            await pruning.PruneAsync(now - TimeSpan.FromDays(options.KeepDays), ct);
-            _prunedAt = now;
+            // The pass may be gone: what did not settle is sent again once its lease runs out.
+            if (StorageFault.IsUnavailable(e))
+                StorageFault.Report(log, e);
+            else
+                log.LogError(e, "Settling webhook deliveries failed; they are sent again when their lease runs out");
         }
-        return claimed.Count;
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private async Task<WebhookAttempt> SendAsync(WebhookMessage message, CancellationToken ct)
