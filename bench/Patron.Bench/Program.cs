@@ -210,7 +210,7 @@ finally
         if (File.Exists(ServiceProcess.LogPath(options, name)))
             await File.WriteAllBytesAsync(ServiceProcess.KeptLogPath(options, name),
                 [.. File.ReadAllBytes(ServiceProcess.LogPath(options, name)).Take(1 << 20)]);
-    if (machine is not null && results.Count > 0)
+    if (machine is not null && (results.Count > 0 || quiet.Samples.Count > 0))
     {
         var report = new Report(options, machine, setup, cases, results) { Million = million, Expiry = expiry, Webhooks = hooks, Quiet = quiet };
         report.ServiceErrors.AddRange(errors);

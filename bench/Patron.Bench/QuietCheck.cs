@@ -33,13 +33,14 @@ public sealed class QuietCheck(BenchOptions options, Action<string> say)
     {
         var clock = Stopwatch.StartNew();
         var window = TimeSpan.FromSeconds(options.QuietWindow);
-        while (true)
+        for (var attempt = 1; ; attempt++)
         {
             var load = MachineInfo.LoadAverage();
             var (busy, ours, others, top) = await SampleAsync(window);
             var quiet = busy < options.QuietCpu || options.QuietCpu >= 100;
             var waited = Math.Max(0, clock.Elapsed.TotalSeconds - window.TotalSeconds);
-            var seen = $"{busy:0.0} % of the machine busy over {window.TotalSeconds:0} s (ours {ours:0.0} %, others {others:0.0} %{(top.Length > 0 ? ": " + top : "")}), load average {load}";
+            var seen = $"{busy:0.0} % of the machine busy over {window.TotalSeconds:0} s (ours {ours:0.0} %, others {others:0.0} %{(top.Length > 0 ? ": " + top : "")}, " +
+                       $"unattributed {Unattributed(busy, ours, others):0.0} %), load average {load}";
             if (quiet || clock.Elapsed.TotalSeconds >= options.QuietWait)
             {
                 var sample = new QuietSample(key, round, load, busy, ours, others, top, waited, quiet);
@@ -47,13 +48,16 @@ public sealed class QuietCheck(BenchOptions options, Action<string> say)
                 if (!quiet)
                     throw new MachineBusyException(
                         $"refused to run {key} (round {round}): the machine was not quiet for {options.QuietWait} s; last {seen}; threshold {options.QuietCpu} % (--quiet-cpu)");
-                if (waited > 0)
+                if (attempt > 1)
                     say($"quiet after {waited:0} s: {seen}");
                 return sample;
             }
             say($"waiting for a quiet machine before {key}: {seen}; threshold {options.QuietCpu} %");
         }
     }
+
+    /// <summary>Busy time no process we saw took: the kernel's own, steal, or processes that ended within the window.</summary>
+    private static double Unattributed(double busy, double ours, double others) => Math.Max(0, busy - ours - others);
 
     /// <summary>Two readings of /proc, <paramref name="window"/> apart: busy, ours and others' CPU, percent of all cores.</summary>
     private async Task<(double Busy, double Ours, double Others, string Top)> SampleAsync(TimeSpan window)
@@ -71,7 +75,8 @@ public sealed class QuietCheck(BenchOptions options, Action<string> say)
         var othersByName = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var (pid, p) in after)
         {
-            var ticks = p.Ticks - (before.TryGetValue(pid, out var b) && b.Name == p.Name ? b.Ticks : 0);
+            // A process started within the window counts whole; a pid reused is told apart by its start time (names change: kworkers).
+            var ticks = p.Ticks - (before.TryGetValue(pid, out var b) && b.Started == p.Started ? b.Ticks : 0);
             if (ticks <= 0)
                 continue;
             if (ours.Contains(pid))
@@ -84,9 +89,9 @@ public sealed class QuietCheck(BenchOptions options, Action<string> say)
         return (100 * (machine2.Busy - machine1.Busy) * 100 / total, 100 * oursTicks / total, 100 * othersByName.Values.Sum() / total, top);
     }
 
-    private readonly record struct Proc(string Name, int Parent, long Ticks);
+    private readonly record struct Proc(string Name, int Parent, long Ticks, long Started);
 
-    /// <summary>Every process's name, parent and CPU ticks (user + system, all its threads) from /proc/[pid]/stat.</summary>
+    /// <summary>Every process's name, parent, CPU ticks (user + system, all its threads) and start time from /proc/[pid]/stat.</summary>
     private static Dictionary<int, Proc> Processes()
     {
         var all = new Dictionary<int, Proc>();
@@ -100,7 +105,7 @@ public sealed class QuietCheck(BenchOptions options, Action<string> say)
                 var close = stat.LastIndexOf(')');
                 var name = stat[(stat.IndexOf('(') + 1)..close];
                 var fields = stat[(close + 2)..].Split(' ');
-                all[pid] = new Proc(name, int.Parse(fields[1], Inv), long.Parse(fields[11], Inv) + long.Parse(fields[12], Inv));
+                all[pid] = new Proc(name, int.Parse(fields[1], Inv), long.Parse(fields[11], Inv) + long.Parse(fields[12], Inv), long.Parse(fields[19], Inv));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
             {
@@ -141,12 +146,12 @@ public sealed class QuietCheck(BenchOptions options, Action<string> say)
         var md = new StringBuilder();
         md.AppendLine("## The machine before each case");
         md.AppendLine();
-        md.AppendLine(Inv, $"Before every case the benchmark samples the CPU for {options.QuietWindow} s while its load generator is idle; it runs the case once the whole machine is under {options.QuietCpu} % busy (all cores = 100 %), waits while it is not, and refuses after {options.QuietWait} s. Ours: the services, PostgreSQL, this benchmark; others: every other process (the three busiest named); busy also counts the kernel's own work. The load average (1, 5, 15 min) lags: our previous case keeps it up for minutes.");
+        md.AppendLine(Inv, $"Before every case the benchmark samples the CPU for {options.QuietWindow} s while its load generator is idle; it runs the case once the whole machine is under {options.QuietCpu} % busy (all cores = 100 %), waits while it is not, and refuses after {options.QuietWait} s. Ours: the services, PostgreSQL, this benchmark; others: every other process (the three busiest named); unattributed: busy time of the kernel's own, steal, or processes that ended within the window. The load average (1, 5, 15 min) lags: our previous case keeps it up for minutes.");
         md.AppendLine();
-        md.AppendLine("| round | case | load average | busy % | ours % | others % | busiest others | waited s |");
-        md.AppendLine("|--:|---|---|--:|--:|--:|---|--:|");
+        md.AppendLine("| round | case | load average | busy % | ours % | others % | busiest others | unattributed % | waited s |");
+        md.AppendLine("|--:|---|---|--:|--:|--:|---|--:|--:|");
         foreach (var s in Samples)
-            md.AppendLine(Inv, $"| {s.Round} | {s.Key} | {s.LoadAverage} | {s.BusyPercent:0.0}{(s.Quiet ? "" : " ✗")} | {s.OursPercent:0.0} | {s.OthersPercent:0.0} | {(s.TopOthers.Length > 0 ? s.TopOthers : "—")} | {s.WaitedSeconds:0} |");
+            md.AppendLine(Inv, $"| {s.Round} | {s.Key} | {s.LoadAverage} | {s.BusyPercent:0.0}{(s.Quiet ? "" : " ✗")} | {s.OursPercent:0.0} | {s.OthersPercent:0.0} | {(s.TopOthers.Length > 0 ? s.TopOthers : "—")} | {Unattributed(s.BusyPercent, s.OursPercent, s.OthersPercent):0.0} | {s.WaitedSeconds:0} |");
         md.AppendLine();
         return md.ToString();
     }
