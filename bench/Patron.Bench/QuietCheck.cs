@@ -39,7 +39,7 @@ public sealed class QuietCheck(BenchOptions options, Action<string> say)
             var (busy, ours, others, top) = await SampleAsync(window);
             var quiet = busy < options.QuietCpu || options.QuietCpu >= 100;
             var waited = Math.Max(0, clock.Elapsed.TotalSeconds - window.TotalSeconds);
-            var seen = $"{busy:0.0} % of the machine busy over {window.TotalSeconds:0} s (ours {ours:0.0} %, others {others:0.0} %{(top.Length > 0 ? ": " + top : "")}, " +
+            var seen = $"{busy:0.0} % of the machine busy over {window.TotalSeconds:0} s (ours {ours:0.0} %, others {others:0.0} %{(top.Length > 0 ? $" [{top}]" : "")}, " +
                        $"unattributed {Unattributed(busy, ours, others):0.0} %), load average {load}";
             if (quiet || clock.Elapsed.TotalSeconds >= options.QuietWait)
             {

@@ -72,6 +72,8 @@ public sealed class Report(BenchOptions options, MachineInfo machine, SetupInfo?
                           string.Join("; ", limits.Select(x => string.Create(Inv, $"round {x.Round} {x.Best!.Throughput:N0} ({x.Best.Key})"))) + ". Every × limit below is against the limit of the same round.");
             md.AppendLine();
         }
+        if (_summaries.Count == 0)
+            return md.Append(Goals.Markdown(options, Ratios, _summaries)).Append(Quiet?.Markdown()).ToString();
         md.AppendLine("| case | req/s | × limit | p50 ms | p99 ms | failed | peak RSS MB |");
         md.AppendLine("|---|--:|--:|--:|--:|--:|--:|");
         foreach (var s in _summaries)
