@@ -14,7 +14,7 @@ set linetype 2 lc rgb "#3b75af"   # the service on PostgreSQL
 set linetype 3 lc rgb "#ef8636"   # the service on SQLite
 set multiplot layout 1,3 title heading font ",13"
 
-set title sprintf("Throughput, req/s (pgbench: tps), and × the limit of the same round (median over rounds)\n(dashed: the median limit, %.0f tps); dots: the goals", limit)
+set title sprintf("req/s (pgbench: tps); labels: × the same round's limit\n(dashed: the median limit, %.0f tps); dots: the goals", limit)
 set yrange [0:ymax]
 set arrow 1 from graph 0, first limit to graph 1, first limit nohead front dt 2 lw 2 lc rgb "#c00000"
 plot data using 0:2:5:xtic(1) with boxes lc variable notitle, \

@@ -60,7 +60,7 @@ public static class ServiceCases
                 var title = d.Target == Million ? d.Title.Replace("1,000,000", options.MillionMembers.ToString("N0"), StringComparison.Ordinal)
                     .Replace("100,000", options.MillionCards.ToString("N0"), StringComparison.Ordinal) : d.Title;
                 cases.Add(new HttpCase(new LoadCase(key, $"{title}, {connections} connections", target.Service, d.Request(target.Workload), d.Check),
-                    target.Connect, connections == options.Connections ? d.Label : $"{d.Label} @{connections}", d.Kind, connections));
+                    target.Connect, connections == options.Connections ? d.Label : $"{d.Label} ({connections})", d.Kind, connections));
             }
         }
         return cases;
