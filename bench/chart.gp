@@ -14,19 +14,19 @@ set linetype 2 lc rgb "#3b75af"   # the service on PostgreSQL
 set linetype 3 lc rgb "#ef8636"   # the service on SQLite
 set multiplot layout 1,3 title heading font ",13"
 
-set title sprintf("Throughput, req/s (pgbench: tps), and × the per-transaction limit\n(dashed: %.0f tps); dots: the goals", limit)
+set title sprintf("req/s (pgbench: tps); labels: × the same round's limit\n(dashed: the median limit, %.0f tps); dots: the goals", limit)
 set yrange [0:ymax]
 set arrow 1 from graph 0, first limit to graph 1, first limit nohead front dt 2 lw 2 lc rgb "#c00000"
 plot data using 0:2:5:xtic(1) with boxes lc variable notitle, \
-     '' using 0:2:(limit > 0 ? sprintf("%.2f×", $2 / limit) : "") with labels offset 0,0.7 font ",10" notitle, \
+     '' using 0:2:(valid(7) ? sprintf("%.2f×", $7) : "") with labels offset 0,0.7 font ",10" notitle, \
      '' using 0:6 with points pt 7 ps 1.6 lc rgb "black" notitle
 unset arrow 1
 
 set title "p99 latency, ms (log scale)"
 set logscale y
 set yrange [0.5:p99max]
-set arrow 2 from graph 0, first 25 to graph 1, first 25 nohead front dt 2 lw 2 lc rgb "#c00000"
-set label 2 "goal 25 ms" at graph 0.02, first 25 offset 0,0.8 front tc rgb "#c00000"
+set arrow 2 from graph 0, first 50 to graph 1, first 50 nohead front dt 2 lw 2 lc rgb "#c00000"
+set label 2 "goal 50 ms" at graph 0.02, first 50 offset 0,0.8 front tc rgb "#c00000"
 plot data using 0:3:5:xtic(1) with boxes lc variable notitle
 unset arrow 2
 unset label 2

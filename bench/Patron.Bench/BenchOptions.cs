@@ -15,6 +15,18 @@ public sealed class BenchOptions
     public int Duration { get; init; } = 20;
     public int Warmup { get; init; } = 5;
     public int Connections { get; init; } = 32;
+
+    /// <summary>The second connection count of the service's cases (keys ending in -N): what a chain's peak looks like.</summary>
+    public int Many { get; init; } = 256;
+
+    /// <summary>
+    /// The quiet check (<see cref="QuietCheck"/>): the machine's CPU busy over <see cref="QuietWindow"/> seconds, percent of
+    /// all cores, must be under <see cref="QuietCpu"/> before each case; past <see cref="QuietWait"/> seconds of waiting the run
+    /// stops. 100 turns the check into a report only.
+    /// </summary>
+    public int QuietCpu { get; init; } = 10;
+    public int QuietWindow { get; init; } = 3;
+    public int QuietWait { get; init; } = 120;
     public int Members { get; init; } = 10_000;
     public int Cards { get; init; } = 2_000;
 
@@ -38,7 +50,8 @@ public sealed class BenchOptions
 
     public const string Usage = """
         usage: Patron.Bench --repo DIR --work DIR --patron Patron.dll --pg-port N [--pg-bin DIR]
-                            [--out DIR] [--rounds N] [--duration S] [--warmup S] [--connections N]
+                            [--out DIR] [--rounds N] [--duration S] [--warmup S] [--connections N] [--many N]
+                            [--quiet-cpu PERCENT] [--quiet-window S] [--quiet-wait S]
                             [--members N] [--cards N] [--million-members N] [--million-cards N] [--only case,case] [--client raw|httpclient] [--quick]
         """;
 
@@ -76,6 +89,10 @@ public sealed class BenchOptions
             Duration = Number("duration", quick ? 5 : 20),
             Warmup = Number("warmup", quick ? 2 : 5),
             Connections = Number("connections", 32),
+            Many = Number("many", 256),
+            QuietCpu = Math.Min(100, Number("quiet-cpu", 10)),
+            QuietWindow = Number("quiet-window", 3),
+            QuietWait = Number("quiet-wait", 120),
             Members = Number("members", 10_000),
             Cards = Number("cards", 2_000),
             MillionMembers = Number("million-members", 1_000_000),
@@ -86,6 +103,8 @@ public sealed class BenchOptions
         };
         if (options.PgPort == 0)
             throw new ArgumentException("--pg-port is required");
+        if (options.Many == options.Connections)
+            throw new ArgumentException("--many must differ from --connections: the keys of the two would be the same cases");
         return options;
     }
 }

@@ -33,7 +33,7 @@ public sealed class ExpiryPairs
 
     /// <summary>Runs one round's pair: off then on in odd rounds, on then off in even ones.</summary>
     public async Task<List<CaseResult>> RunRoundAsync(string backend, Func<DbConnection> database, Func<bool, LoadCase> caseFor,
-        Func<ILoadConnection> connect, BenchOptions options, int round, Action<string> say)
+        Func<ILoadConnection> connect, BenchOptions options, QuietCheck quiet, int round, Action<string> say)
     {
         var results = new List<CaseResult>();
         foreach (var on in round % 2 == 1 ? new[] { false, true } : [true, false])
@@ -43,7 +43,7 @@ public sealed class ExpiryPairs
             await ExecuteAsync(db, $"INSERT INTO settings (key, value) VALUES ('pointsExpiry', '{(on ? On : "none")}') " +
                                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
             var (withExpiry, lots) = await CountLotsAsync(db);
-            var load = MachineInfo.LoadAverage();
+            var load = (await quiet.WaitAsync(caseFor(on).Key, round)).LoadAverage;
             say($"round {round}/{options.Rounds}  {backend}, expiry {(on ? "on" : "off")}: load average {load}");
             var r = await LoadRunner.RunAsync(caseFor(on), connect, options.Connections, TimeSpan.FromSeconds(options.Warmup),
                 TimeSpan.FromSeconds(options.Duration), round);
@@ -80,7 +80,7 @@ public sealed class ExpiryPairs
         var md = new StringBuilder();
         md.AppendLine("## Points add, `points.expiry` off and on");
         md.AppendLine();
-        md.AppendLine(Inv, $"Each round runs the two back to back, the order alternating; on is `{On}`, written into the service's settings before the case. Load average (1, 5, 15 min) read just before each case.");
+        md.AppendLine(Inv, $"Each round runs the two back to back, the order alternating; on is `{On}`, written into the service's settings before the case. Load average (1, 5, 15 min) read by the quiet check just before each case.");
         md.AppendLine();
         md.AppendLine("| backend | round | first | load before off | off req/s (p50 / p99 ms) | load before on | on req/s (p50 / p99 ms) | on ÷ off | lots written with an expiry date (warm-up included), off / on |");
         md.AppendLine("|---|--:|---|---|--:|---|--:|--:|---|");

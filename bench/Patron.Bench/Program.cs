@@ -15,11 +15,13 @@ catch (ArgumentException e)
     return 2;
 }
 
-string[] httpKeys = ["points-random", "points-random-1m", "points-hot", "card-use", "card-use-1m", "card-sale", "health", "sqlite-points",
-    ExpiryPairs.PostgresKey, ExpiryPairs.SqliteKey, WebhookPairs.Key];
-if (options.Only.Except(httpKeys).Except(Pgbench.Cases.Select(c => c.Key)).FirstOrDefault() is { } unknown)
+// "limit" selects all of pgbench's cases: a service case's × limit needs its round's.
+if (options.Only.Remove("limit"))
+    options.Only.UnionWith(Pgbench.Cases.Select(c => c.Key));
+string[] knownKeys = [.. Pgbench.Cases.Select(c => c.Key), .. ServiceCases.Keys(options), ExpiryPairs.PostgresKey, ExpiryPairs.SqliteKey, WebhookPairs.Key];
+if (options.Only.Except(knownKeys).FirstOrDefault() is { } unknown)
 {
-    Console.Error.WriteLine($"patron-bench: --only: no case '{unknown}'; the cases: {string.Join(", ", Pgbench.Cases.Select(c => c.Key).Concat(httpKeys))}");
+    Console.Error.WriteLine($"patron-bench: --only: no case '{unknown}'; the cases: limit (all of pgbench's), {string.Join(", ", knownKeys)}");
     return 2;
 }
 
@@ -49,8 +51,10 @@ MillionSetup? million = null;
 var expiry = new ExpiryPairs();
 var hooks = new WebhookPairs();
 string? problem = null;
+var exitCode = 0;
 var clock = Stopwatch.StartNew();
 void Say(string line) => Console.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}");
+var quiet = new QuietCheck(options, Say);
 
 try
 {
@@ -75,8 +79,9 @@ try
         services.Add(onSqlite);
     Say($"service on SQLite ready at {onSqlite.Url} in {onSqlite.StartupTime.TotalSeconds:0.0} s");
 
-    using var postgresHttp = LoadRunner.NewClient(onPostgres.Url, options.Connections);
-    using var sqliteHttp = LoadRunner.NewClient(onSqlite.Url, options.Connections);
+    var mostConnections = Math.Max(options.Connections, options.Many);
+    using var postgresHttp = LoadRunner.NewClient(onPostgres.Url, mostConnections);
+    using var sqliteHttp = LoadRunner.NewClient(onSqlite.Url, mostConnections);
     onPostgres.Phase = "selling the cards of the card-use case";
     var selling = Stopwatch.StartNew();
     await workload.SellCardsAsync(postgresHttp, options.Cards, perSale: 10);
@@ -89,28 +94,24 @@ try
         options.Client == "raw" ? () => new RawHttpConnection(service.Url) : () => new HttpClientConnection(shared);
     var toPostgres = Connect(onPostgres, postgresHttp);
     var toSqlite = Connect(onSqlite, sqliteHttp);
-    var http = new List<(LoadCase Case, Func<ILoadConnection> Connect, string Label, CaseKind Kind)>
+    var targets = new Dictionary<string, Target>
     {
-        (new("points-random", "points add, random members", onPostgres, workload.PointAddRandom, Checks.PointsEnvelope), toPostgres, "points add random", CaseKind.Postgres),
-        (new("points-hot", "points add, one member", onPostgres, workload.PointAddHot, Checks.PointsEnvelope), toPostgres, "points add hot member", CaseKind.Postgres),
-        (new("card-use", "card use (useMncard), random cards", onPostgres, workload.CardUse, Checks.OpenApiEnvelope), toPostgres, "card use", CaseKind.Postgres),
-        (new("card-sale", "card sale (sendMncardForSale), num 1", onPostgres, workload.CardSale, Checks.OpenApiEnvelope), toPostgres, "card sale", CaseKind.Postgres),
-        (new("health", "GET /health (the HTTP ceiling; it reads the database once)", onPostgres, workload.Health, Checks.Health), toPostgres, "GET /health", CaseKind.Ceiling),
-        (new("sqlite-points", "points add on SQLite, random members", onSqlite, workload.PointAddRandom, Checks.PointsEnvelope), toSqlite, "SQLite points add", CaseKind.Sqlite),
+        [ServiceCases.Small] = new(onPostgres, toPostgres, workload),
+        [ServiceCases.Sqlite] = new(onSqlite, toSqlite, workload),
     };
-    if (Selected("points-random-1m") || Selected("card-use-1m"))
+    var big = ServiceCases.NeedsMillion(Selected, options)
+        ? await MillionMembers.StartAsync(options, pgbench, Say, s => { lock (services) services.Add(s); })
+        : default;
+    using var bigHttp = big.Service is null ? null : LoadRunner.NewClient(big.Service.Url, mostConnections);
+    if (big.Service is not null)
     {
-        var (big, bigWorkload, bigSetup) = await MillionMembers.StartAsync(options, pgbench, Say, s => { lock (services) services.Add(s); });
-        million = bigSetup;
-        var toBig = Connect(big, postgresHttp);
-        // Beside their 10,000-member counterparts in the table.
-        http.Insert(1, (new("points-random-1m", $"points add, random members of {options.MillionMembers:N0}", big, bigWorkload.PointAddRandom,
-            Checks.PointsEnvelope), toBig, "points add random, 1M members", CaseKind.Postgres));
-        http.Insert(4, (new("card-use-1m", $"card use (useMncard), {options.MillionCards:N0} cards of {options.MillionMembers:N0} members", big,
-            bigWorkload.CardUse, Checks.OpenApiEnvelope), toBig, "card use, 1M members", CaseKind.Postgres));
+        million = big.Setup;
+        targets[ServiceCases.Million] = new(big.Service, Connect(big.Service, bigHttp!), big.Workload);
     }
+    var http = ServiceCases.Build(options, targets, Selected);
     cases.AddRange(Pgbench.Cases.Select(c => new CaseInfo(c.Key, c.Title, c.Key.Replace("pg-", "pgbench ", StringComparison.Ordinal).Replace('-', ' '), CaseKind.Pgbench)));
     cases.AddRange(http.Select(h => new CaseInfo(h.Case.Key, h.Case.Title, h.Label, h.Kind)));
+    var units = new List<Func<int, Task>>();
     // Points add with points.expiry off and on, in pairs: ExpiryPairs.
     var pairs = new List<(string Key, string Backend, ServiceProcess Service, Func<ILoadConnection> Connect, Func<System.Data.Common.DbConnection> Database, CaseKind Kind)>
     {
@@ -137,47 +138,64 @@ try
                     $"{key}, {(on ? "one subscriber" : "none")}", CaseKind.Postgres));
     }
 
-    for (var round = 1; round <= options.Rounds; round++)
+    // A round's units, pgbench's spread among the service's; a pair runs as one unit, its two cases back to back.
+    var pgUnits = Pgbench.Cases.Where(c => Selected(c.Key)).Select(c => (Func<int, Task>)(async round =>
     {
-        foreach (var c in Pgbench.Cases.Where(c => Selected(c.Key)))
+        await quiet.WaitAsync(c.Key, round);
+        var r = await pgbench.RunAsync(c, round);
+        results.Add(r);
+        Say($"round {round}/{options.Rounds}  {c.Key,-22} {r.Throughput,9:N0} tps    p50 {r.P50Ms,6:0.00} ms  p99 {r.P99Ms,7:0.00} ms  failed {r.Failed}");
+    })).ToList();
+    foreach (var h in http)
+        units.Add(async round =>
         {
-            var r = await pgbench.RunAsync(c, round);
+            await quiet.WaitAsync(h.Case.Key, round);
+            var r = await LoadRunner.RunAsync(h.Case, h.Connect, h.Connections, TimeSpan.FromSeconds(options.Warmup), TimeSpan.FromSeconds(options.Duration), round);
             results.Add(r);
-            Say($"round {round}/{options.Rounds}  {c.Key,-16} {r.Throughput,9:N0} tps    p50 {r.P50Ms,6:0.00} ms  p99 {r.P99Ms,7:0.00} ms  failed {r.Failed}");
-        }
-        foreach (var (c, connect, _, _) in http.Where(h => Selected(h.Case.Key)))
-        {
-            var r = await LoadRunner.RunAsync(c, connect, options.Connections, TimeSpan.FromSeconds(options.Warmup), TimeSpan.FromSeconds(options.Duration), round);
-            results.Add(r);
-            Say($"round {round}/{options.Rounds}  {c.Key,-16} {r.Throughput,9:N0} req/s  p50 {r.P50Ms,6:0.00} ms  p99 {r.P99Ms,7:0.00} ms  failed {r.Failed + r.WarmupFailed}  peak RSS {r.PeakRssMb:0} MB");
+            Say($"round {round}/{options.Rounds}  {h.Case.Key,-22} {r.Throughput,9:N0} req/s  p50 {r.P50Ms,6:0.00} ms  p99 {r.P99Ms,7:0.00} ms  failed {r.Failed + r.WarmupFailed}  peak RSS {r.PeakRssMb:0} MB");
             foreach (var (message, count) in r.Failures.Take(3))
                 Say($"    {count} × {message}");
-        }
-        foreach (var p in pairs.Where(p => Selected(p.Key)))
+        });
+    void SayPair(CaseResult r, int round) =>
+        Say($"round {round}/{options.Rounds}  {r.Key,-22} {r.Throughput,9:N0} req/s  p50 {r.P50Ms,6:0.00} ms  p99 {r.P99Ms,7:0.00} ms  failed {r.Failed + r.WarmupFailed}");
+    foreach (var p in pairs.Where(p => Selected(p.Key)))
+        units.Add(async round =>
         {
             LoadCase CaseFor(bool on) => new(on ? ExpiryPairs.OnKey(p.Key) : ExpiryPairs.OffKey(p.Key), PairTitle(p.Backend, on), p.Service,
                 workload.PointAddRandom, Checks.PointsEnvelope);
-            foreach (var r in await expiry.RunRoundAsync(p.Backend, p.Database, CaseFor, p.Connect, options, round, Say))
+            foreach (var r in await expiry.RunRoundAsync(p.Backend, p.Database, CaseFor, p.Connect, options, quiet, round, Say))
             {
                 results.Add(r);
-                Say($"round {round}/{options.Rounds}  {r.Key,-16} {r.Throughput,9:N0} req/s  p50 {r.P50Ms,6:0.00} ms  p99 {r.P99Ms,7:0.00} ms  failed {r.Failed + r.WarmupFailed}");
+                SayPair(r, round);
             }
-        }
-        foreach (var (key, title, request, check) in hookCases)
+        });
+    foreach (var (key, title, request, check) in hookCases)
+        units.Add(async round =>
         {
             LoadCase CaseFor(bool on) => new(on ? WebhookPairs.OnKey(key) : WebhookPairs.OffKey(key),
                 $"{title}, {(on ? "one webhook subscriber" : "no subscriber")}", onPostgres, request, check);
-            foreach (var r in await hooks.RunRoundAsync(key, CaseFor, toPostgres, options, receiver!.Url, round, Say))
+            foreach (var r in await hooks.RunRoundAsync(key, CaseFor, toPostgres, options, quiet, receiver!.Url, round, Say))
             {
                 results.Add(r);
-                Say($"round {round}/{options.Rounds}  {r.Key,-16} {r.Throughput,9:N0} req/s  p50 {r.P50Ms,6:0.00} ms  p99 {r.P99Ms,7:0.00} ms  failed {r.Failed + r.WarmupFailed}");
+                SayPair(r, round);
             }
-        }
-    }
+        });
+
+    var order = ServiceCases.Interleave(pgUnits, units);
+    for (var round = 1; round <= options.Rounds; round++)
+        foreach (var unit in order)
+            await unit(round);
+}
+catch (MachineBusyException e)
+{
+    problem = e.Message;
+    exitCode = 3;
+    Console.Error.WriteLine($"patron-bench: {e.Message}");
 }
 catch (Exception e) when (e is InvalidOperationException or TimeoutException or HttpRequestException or IOException)
 {
     problem = e.Message;
+    exitCode = 1;
     Console.Error.WriteLine($"patron-bench: {e.Message}");
 }
 finally
@@ -192,9 +210,9 @@ finally
         if (File.Exists(ServiceProcess.LogPath(options, name)))
             await File.WriteAllBytesAsync(ServiceProcess.KeptLogPath(options, name),
                 [.. File.ReadAllBytes(ServiceProcess.LogPath(options, name)).Take(1 << 20)]);
-    if (machine is not null && results.Count > 0)
+    if (machine is not null && (results.Count > 0 || quiet.Samples.Count > 0))
     {
-        var report = new Report(options, machine, setup, cases, results) { Million = million, Expiry = expiry, Webhooks = hooks };
+        var report = new Report(options, machine, setup, cases, results) { Million = million, Expiry = expiry, Webhooks = hooks, Quiet = quiet };
         report.ServiceErrors.AddRange(errors);
         var markdown = Path.Combine(options.Out, "latest.md");
         await File.WriteAllTextAsync(markdown, report.Markdown(complete: problem is null, problem));
@@ -214,4 +232,4 @@ finally
         Console.WriteLine(await File.ReadAllTextAsync(markdown));
     }
 }
-return problem is null ? 0 : 1;
+return exitCode;

@@ -3,7 +3,8 @@ using System.Text;
 
 namespace Patron.Bench;
 
-public enum CaseKind { Pgbench, Postgres, Sqlite, Ceiling }
+/// <summary>Read: the reads (/health and the two queries), which the chart leaves out.</summary>
+public enum CaseKind { Pgbench, Postgres, Sqlite, Read }
 
 /// <summary>A row of the report: a case's name, its label on the chart, and what it runs against.</summary>
 public sealed record CaseInfo(string Key, string Title, string Label, CaseKind Kind);
@@ -44,58 +45,44 @@ public sealed class Report(BenchOptions options, MachineInfo machine, SetupInfo?
 
     private CaseSummary? Find(string key) => _summaries.FirstOrDefault(s => s.Info.Key == key);
 
-    /// <summary>The best pgbench median: the most durable points-add transactions per second this machine does.</summary>
-    public CaseSummary? Limit => _summaries.Where(s => s.Info.Kind == CaseKind.Pgbench).MaxBy(s => s.Throughput);
+    /// <summary>Each round's limit (its best pgbench case) and the ratios against it.</summary>
+    public RoundRatios Ratios { get; } = new(results, Pgbench.Cases.Select(c => c.Key));
 
     public string Markdown(bool complete, string? problem)
     {
         var md = new StringBuilder();
-        var limit = Limit;
-        var l = limit?.Throughput ?? double.NaN;
         md.AppendLine(Inv, $"# Patron benchmark, {machine.Date:yyyy-MM-dd HH:mm zzz}");
         md.AppendLine();
         if (!complete)
             md.AppendLine(Inv, $"**Incomplete run**: {problem ?? "stopped early"}. The numbers below are what was measured before that.\n");
         md.AppendLine(Inv, $"- Machine: {machine.Cores} cores ({machine.CpuModel}), {machine.RamGiB:0.0} GiB RAM, Linux {machine.Kernel}; load average at start {machine.LoadAtStart}, at end {MachineInfo.LoadAverage()}");
         md.AppendLine(Inv, $"- .NET: {machine.DotNet}; service: commit {machine.Commit}, Release build, run as `dotnet Patron.dll`");
-        md.AppendLine(Inv, $"- PostgreSQL: {machine.PostgresVersion}; {machine.PostgresSettings} (bench/postgresql.conf); data on {machine.WorkFilesystem}");
-        md.AppendLine(Inv, $"- Load: {options.Connections} connections, closed loop, {options.Warmup} s warm-up then {options.Duration} s per case, {options.Rounds} round(s) of all cases interleaved; {options.Members:N0} members; client: {(options.Client == "raw" ? "raw HTTP/1.1 over sockets" : "HttpClient")}");
+        md.AppendLine(Inv, $"- PostgreSQL: {machine.PostgresVersion}; {machine.PostgresSettings} (bench/postgresql.conf, pgbench's and the service's alike); data on {machine.WorkFilesystem}");
+        md.AppendLine(Inv, $"- Load: {options.Connections} and {options.Many} connections (keys ending in -{options.Many}), closed loop, {options.Warmup} s warm-up then {options.Duration} s per case, {options.Rounds} round(s), pgbench's cases spread among the service's in each round; {options.Members:N0} members; client: {(options.Client == "raw" ? "raw HTTP/1.1 over sockets" : "HttpClient")}");
+        md.AppendLine(Inv, $"- Quiet check before every case: under {options.QuietCpu} % of the machine busy over {options.QuietWindow} s, waiting up to {options.QuietWait} s (see the last section)");
         if (setup is not null)
             md.AppendLine(Inv, $"- Set-up: service start-up with the catalog ({options.Members:N0} members) {setup.PostgresStartup.TotalSeconds:0.0} s on PostgreSQL, {setup.SqliteStartup.TotalSeconds:0.0} s on SQLite; {setup.Cards:N0} cards sold for the card-use case in {setup.CardsSold.TotalSeconds:0.0} s");
         if (Million is { } m)
             md.AppendLine(Inv, $"- Million-member cases: a database of their own, {m.Members:N0} members loaded by `--import` in {m.Import.TotalSeconds:0.0} s (`{m.ImportSummary}`), service start-up {m.Startup.TotalSeconds:0.0} s; {m.Cards:N0} cards sold, one each to members spread over the million, in {m.CardsSold.TotalSeconds:0.0} s");
         md.AppendLine();
-        if (limit is not null)
-            md.AppendLine(Inv, $"**Per-transaction limit: {l:N0} tps** ({limit.Info.Title}): durable commits per second of a points add's minimal transaction, straight to PostgreSQL.");
-        md.AppendLine();
+        var limits = Ratios.Rounds.Select(r => (Round: r, Best: Ratios.Limit(r))).Where(x => x.Best is not null).ToList();
+        if (limits.Count > 0)
+        {
+            md.AppendLine(string.Create(Inv, $"**Per-transaction limit, median {Ratios.MedianLimit():N0} tps**: the best pgbench case of each round (durable commits per second of a points add's minimal transaction, straight to PostgreSQL), ") +
+                          string.Join("; ", limits.Select(x => string.Create(Inv, $"round {x.Round} {x.Best!.Throughput:N0} ({x.Best.Key})"))) + ". Every × limit below is against the limit of the same round.");
+            md.AppendLine();
+        }
+        if (_summaries.Count == 0)
+            return md.Append(Goals.Markdown(options, Ratios, _summaries)).Append(Quiet?.Markdown()).ToString();
         md.AppendLine("| case | req/s | × limit | p50 ms | p99 ms | failed | peak RSS MB |");
         md.AppendLine("|---|--:|--:|--:|--:|--:|--:|");
         foreach (var s in _summaries)
-            md.AppendLine(Inv, $"| {s.Info.Title} | {s.Throughput:N0} | {Ratio(s.Throughput / l)} | {Ms(s.P50Ms)} | {Ms(s.P99Ms)} | {s.Failed} | {(s.PeakRssMb is { } rss ? rss.ToString("0", Inv) : "—")} |");
+            md.AppendLine(Inv, $"| {s.Info.Title} | {s.Throughput:N0} | {Goals.Ratio(Ratios.VsLimit(s.Info.Key))} | {Goals.Ms(s.P50Ms)} | {Goals.Ms(s.P99Ms)} | {s.Failed} | {(s.PeakRssMb is { } rss ? rss.ToString("0", Inv) : "—")} |");
         md.AppendLine();
-        md.AppendLine("req/s, p50 and p99: the median of the rounds; failed: all rounds, warm-ups included (an HTTP error, or an envelope whose `errcode`/`code` is not 0); peak RSS: the highest VmHWM of the service process in any round (reset at the start of each case).");
+        md.AppendLine("req/s, p50 and p99: the median of the rounds; × limit: the median of the rounds' req/s ÷ that round's limit; failed: all rounds, warm-ups included (an HTTP error, or an envelope whose `errcode`/`code` is not 0); peak RSS: the highest VmHWM of the service process in any round (reset at the start of each case).");
         md.AppendLine();
 
-        md.AppendLine("## Goals");
-        md.AppendLine();
-        md.AppendLine("| goal | target | measured | met |");
-        md.AppendLine("|---|---|--:|:-:|");
-        Goal(md, "points add, random members", "≥ 1.5 × limit", Find("points-random")?.Throughput / l, 1.5);
-        Goal(md, "points add, one hot member", "≥ 0.8 × random members", Find("points-hot")?.Throughput / Find("points-random")?.Throughput, 0.8);
-        Goal(md, "card use, random cards", "≥ 1.2 × limit", Find("card-use")?.Throughput / l, 1.2);
-        Goal(md, "card sale", "≥ 0.8 × limit", Find("card-sale")?.Throughput / l, 0.8);
-        Goal(md, "points add on SQLite", "≥ 1.0 × limit", Find("sqlite-points")?.Throughput / l, 1.0);
-        var service = _summaries.Where(s => s.Info.Kind != CaseKind.Pgbench).ToList();
-        if (service.Count > 0)
-        {
-            var worstP99 = service.MaxBy(s => s.P99Ms)!;
-            md.AppendLine(Inv, $"| p99 latency, every service case | ≤ 25 ms | {Ms(worstP99.P99Ms)} ms ({worstP99.Info.Title}) | {Mark(worstP99.P99Ms <= 25)} |");
-            var worstRss = service.MaxBy(s => s.PeakRssMb ?? 0)!;
-            md.AppendLine(Inv, $"| peak RSS of the service | ≤ 300 MB | {worstRss.PeakRssMb:0} MB ({worstRss.Info.Title}) | {Mark(worstRss.PeakRssMb <= 300)} |");
-            var failed = service.Sum(s => s.Failed);
-            md.AppendLine(Inv, $"| failed requests | 0 | {failed} | {Mark(failed == 0)} |");
-        }
-        md.AppendLine();
+        md.Append(Goals.Markdown(options, Ratios, _summaries));
 
         md.AppendLine("## Where the CPU went (medians)");
         md.AppendLine();
@@ -111,15 +98,21 @@ public sealed class Report(BenchOptions options, MachineInfo machine, SetupInfo?
             md.Append(expiry.Markdown());
         if (Webhooks is { Sides.Count: > 0 } webhooks)
             md.Append(webhooks.Markdown());
+        if (Quiet is { Samples.Count: > 0 } quiet)
+            md.Append(quiet.Markdown());
 
         md.AppendLine("## Each round");
         md.AppendLine();
         var rounds = results.Select(r => r.Round).Distinct().Order().ToList();
-        md.AppendLine("| case | " + string.Join(" | ", rounds.Select(r => $"round {r} req/s (p99 ms)")) + " |");
+        md.AppendLine("| case | " + string.Join(" | ", rounds.Select(r => $"round {r} req/s (p99 ms) × limit")) + " |");
         md.AppendLine("|---|" + string.Concat(rounds.Select(_ => "--:|")));
+        md.AppendLine("| **the round's limit** (best pgbench) | " + string.Join(" | ", rounds.Select(r =>
+            Ratios.Limit(r) is { } l ? string.Create(Inv, $"{l.Throughput:N0} ({l.Key})") : "—")) + " |");
         foreach (var s in _summaries)
             md.AppendLine($"| {s.Info.Title} | " + string.Join(" | ", rounds.Select(r =>
-                s.Rounds.FirstOrDefault(x => x.Round == r) is { } x ? $"{x.Throughput.ToString("N0", Inv)} ({Ms(x.P99Ms)})" : "—")) + " |");
+                s.Rounds.FirstOrDefault(x => x.Round == r) is { } x
+                    ? $"{x.Throughput.ToString("N0", Inv)} ({Goals.Ms(x.P99Ms)}) {(Ratios.LimitTps(r) is { } l and > 0 ? Goals.Ratio(x.Throughput / l) : "")}"
+                    : "—")) + " |");
         md.AppendLine();
 
         var failures = _summaries.Where(s => s.Rounds.Any(r => r.Failures.Count > 0)).ToList();
@@ -150,39 +143,27 @@ public sealed class Report(BenchOptions options, MachineInfo machine, SetupInfo?
     /// <summary>Points add and card use with no webhook subscriber and one; null or empty when not run.</summary>
     public WebhookPairs? Webhooks { get; init; }
 
+    /// <summary>What the quiet check saw before each case.</summary>
+    public QuietCheck? Quiet { get; init; }
+
     /// <summary>The first error lines of the services' logs, quoted under Failures.</summary>
     public List<string> ServiceErrors { get; } = [];
 
-    private static void Goal(StringBuilder md, string what, string target, double? ratio, double needed) =>
-        md.AppendLine(Inv, $"| {what} | {target} | {(ratio is { } r && !double.IsNaN(r) ? Ratio(r) : "not run")} | {(ratio is { } x && !double.IsNaN(x) ? Mark(x >= needed) : "")} |");
-
-    private static string Mark(bool met) => met ? "✓" : "✗";
-
-    private static string Ratio(double r) => double.IsNaN(r) ? "—" : r.ToString("0.00", Inv) + "×";
-
-    private static string Ms(double ms) => double.IsNaN(ms) ? "—" : ms < 10 ? ms.ToString("0.00", Inv) : ms.ToString("0.0", Inv);
-
     private static string Num(double? v, string format) => v is { } x && !double.IsNaN(x) ? x.ToString(format, Inv) : "—";
 
-    /// <summary>The chart's data: one row per case but the HTTP ceiling, tab-separated, for bench/chart.gp.</summary>
+    /// <summary>The chart's data: one row per case but the reads, tab-separated, for bench/chart.gp.</summary>
     public string ChartData()
     {
-        var data = new StringBuilder("# label\treq/s\tp99 ms\tpeak RSS MB\tcolour\tgoal req/s\n");
-        var l = Limit?.Throughput ?? double.NaN;
-        var random = Find("points-random")?.Throughput ?? double.NaN;
-        foreach (var s in _summaries.Where(s => s.Info.Kind != CaseKind.Ceiling))
+        var data = new StringBuilder("# label\treq/s\tp99 ms\tpeak RSS MB\tcolour\tgoal req/s\t× limit (median of the rounds' ratios)\n");
+        var l = Ratios.MedianLimit();
+        foreach (var s in _summaries.Where(s => s.Info.Kind != CaseKind.Read))
         {
-            double goal = s.Info.Key switch
-            {
-                "points-random" => 1.5 * l,
-                "points-hot" => 0.8 * random,
-                "card-use" => 1.2 * l,
-                "card-sale" => 0.8 * l,
-                "sqlite-points" => 1.0 * l,
-                _ => double.NaN,
-            };
+            var key = s.Info.Key;
+            var goal = Goals.ChartGoal(key, options.Many) is { } ratio ? ratio * l
+                : key.StartsWith("points-hot", StringComparison.Ordinal) ? 0.8 * (Find(key.Replace("points-hot", "points-random", StringComparison.Ordinal))?.Throughput ?? double.NaN)
+                : double.NaN;
             var colour = s.Info.Kind switch { CaseKind.Pgbench => 1, CaseKind.Postgres => 2, _ => 3 };
-            data.AppendLine(Inv, $"\"{s.Info.Label}\"\t{s.Throughput:0.0}\t{s.P99Ms:0.00}\t{(s.PeakRssMb is { } rss ? rss.ToString("0.0", Inv) : "NaN")}\t{colour}\t{goal:0.0}");
+            data.AppendLine(Inv, $"\"{s.Info.Label}\"\t{s.Throughput:0.0}\t{s.P99Ms:0.00}\t{(s.PeakRssMb is { } rss ? rss.ToString("0.0", Inv) : "NaN")}\t{colour}\t{goal:0.0}\t{Ratios.VsLimit(key):0.00}");
         }
         return data.ToString();
     }
@@ -190,14 +171,13 @@ public sealed class Report(BenchOptions options, MachineInfo machine, SetupInfo?
     /// <summary>gnuplot's -e settings for bench/chart.gp.</summary>
     public string ChartSettings(string dataFile, string pngFile)
     {
-        var chartable = _summaries.Where(s => s.Info.Kind != CaseKind.Ceiling).ToList();
-        var l = Limit?.Throughput ?? 0;
-        var random = Find("points-random")?.Throughput ?? 0;
-        var top = new[] { l * 1.5, random, l }.Concat(chartable.Select(s => s.Throughput)).Where(v => !double.IsNaN(v)).DefaultIfEmpty(1).Max();
-        var p99 = chartable.Select(s => s.P99Ms).Where(v => !double.IsNaN(v)).Append(25).Max();
-        var rss = chartable.Select(s => s.PeakRssMb ?? 0).Append(300).Max();
-        var ceiling = Find("health") is { } h ? $"; GET /health {h.Throughput:N0} req/s (the HTTP ceiling)" : "";
-        var heading = $"Patron, {machine.Date:yyyy-MM-dd}, {machine.Cores} cores; medians of {options.Rounds} round(s), {options.Connections} connections{ceiling}";
+        var chartable = _summaries.Where(s => s.Info.Kind != CaseKind.Read).ToList();
+        var l = Ratios.MedianLimit() is var median && !double.IsNaN(median) ? median : 0;
+        var top = new[] { l * 2 }.Concat(chartable.Select(s => s.Throughput)).Where(v => !double.IsNaN(v)).DefaultIfEmpty(1).Max();
+        var p99 = chartable.Select(s => s.P99Ms).Where(v => !double.IsNaN(v)).Append(Goals.MaxP99Ms).Max();
+        var rss = chartable.Select(s => s.PeakRssMb ?? 0).Append(Goals.MaxRssMb).Max();
+        var ceiling = Find("health") is { } h ? $"; GET /health {h.Throughput:N0} req/s" : "";
+        var heading = $"Patron, {machine.Date:yyyy-MM-dd}, {machine.Cores} cores; medians of {options.Rounds} round(s), {options.Connections} and {options.Many} connections{ceiling}";
         return string.Join("; ",
             $"data='{dataFile}'", $"out='{pngFile}'", $"limit={l.ToString("0.0", Inv)}",
             $"ymax={(top * 1.15).ToString("0", Inv)}", $"p99max={(p99 * 2).ToString("0.0", Inv)}", $"rssmax={(rss * 1.15).ToString("0", Inv)}",

@@ -42,7 +42,7 @@ public sealed class WebhookPairs
 
     /// <summary>Runs one round's pair of <paramref name="name"/>: without then with a subscriber in odd rounds, the other way in even ones.</summary>
     public async Task<List<CaseResult>> RunRoundAsync(string name, Func<bool, LoadCase> caseFor, Func<ILoadConnection> connect,
-        BenchOptions options, Uri receiver, int round, Action<string> say)
+        BenchOptions options, QuietCheck quiet, Uri receiver, int round, Action<string> say)
     {
         var results = new List<CaseResult>();
         foreach (var on in round % 2 == 1 ? new[] { false, true } : [true, false])
@@ -51,7 +51,7 @@ public sealed class WebhookPairs
             await db.OpenAsync();
             await SubscribeAsync(db, on ? receiver : null);
             var (events, delivered, _, _) = await CountAsync(db);
-            var load = MachineInfo.LoadAverage();
+            var load = (await quiet.WaitAsync(caseFor(on).Key, round)).LoadAverage;
             say($"round {round}/{options.Rounds}  {name}, {(on ? "one subscriber" : "no subscriber")}: load average {load}");
             var r = await LoadRunner.RunAsync(caseFor(on), connect, options.Connections, TimeSpan.FromSeconds(options.Warmup),
                 TimeSpan.FromSeconds(options.Duration), round);
@@ -105,7 +105,7 @@ public sealed class WebhookPairs
         var md = new StringBuilder();
         md.AppendLine("## Points add and card use, no webhook subscriber and one");
         md.AppendLine();
-        md.AppendLine("Each round runs each pair back to back, the order alternating; the subscriber (every event type) is the receiver process on loopback, answering 204 at once. Load average (1, 5, 15 min) read just before each case. Delivered: by the case's end, and in all once the backlog was sent (its time after the case).");
+        md.AppendLine("Each round runs each pair back to back, the order alternating; the subscriber (every event type) is the receiver process on loopback, answering 204 at once. Load average (1, 5, 15 min) read by the quiet check just before each case. Delivered: by the case's end, and in all once the backlog was sent (its time after the case).");
         md.AppendLine();
         md.AppendLine("| case | round | first | load before none | none req/s (p50 / p99 ms) | load before one | one req/s (p50 / p99 ms) | one ÷ none | events written with one | delivered by the end / in all | backlog sent in | abandoned |");
         md.AppendLine("|---|--:|---|---|--:|---|--:|--:|--:|---|--:|--:|");

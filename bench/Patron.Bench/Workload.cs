@@ -22,6 +22,9 @@ public sealed class Workload(int members)
     public const string TimeZone = "Asia/Shanghai";
     public const long HotMember = 1;
 
+    /// <summary>A viewer's personal API token, for the native API's reads.</summary>
+    public const string OperatorToken = "pat_bench_viewer_0123456789abcdef";
+
     private static readonly MediaTypeHeaderValue Json = new("application/json") { CharSet = "utf-8" };
     private static readonly TimeZoneInfo Zone = TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 
@@ -33,6 +36,9 @@ public sealed class Workload(int members)
 
     /// <summary>The member cards sold during set-up, for the card-use case.</summary>
     public string[] MemberCards { get; set; } = [];
+
+    /// <summary>The codes of the members who bought them, for the card-query case.</summary>
+    public string[] Buyers { get; set; } = [];
 
     public static string MemberCode(long id) => $"BM{id:D8}";
 
@@ -60,6 +66,10 @@ public sealed class Workload(int members)
                 {
                     ["id"] = Product, ["name"] = "压测面", ["totalUsedNum"] = 1_000_000_000, ["cycleDays"] = 1, ["cycleNum"] = 1_000_000_000,
                 }),
+            }),
+            ["admins"] = new JsonArray(new JsonObject
+            {
+                ["user"] = "bench", ["password"] = "bench-viewer-password", ["role"] = "viewer", ["apiToken"] = OperatorToken,
             }),
         };
         File.WriteAllText(path, catalog.ToJsonString());
@@ -93,6 +103,21 @@ public sealed class Workload(int members)
         var n = Next();
         var card = MemberCards[Random.Shared.Next(MemberCards.Length)];
         return OpenApi("useMncard", $$"""{"memberCardId":"{{card}}","cardProductId":"{{Product}}","posid":"POS-{{n % 100}}","useNo":"U{{_nonce}}{{n}}"}""", n);
+    }
+
+    /// <summary>queryMncardByMember for a random member among those who bought the card-use case's cards.</summary>
+    public HttpRequestMessage CardQuery()
+    {
+        var n = Next();
+        return OpenApi("queryMncardByMember", $$"""{"memberId":"{{Buyers[Random.Shared.Next(Buyers.Length)]}}"}""", n);
+    }
+
+    /// <summary>GET /api/v1/members/{id} of a random member, as an operator's script would read it.</summary>
+    public HttpRequestMessage MemberGet()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/members/{RandomMember(members)}");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + OperatorToken);
+        return request;
     }
 
     public HttpRequestMessage CardSale() => Sale(Next(), MemberCode(RandomMember(members)), 1);
@@ -135,11 +160,13 @@ public sealed class Workload(int members)
     {
         var sales = (cards + perSale - 1) / perSale;
         var sold = new List<string>[sales];
+        var buyers = new string[sales];
         member ??= i => 1 + i * 7919L % members;
         await Parallel.ForAsync(0, sales, new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (i, ct) =>
         {
             var num = Math.Min(perSale, cards - i * perSale);
-            using var request = Sale(Next(), MemberCode(member(i)), num);
+            buyers[i] = MemberCode(member(i));
+            using var request = Sale(Next(), buyers[i], num);
             using var response = await http.SendAsync(request, ct);
             var body = await response.Content.ReadAsByteArrayAsync(ct);
             if (Checks.OpenApiEnvelope(response.StatusCode, body) is { } error)
@@ -148,6 +175,7 @@ public sealed class Workload(int members)
             sold[i] = [.. codes.Select(c => c!.GetValue<string>())];
         });
         MemberCards = [.. sold.SelectMany(s => s)];
+        Buyers = [.. buyers.Distinct()];
         if (MemberCards.Length != cards)
             throw new InvalidOperationException($"sold {MemberCards.Length} cards, expected {cards}");
     }
