@@ -97,7 +97,11 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
             // Each subscriber's sends go and settle on their own: one that answers slowly holds back
             // only its own deliveries, which the next passes leave alone until these have settled.
             var groups = batch.GroupBy(m => m.Delivery.WebhookId).Select(g => (Webhook: g.Key, Sends: SendAndSettleAsync([.. g], ct))).ToList();
-            await Task.WhenAny(Task.WhenAll(groups.Select(g => g.Sends)), Task.Delay(PassWait, clock, ct));
+            using (var waiting = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                await Task.WhenAny(Task.WhenAll(groups.Select(g => g.Sends)), Task.Delay(PassWait, clock, waiting.Token));
+                waiting.Cancel(); // the timer, when the sends were quicker
+            }
             foreach (var (webhook, sends) in groups.Where(g => !g.Sends.IsCompleted))
                 _slow[webhook] = sends;
         }
