@@ -27,6 +27,13 @@ public sealed class BenchOptions
     public int QuietCpu { get; init; } = 10;
     public int QuietWindow { get; init; } = 3;
     public int QuietWait { get; init; } = 120;
+
+    /// <summary>
+    /// Seconds each selected service case runs once, unmeasured, before round 1: a service compiles
+    /// its code as it first runs and tiers it up over tens of seconds of load, which a case's own
+    /// warm-up of a few seconds does not cover.
+    /// </summary>
+    public int ServiceWarmup { get; init; } = 10;
     public int Members { get; init; } = 10_000;
     public int Cards { get; init; } = 2_000;
 
@@ -50,7 +57,7 @@ public sealed class BenchOptions
 
     public const string Usage = """
         usage: Patron.Bench --repo DIR --work DIR --patron Patron.dll --pg-port N [--pg-bin DIR]
-                            [--out DIR] [--rounds N] [--duration S] [--warmup S] [--connections N] [--many N]
+                            [--out DIR] [--rounds N] [--duration S] [--warmup S] [--service-warmup S] [--connections N] [--many N]
                             [--quiet-cpu PERCENT] [--quiet-window S] [--quiet-wait S]
                             [--members N] [--cards N] [--million-members N] [--million-cards N] [--only case,case] [--client raw|httpclient] [--quick]
         """;
@@ -93,6 +100,7 @@ public sealed class BenchOptions
             QuietCpu = Math.Min(100, Number("quiet-cpu", 10)),
             QuietWindow = Number("quiet-window", 3),
             QuietWait = Number("quiet-wait", 120),
+            ServiceWarmup = Number("service-warmup", quick ? 1 : 10),
             Members = Number("members", 10_000),
             Cards = Number("cards", 2_000),
             MillionMembers = Number("million-members", 1_000_000),

@@ -181,6 +181,13 @@ try
             }
         });
 
+    // Before round 1, each selected case once, unmeasured (BenchOptions.ServiceWarmup): with a few
+    // seconds of warm-up, round 1 measured a service still compiling (bench/results/outbox-2026-12-05.md).
+    foreach (var h in http)
+    {
+        Say($"warming the service up: {h.Case.Key} for {options.ServiceWarmup} s");
+        await LoadRunner.RunAsync(h.Case, h.Connect, h.Connections, TimeSpan.Zero, TimeSpan.FromSeconds(options.ServiceWarmup), round: 0);
+    }
     var order = ServiceCases.Interleave(pgUnits, units);
     for (var round = 1; round <= options.Rounds; round++)
         foreach (var unit in order)
