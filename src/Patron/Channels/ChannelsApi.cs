@@ -128,7 +128,8 @@ public static class ChannelsApi
         var errors = new Dictionary<string, string[]>();
         if (cipher is not (null or OpenApiCipher.Des or OpenApiCipher.AesGcm))
             errors["cipher"] = ["des-ecb or aes-gcm"];
-        if (scopes?.FirstOrDefault(s => !Scopes.All.Contains(s)) is { } unknown)
+        // A blank entry (a form's empty value binds as null) is unknown too, not "none found".
+        if (scopes?.Where(s => s is null || !Scopes.All.Contains(s)).Select(s => s ?? "").ToList() is [var unknown, ..])
             errors["scopes"] = [$"unknown scope '{unknown}'; known: {string.Join(", ", Scopes.All)}"];
         return errors;
     }

@@ -71,6 +71,22 @@ public abstract partial class HostileRegressionTests
         Assert.Equal(HttpStatusCode.Conflict, status);
     }
 
+    /// <summary>A blank scope (a form's empty value binds as null) was taken for "no unknown scope", and stored.</summary>
+    [Theory]
+    [InlineData("""[null, "no.such.scope"]""")]
+    [InlineData("""["card.sale", ""]""")]
+    public async Task ABlankScopeIsUnknownAndChangesNothing(string scopes)
+    {
+        var before = await App.QueryAsync(db => db.Channels.Where(c => c.Name == "cards-only").Select(c => c.Scopes).SingleAsync());
+        var (edited, _, body) = await ApiAsync(HttpMethod.Put, "/api/v1/channels/cards-only", $$"""{"scopes":{{scopes}}}""");
+        var (created, _, _) = await ApiAsync(HttpMethod.Post, "/api/v1/channels", $$"""{"name":"L-NEW","scopes":{{scopes}}}""");
+
+        Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (edited, created));
+        Assert.Contains("unknown scope", body!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Equal(before, await App.QueryAsync(db => db.Channels.Where(c => c.Name == "cards-only").Select(c => c.Scopes).SingleAsync()));
+        Assert.False(await App.QueryAsync(db => db.Channels.AnyAsync(c => c.Name == "L-NEW")));
+    }
+
     [Theory]
     [InlineData("10000000000000000", HttpStatusCode.BadRequest)]
     [InlineData("1e16", HttpStatusCode.BadRequest)]
