@@ -100,12 +100,6 @@ public static class DataSetup
     }
 
     /// <summary>
-    /// A failed command, query or save is not logged by EF: the exception reaches the caller, which
-    /// handles it (a lost race is retried) or lets it escape to <see cref="PatronExceptionHandler"/>,
-    /// which logs it once with the request's trace id, or as an outage (<see cref="StorageFault"/>).
-    /// Otherwise a database that is down would log four stack traces per request.
-    /// </summary>
-    /// <summary>
     /// The pool EF and the background jobs share. Nothing here leaves session state behind (the
     /// start-up lock is released by hand, the import's temporary table goes at commit), so a
     /// connection goes back without Npgsql's DISCARD ALL: that reset was a round trip per query, and
@@ -120,6 +114,12 @@ public static class DataSetup
         return NpgsqlDataSource.Create(builder);
     }
 
+    /// <summary>
+    /// A failed command, query or save is not logged by EF: the exception reaches the caller, which
+    /// handles it (a lost race is retried) or lets it escape to <see cref="PatronExceptionHandler"/>,
+    /// which logs it once with the request's trace id, or as an outage (<see cref="StorageFault"/>).
+    /// Otherwise a database that is down would log four stack traces per request.
+    /// </summary>
     private static DbContextOptionsBuilder QuietFailures(DbContextOptionsBuilder options) =>
         options.ConfigureWarnings(w => w.Ignore(RelationalEventId.ConnectionError, RelationalEventId.CommandError,
             CoreEventId.QueryIterationFailed, CoreEventId.SaveChangesFailed));

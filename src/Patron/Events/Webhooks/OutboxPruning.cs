@@ -28,7 +28,9 @@ public sealed class OutboxPruning(IServiceScopeFactory scopes)
             walked++;
             var range = deliveries.Where(d => d.Id >= low && d.Id < low + Range);
             var old = range.Where(d => d.State != WebhookDelivery.Pending && d.DoneAt < cutoff);
-            await db.Set<WebhookAttempt>().Where(a => old.Any(d => d.Id == a.DeliveryId)).ExecuteDeleteAsync(ct);
+            // Bounded by the range too, so that the attempts are found through their index whatever the plan.
+            await db.Set<WebhookAttempt>().Where(a => a.DeliveryId >= low && a.DeliveryId < low + Range && old.Any(d => d.Id == a.DeliveryId))
+                .ExecuteDeleteAsync(ct);
             await old.ExecuteDeleteAsync(ct);
             if (await range.AnyAsync(d => d.CreatedAt >= cutoff, ct))
                 break;
