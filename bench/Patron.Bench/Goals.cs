@@ -71,20 +71,12 @@ public static class Goals
             rows.Add((what, $"≥ {needed.ToString("0.0", Inv)} × {of}", double.IsNaN(ratio) ? "not run" : Ratio(ratio), double.IsNaN(ratio) ? null : ratio >= needed));
         }
 
-        foreach (var (members, suffix) in new[] { ("10,000", ""), ("1,000,000", "-1m") })
-        {
-            VsLimit($"points add, random of {members} members, {few} connections", $"points-random{suffix}", 1.5, false);
-            VsLimit($"points add, random of {members} members, {options.Many} connections", $"points-random{suffix}{many}", 2.0, true);
-            VsLimit($"card use, {members} members, {few} connections", $"card-use{suffix}", 1.2, false);
-            VsLimit($"card use, {members} members, {options.Many} connections", $"card-use{suffix}{many}", 1.5, true);
-        }
+        foreach (var g in LimitGoals(options))
+            VsLimit(g.What, g.Key, g.Needed, g.WithP99);
         VsCase($"points add, one hot member, {few} connections", "points-hot", "points-random", 0.8, "random members");
         VsCase($"points add, one hot member, {options.Many} connections", $"points-hot{many}", $"points-random{many}", 0.8, "random members");
-        VsLimit($"points add on SQLite, {few} connections", "sqlite-points", 1.0, false);
-        VsLimit($"points add on SQLite, {options.Many} connections", $"sqlite-points{many}", 1.0, false);
         foreach (var (key, what) in new[] { ("health", "`GET /health`"), ("card-query", "`queryMncardByMember`"), ("member-get", "`GET /api/v1/members/{id}`") })
             VsCase($"{what} at {options.Many} connections", $"{key}{many}", key, 1.0, $"{few} connections");
-        VsLimit($"card sale, {few} connections (issue #5)", "card-sale", 0.8, false);
 
         var million = summaries.Where(s => s.Info.Key.StartsWith("points-random-1m", StringComparison.Ordinal)
                                            || s.Info.Key.StartsWith("card-use-1m", StringComparison.Ordinal)).ToList();
@@ -107,18 +99,25 @@ public static class Goals
         return md.ToString();
     }
 
-    /// <summary>The goal of a case with its rounds' limit ratio: what the chart's dot shows, null when it has none.</summary>
-    public static double? ChartGoal(string key, int many) => key switch
+    /// <summary>The goals against the round's limit, in the table's order: one list for the table and the chart's dots.</summary>
+    private static IEnumerable<(string Key, string What, double Needed, bool WithP99)> LimitGoals(BenchOptions options)
     {
-        "points-random" or "points-random-1m" => 1.5,
-        "card-use" or "card-use-1m" => 1.2,
-        "sqlite-points" => 1.0,
-        "card-sale" => 0.8,
-        _ when key == $"points-random-{many}" || key == $"points-random-1m-{many}" => 2.0,
-        _ when key == $"card-use-{many}" || key == $"card-use-1m-{many}" => 1.5,
-        _ when key == $"sqlite-points-{many}" => 1.0,
-        _ => null,
-    };
+        var (few, many) = (options.Connections, options.Many);
+        foreach (var (members, suffix) in new[] { ("10,000", ""), ("1,000,000", "-1m") })
+        {
+            yield return ($"points-random{suffix}", $"points add, random of {members} members, {few} connections", 1.5, false);
+            yield return ($"points-random{suffix}-{many}", $"points add, random of {members} members, {many} connections", 2.0, true);
+            yield return ($"card-use{suffix}", $"card use, {members} members, {few} connections", 1.2, false);
+            yield return ($"card-use{suffix}-{many}", $"card use, {members} members, {many} connections", 1.5, true);
+        }
+        yield return ("sqlite-points", $"points add on SQLite, {few} connections", 1.0, false);
+        yield return ($"sqlite-points-{many}", $"points add on SQLite, {many} connections", 1.0, false);
+        yield return ("card-sale", $"card sale, {few} connections (issue #5)", 0.8, false);
+    }
+
+    /// <summary>The goal of a case with its rounds' limit ratio: what the chart's dot shows, null when it has none.</summary>
+    public static double? ChartGoal(string key, BenchOptions options) =>
+        LimitGoals(options).Where(g => g.Key == key).Select(g => (double?)g.Needed).FirstOrDefault();
 
     private static string Target(double needed, string of, bool withP99) =>
         $"≥ {needed.ToString("0.0", Inv)} × {of}{(withP99 ? $", p99 ≤ {MaxP99Ms:0} ms" : "")}";

@@ -159,7 +159,7 @@ public sealed class Report(BenchOptions options, MachineInfo machine, SetupInfo?
         foreach (var s in _summaries.Where(s => s.Info.Kind != CaseKind.Read))
         {
             var key = s.Info.Key;
-            var goal = Goals.ChartGoal(key, options.Many) is { } ratio ? ratio * l
+            var goal = Goals.ChartGoal(key, options) is { } ratio ? ratio * l
                 : key.StartsWith("points-hot", StringComparison.Ordinal) ? 0.8 * (Find(key.Replace("points-hot", "points-random", StringComparison.Ordinal))?.Throughput ?? double.NaN)
                 : double.NaN;
             var colour = s.Info.Kind switch { CaseKind.Pgbench => 1, CaseKind.Postgres => 2, _ => 3 };
