@@ -101,17 +101,24 @@ public static class DataSetup
 
     /// <summary>
     /// The pool EF and the background jobs share. Nothing here leaves session state behind (the
-    /// start-up lock is released by hand, the import's temporary table goes at commit), so a
-    /// connection goes back without Npgsql's DISCARD ALL: that reset was a round trip per query, and
-    /// it threw away the session's prepared statements, so every read was parsed and planned again.
-    /// Statements used often are prepared once per connection instead.
+    /// start-up lock is released by hand, the import's temporary table goes at commit), so its
+    /// connections are kept as the writers' are (<see cref="KeepingSessions"/>).
     /// </summary>
-    public static NpgsqlDataSource ReadConnections(string connection)
+    public static NpgsqlDataSource ReadConnections(string connection) => NpgsqlDataSource.Create(KeepingSessions(connection, prepared: 64));
+
+    /// <summary>
+    /// A pool whose connections go back without Npgsql's DISCARD ALL, which would be a round trip
+    /// per command and throw away the session's prepared statements: each statement would be parsed
+    /// and planned again. Statements used often are prepared, up to <paramref name="prepared"/> per
+    /// connection, unless the connection string says otherwise. For pools whose users leave no
+    /// session state behind.
+    /// </summary>
+    public static NpgsqlConnectionStringBuilder KeepingSessions(string connection, int prepared)
     {
         var builder = new NpgsqlConnectionStringBuilder(connection) { NoResetOnClose = true };
         if (builder.MaxAutoPrepare == 0) // Npgsql's default: prepare nothing
-            builder.MaxAutoPrepare = 64;
-        return NpgsqlDataSource.Create(builder);
+            builder.MaxAutoPrepare = prepared;
+        return builder;
     }
 
     /// <summary>

@@ -36,9 +36,7 @@ public sealed class PostgresWriterConnections(string connection) : WriterConnect
 
     public static NpgsqlDataSource Create(string connection)
     {
-        var builder = new NpgsqlConnectionStringBuilder(connection) { NoResetOnClose = true };
-        if (builder.MaxAutoPrepare == 0) // Npgsql's default: prepare nothing
-            builder.MaxAutoPrepare = 32;
+        var builder = DataSetup.KeepingSessions(connection, prepared: 32);
         builder.Options = $"{builder.Options} -c plan_cache_mode=force_generic_plan -c enable_seqscan=off -c jit=off".Trim();
         return NpgsqlDataSource.Create(builder);
     }
