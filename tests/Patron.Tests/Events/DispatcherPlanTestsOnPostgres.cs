@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Patron.Events.Webhooks;
@@ -11,7 +10,7 @@ namespace Patron.Tests.Events;
 /// and deliveries the tables hold: a fan-out that joined its batch to the whole outbox by a hash
 /// join read every event ever written, once a batch, and took a tenth of the machine from the writes.
 /// </summary>
-public sealed partial class DispatcherPlanTestsOnPostgres() : PatronTest(Backend.Postgres)
+public sealed class DispatcherPlanTestsOnPostgres() : PatronTest(Backend.Postgres)
 {
     private const int Rows = 30_000;
 
@@ -28,10 +27,10 @@ public sealed partial class DispatcherPlanTestsOnPostgres() : PatronTest(Backend
         // autovacuum refreshes only now and then as they grow.
         foreach (var table in new[] { "outbox_events", "webhook_deliveries" })
         {
-            await ExecuteAsync(connection, $"ALTER TABLE {table} SET (autovacuum_enabled = false)");
-            await ExecuteAsync(connection, $"VACUUM ANALYZE {table}");
+            await PlanProbe.ExecuteAsync(connection, $"ALTER TABLE {table} SET (autovacuum_enabled = false)");
+            await PlanProbe.ExecuteAsync(connection, $"VACUUM ANALYZE {table}");
         }
-        await ExecuteAsync(connection, $"""
+        await PlanProbe.ExecuteAsync(connection, $"""
             INSERT INTO webhooks (name, url, events, secret, enabled, from_catalog, created_at)
                 VALUES ('crm', 'http://127.0.0.1:9/', '*', 'whsec_AAAA', true, false, now());
             INSERT INTO outbox_events (type, member_id, at, data, dispatched)
@@ -44,19 +43,13 @@ public sealed partial class DispatcherPlanTestsOnPostgres() : PatronTest(Backend
             """);
 
         await using var tx = await connection.BeginTransactionAsync();
-        await using var explain = new NpgsqlCommand($"EXPLAIN (ANALYZE, BUFFERS) {Sql(statement)}", connection, tx);
-        foreach (var value in Arguments(statement))
-            explain.Parameters.Add(new NpgsqlParameter { Value = value });
-        var plan = new List<string>();
-        await using (var reader = await explain.ExecuteReaderAsync())
-            while (await reader.ReadAsync())
-                plan.Add(reader.GetString(0));
+        var plan = await PlanProbe.LinesAsync(connection, $"EXPLAIN (ANALYZE, BUFFERS) {Sql(statement)}", Arguments(statement));
         await tx.RollbackAsync();
 
         var text = string.Join('\n', plan);
         Assert.DoesNotContain("Seq Scan on outbox_events", text, StringComparison.Ordinal);
         Assert.DoesNotContain("Seq Scan on webhook_deliveries", text, StringComparison.Ordinal);
-        var pages = SharedPages().Match(text).Groups.Values.Skip(1).Where(g => g.Success).Sum(g => int.Parse(g.Value));
+        var pages = PlanProbe.SharedPages(plan);
         Assert.True(pages is > 0 and <= 150, $"{statement} read {pages} pages:\n{text}");
     }
 
@@ -78,14 +71,4 @@ public sealed partial class DispatcherPlanTestsOnPostgres() : PatronTest(Backend
             ],
         };
     }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    /// <summary>The shared pages found in memory and read, on the plan's first Buffers line: the top node's, which counts its children's.</summary>
-    [GeneratedRegex(@"Buffers: shared(?: hit=(\d+))?(?: read=(\d+))?")]
-    private static partial Regex SharedPages();
 }

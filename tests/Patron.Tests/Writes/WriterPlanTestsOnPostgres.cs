@@ -54,12 +54,12 @@ public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Pos
     {
         await using var connection = await WriterConnectionAsync();
         // The planner's worst case: statistics that say every table the writers touch is empty.
-        await ExecuteAsync(connection, "VACUUM ANALYZE");
+        await PlanProbe.ExecuteAsync(connection, "VACUUM ANALYZE");
 
         var parameters = Parameter().Matches(sql).Select(m => int.Parse(m.Groups[1].Value)).DefaultIfEmpty(0).Max();
-        await ExecuteAsync(connection, $"PREPARE probe AS {sql}");
+        await PlanProbe.ExecuteAsync(connection, $"PREPARE probe AS {sql}");
         var arguments = parameters == 0 ? "" : $"({string.Join(", ", Enumerable.Repeat("NULL", parameters))})";
-        var plan = await LinesAsync(connection, $"EXPLAIN EXECUTE probe{arguments}");
+        var plan = await PlanProbe.LinesAsync(connection, $"EXPLAIN EXECUTE probe{arguments}");
 
         // The level table is the one read whole: a handful of rows, whatever the chain's size.
         var text = string.Join('\n', plan).Replace("Seq Scan on levels", "", StringComparison.Ordinal);
@@ -101,37 +101,19 @@ public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Pos
         var sql = Statements().Single(s => (string)s[0] == $"{writer}.{statement}")[1] as string;
         await using var connection = await WriterConnectionAsync();
         // No analyze may come between the plan and its run: it would make the plan again.
-        await ExecuteAsync(connection, $"ALTER TABLE {table} SET (autovacuum_enabled = false)");
-        await ExecuteAsync(connection, $"VACUUM ANALYZE {table}");
-        await ExecuteAsync(connection, $"PREPARE probe AS {sql}");
+        await PlanProbe.ExecuteAsync(connection, $"ALTER TABLE {table} SET (autovacuum_enabled = false)");
+        await PlanProbe.ExecuteAsync(connection, $"VACUUM ANALYZE {table}");
+        await PlanProbe.ExecuteAsync(connection, $"PREPARE probe AS {sql}");
         // The first run makes the plan, on the empty table; the size a plan sees is the table's at that moment.
         const string probe = "EXECUTE probe('{7,7,7}', '{key5,key17000,none}')";
-        await ExecuteAsync(connection, probe);
-        await ExecuteAsync(connection, fill);
+        await PlanProbe.ExecuteAsync(connection, probe);
+        await PlanProbe.ExecuteAsync(connection, fill);
 
-        var plan = await LinesAsync(connection, $"EXPLAIN (ANALYZE, BUFFERS) {probe}");
+        var plan = await PlanProbe.LinesAsync(connection, $"EXPLAIN (ANALYZE, BUFFERS) {probe}");
 
         Assert.Matches(@"\(actual time=[0-9.]+ rows=2 loops=1\)", plan[0]);
-        var buffers = SharedPages().Match(string.Join('\n', plan));
-        var pages = buffers.Groups.Values.Skip(1).Where(g => g.Success).Sum(g => int.Parse(g.Value));
+        var pages = PlanProbe.SharedPages(plan);
         Assert.True(pages <= 30, $"{statement} read {pages} pages for three keys:\n{string.Join('\n', plan)}");
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    /// <summary>The text lines a statement returns, such as an EXPLAIN's.</summary>
-    private static async Task<List<string>> LinesAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        var lines = new List<string>();
-        while (await reader.ReadAsync())
-            lines.Add(reader.GetString(0));
-        return lines;
     }
 
     /// <summary>The plan's index scans that name no Index Cond: they read the whole index, as a table scan would the table.</summary>
@@ -160,8 +142,4 @@ public sealed partial class WriterPlanTestsOnPostgres() : PatronTest(Backend.Pos
 
     [GeneratedRegex(@"\$(\d+)")]
     private static partial Regex Parameter();
-
-    /// <summary>The shared pages found in memory and read, on the plan's first Buffers line: the top node's, which counts its children's.</summary>
-    [GeneratedRegex(@"Buffers: shared(?: hit=(\d+))?(?: read=(\d+))?")]
-    private static partial Regex SharedPages();
 }
