@@ -22,25 +22,36 @@ public sealed class OutboxPruning(IServiceScopeFactory scopes)
         var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
         var deliveries = db.Set<WebhookDelivery>();
         var events = db.Set<OutboxEvent>();
-        var walked = 0;
-        for (var from = await deliveries.MinAsync(d => (long?)d.Id, ct); from is { } low; from = await deliveries.Where(d => d.Id >= low + Range).MinAsync(d => (long?)d.Id, ct))
+        var walked = await WalkAsync(low => deliveries.Where(d => d.Id >= low).MinAsync(d => (long?)d.Id, ct), async (low, high) =>
         {
-            walked++;
-            var range = deliveries.Where(d => d.Id >= low && d.Id < low + Range);
+            var range = deliveries.Where(d => d.Id >= low && d.Id < high);
             var old = range.Where(d => d.State != WebhookDelivery.Pending && d.DoneAt < cutoff);
             // Bounded by the range too, so that the attempts are found through their index whatever the plan.
-            await db.Set<WebhookAttempt>().Where(a => a.DeliveryId >= low && a.DeliveryId < low + Range && old.Any(d => d.Id == a.DeliveryId))
+            await db.Set<WebhookAttempt>().Where(a => a.DeliveryId >= low && a.DeliveryId < high && old.Any(d => d.Id == a.DeliveryId))
                 .ExecuteDeleteAsync(ct);
             await old.ExecuteDeleteAsync(ct);
-            if (await range.AnyAsync(d => d.CreatedAt >= cutoff, ct))
-                break;
-        }
-        for (var from = await events.MinAsync(e => (long?)e.Id, ct); from is { } low; from = await events.Where(e => e.Id >= low + Range).MinAsync(e => (long?)e.Id, ct))
+            return await range.AnyAsync(d => d.CreatedAt >= cutoff, ct);
+        });
+        walked += await WalkAsync(low => events.Where(e => e.Id >= low).MinAsync(e => (long?)e.Id, ct), async (low, high) =>
+        {
+            var range = events.Where(e => e.Id >= low && e.Id < high);
+            await range.Where(e => e.Dispatched && e.At < cutoff && !deliveries.Any(d => d.EventId == e.Id)).ExecuteDeleteAsync(ct);
+            return await range.AnyAsync(e => e.At >= cutoff, ct);
+        });
+        return walked;
+    }
+
+    /// <summary>
+    /// Prunes one range of ids after another, from the first id at or after each range's start,
+    /// until a range says it held a row made after the cutoff. Returns the ranges walked.
+    /// </summary>
+    private async Task<int> WalkAsync(Func<long, Task<long?>> firstFrom, Func<long, long, Task<bool>> pruneRange)
+    {
+        var walked = 0;
+        for (var from = await firstFrom(long.MinValue); from is { } low; from = await firstFrom(low + Range))
         {
             walked++;
-            var range = events.Where(e => e.Id >= low && e.Id < low + Range);
-            await range.Where(e => e.Dispatched && e.At < cutoff && !deliveries.Any(d => d.EventId == e.Id)).ExecuteDeleteAsync(ct);
-            if (await range.AnyAsync(e => e.At >= cutoff, ct))
+            if (await pruneRange(low, low + Range))
                 break;
         }
         return walked;
