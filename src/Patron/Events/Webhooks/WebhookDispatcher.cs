@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -35,8 +34,11 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
 
     private readonly IReadOnlyList<TimeSpan> _retries = options.RetryWaits();
 
-    /// <summary>Subscribers whose sends from an earlier pass are still out: their deliveries are not claimed meanwhile.</summary>
-    private readonly ConcurrentDictionary<int, Task> _slow = new();
+    /// <summary>
+    /// Each subscriber's sends that a pass left running: until they are done, its deliveries are not
+    /// claimed. Only passes touch it, one at a time.
+    /// </summary>
+    private readonly Dictionary<int, Task> _slow = [];
     private DateTimeOffset _prunedAt = DateTimeOffset.MinValue;
     private DateTimeOffset _measuredAt = DateTimeOffset.MinValue;
 
@@ -85,10 +87,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
 
         // Whole milliseconds: the lease is compared when settling, and each backend keeps its own precision.
         var lease = DateTimeOffset.FromUnixTimeMilliseconds((now + options.Lease).ToUnixTimeMilliseconds());
-        foreach (var (webhook, sends) in _slow)
-            if (sends.IsCompleted)
-                _slow.TryRemove(new(webhook, sends));
-        var claimed = await store.ClaimAsync(now, lease, options.Parallel * ClaimsPerSend, [.. _slow.Keys], ct);
+        var claimed = await store.ClaimAsync(now, lease, options.Parallel * ClaimsPerSend, [.. _slow.Where(s => !s.Value.IsCompleted).Select(s => s.Key)], ct);
         if (claimed.Count > 0)
         {
             List<WebhookMessage> batch;
