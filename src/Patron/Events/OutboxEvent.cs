@@ -28,9 +28,6 @@ public sealed class OutboxEvent
 
     /// <summary>The data as JSON, for every event not made of a ledger row.</summary>
     public string? Data { get; set; }
-
-    /// <summary>Whether the dispatcher has made its deliveries, one per subscriber that wants it.</summary>
-    public bool Dispatched { get; set; }
 }
 
 /// <summary>The event types a subscriber can ask for.</summary>

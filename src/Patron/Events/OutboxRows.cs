@@ -6,14 +6,15 @@ namespace Patron.Events;
 
 /// <summary>
 /// The outbox rows a write inserts in its own transaction: one statement per batch on PostgreSQL,
-/// a prepared statement per row on SQLite, as the rest of each store. Never a NOTIFY: it would take
-/// a database-wide lock at every commit. The dispatcher polls instead.
+/// a prepared statement per row on SQLite, as the rest of each store. A trigger on the table makes
+/// their deliveries in the same statement (migration DeliveriesWithEvents). Never a NOTIFY: it
+/// would take a database-wide lock at every commit. The dispatcher polls instead.
 /// </summary>
 public static class OutboxRows
 {
     public const string InsertPostgresSql = """
-        INSERT INTO outbox_events (type, member_id, channel_id, at, data, dispatched)
-        SELECT unnest($1::text[]), unnest($2::bigint[]), unnest($3::integer[]), unnest($4::timestamptz[]), unnest($5::text[]), false
+        INSERT INTO outbox_events (type, member_id, channel_id, at, data)
+        SELECT unnest($1::text[]), unnest($2::bigint[]), unnest($3::integer[]), unnest($4::timestamptz[]), unnest($5::text[])
         """;
 
     /// <summary>
@@ -22,8 +23,8 @@ public static class OutboxRows
     /// a member's events are numbered as their rows are.
     /// </summary>
     public const string LedgerEventsPostgres = """
-        INSERT INTO outbox_events (type, member_id, channel_id, at, ledger_id, dispatched)
-        SELECT t.type, l.member_id, l.channel_id, l.created_at, l.auto_id, false
+        INSERT INTO outbox_events (type, member_id, channel_id, at, ledger_id)
+        SELECT t.type, l.member_id, l.channel_id, l.created_at, l.auto_id
         FROM l CROSS JOIN LATERAL (VALUES (1, 'points.changed'), (2, 'level.changed')) AS t(k, type)
         WHERE t.k = 1 OR l.level_before <> l.level_after
         ORDER BY l.auto_id, t.k
@@ -31,20 +32,20 @@ public static class OutboxRows
 
     /// <summary>SQLite: the same for one ledger row: $1 its id, $2 member, $3 channel, $4 time, $5 whether it moved the level.</summary>
     public const string LedgerEventsSqlite = """
-        INSERT INTO outbox_events (type, member_id, channel_id, at, ledger_id, dispatched)
-        SELECT 'points.changed', $2, $3, $4, $1, 0
-        UNION ALL SELECT 'level.changed', $2, $3, $4, $1, 0 WHERE $5
+        INSERT INTO outbox_events (type, member_id, channel_id, at, ledger_id)
+        SELECT 'points.changed', $2, $3, $4, $1
+        UNION ALL SELECT 'level.changed', $2, $3, $4, $1 WHERE $5
         """;
 
     /// <summary>An import's opening ledger rows' events, after the rows: $1 the import's bill number, $2 its time (an index).</summary>
     public const string ImportEventsSql = """
-        INSERT INTO outbox_events (type, member_id, channel_id, at, ledger_id, dispatched)
-        SELECT 'points.changed', member_id, channel_id, created_at, auto_id, false FROM point_ledger
+        INSERT INTO outbox_events (type, member_id, channel_id, at, ledger_id)
+        SELECT 'points.changed', member_id, channel_id, created_at, auto_id FROM point_ledger
         WHERE created_at = $2 AND busi_bill_num = $1 AND busi_type = 'O' ORDER BY auto_id
         """;
 
     private const string InsertSqliteSql =
-        "INSERT INTO outbox_events (type, member_id, channel_id, at, data, dispatched) VALUES ($1, $2, $3, $4, $5, 0)";
+        "INSERT INTO outbox_events (type, member_id, channel_id, at, data) VALUES ($1, $2, $3, $4, $5)";
 
     /// <summary>PostgreSQL: the events as one statement of the write batch; null when there are none.</summary>
     public static NpgsqlBatchCommand? Postgres(IReadOnlyList<OutboxEvent> events) => events.Count == 0 ? null : PostgresSql.Command(InsertPostgresSql,

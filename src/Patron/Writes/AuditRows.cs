@@ -17,8 +17,8 @@ public static class AuditRows
             SELECT unnest($1::timestamptz[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]),
                 unnest($6::text[]), unnest($7::text[])
             RETURNING 1)
-        INSERT INTO outbox_events (type, member_id, at, data, dispatched)
-        SELECT unnest($8::text[]), unnest($9::bigint[]), unnest($1::timestamptz[]), unnest($10::text[]), false
+        INSERT INTO outbox_events (type, member_id, at, data)
+        SELECT unnest($8::text[]), unnest($9::bigint[]), unnest($1::timestamptz[]), unnest($10::text[])
         """;
 
     private const string InsertSqliteSql = "INSERT INTO audit_log (at, actor, action, entity, entity_id, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7)";

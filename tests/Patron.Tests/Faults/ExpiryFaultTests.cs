@@ -154,8 +154,8 @@ public abstract class ExpiryFaultTests(Backend backend, ITestOutputHelper output
             var saved = await db.SaveChangesAsync();
             // The seeded rows' events, as the service would have written them, so the outbox checks hold for them too.
             await db.Database.ExecuteSqlRawAsync("""
-                INSERT INTO outbox_events (type, member_id, channel_id, at, ledger_id, dispatched)
-                SELECT 'points.changed', member_id, channel_id, created_at, auto_id, false FROM point_ledger WHERE busi_bill_num LIKE 'SEED-%'
+                INSERT INTO outbox_events (type, member_id, channel_id, at, ledger_id)
+                SELECT 'points.changed', member_id, channel_id, created_at, auto_id FROM point_ledger WHERE busi_bill_num LIKE 'SEED-%'
                 """);
             return saved;
         });

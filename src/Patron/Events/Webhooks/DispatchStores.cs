@@ -7,15 +7,9 @@ namespace Patron.Events.Webhooks;
 /// <summary>A delivery this instance has claimed: it alone sends it until <see cref="LeasedUntil"/>.</summary>
 public sealed record ClaimedDelivery(long Id, long EventId, int WebhookId, int Attempts, DateTimeOffset DueAt, DateTimeOffset LeasedUntil);
 
-/// <summary>The two steps of a dispatcher pass that differ between the backends: making deliveries, and claiming them.</summary>
+/// <summary>The steps of a dispatcher pass that differ between the backends: claiming deliveries, and settling them.</summary>
 public interface IDispatchStore
 {
-    /// <summary>
-    /// Makes one delivery per (undispatched event, enabled webhook that wants its type), due now,
-    /// and marks the events dispatched, in one transaction. Returns how many events it took.
-    /// </summary>
-    Task<int> FanOutAsync(DateTimeOffset now, int limit, CancellationToken ct);
-
     /// <summary>
     /// Leases up to <paramref name="limit"/> due pending deliveries of enabled webhooks but those in
     /// <paramref name="skip"/>, each only when no earlier delivery of the same webhook and member is
@@ -35,30 +29,14 @@ public interface IDispatchStore
 public sealed record DeliverySettling(ClaimedDelivery Claim, WebhookAttempt Attempt, DeliveryOutcome Outcome, string? Error);
 
 /// <summary>
-/// PostgreSQL: instances share the tables. Fan-out is one instance at a time (a try-lock: the
-/// others skip it), so a member's deliveries are numbered in the order its events became visible;
-/// claims skip rows another instance holds, and claim by state, not by an id cursor, so an event
-/// committed after a later one is still found. Each statement updates the rows it picked by
+/// PostgreSQL: instances share the tables. Claims skip rows another instance holds, and claim by
+/// state, not by an id cursor, so a delivery committed after a later one is still found. Each
+/// statement updates the rows it picked by
 /// <c>id = ANY</c>: a join to the picked rows may be planned as a hash join over the whole table,
 /// whose cost grows with every event ever written.
 /// </summary>
 public sealed class PostgresDispatchStore(NpgsqlDataSource source) : IDispatchStore
 {
-    /// <summary>The fan-out's advisory lock; the catalog's is 726100.</summary>
-    public const long FanOutLock = 726101;
-
-    /// <summary>No row locks: the try-lock makes fan-out one at a time, and nothing else changes an undispatched event.</summary>
-    public const string FanOutSql = """
-        WITH e AS (
-            SELECT id, type, member_id FROM outbox_events WHERE NOT dispatched ORDER BY id LIMIT $2),
-        w AS (SELECT id, string_to_array(events, ' ') AS wants FROM webhooks WHERE enabled),
-        d AS (
-            INSERT INTO webhook_deliveries (event_id, webhook_id, member_id, state, attempts, due_at, created_at)
-            SELECT e.id, w.id, e.member_id, 'P', 0, $1, $1 FROM e JOIN w ON e.type = ANY (w.wants) OR '*' = ANY (w.wants)
-            ORDER BY e.id, w.id)
-        UPDATE outbox_events SET dispatched = true WHERE id = ANY (ARRAY(SELECT id FROM e))
-        """;
-
     public const string ClaimSql = """
         WITH c AS (
             SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id AND w.enabled
@@ -118,19 +96,6 @@ public sealed class PostgresDispatchStore(NpgsqlDataSource source) : IDispatchSt
         return settled;
     }
 
-    public async Task<int> FanOutAsync(DateTimeOffset now, int limit, CancellationToken ct)
-    {
-        await using var connection = await source.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await using (var turn = new NpgsqlCommand($"SELECT pg_try_advisory_xact_lock({FanOutLock})", connection, tx))
-            if (await turn.ExecuteScalarAsync(ct) is not true)
-                return 0; // another instance is fanning out; its pass takes these events
-        await using var fanOut = new NpgsqlCommand(FanOutSql, connection, tx) { Parameters = { new() { Value = now.ToUniversalTime() }, new() { Value = limit } } };
-        var events = await fanOut.ExecuteNonQueryAsync(ct);
-        await tx.CommitAsync(ct);
-        return events;
-    }
-
     public async Task<List<ClaimedDelivery>> ClaimAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int limit, IReadOnlyCollection<int> skip, CancellationToken ct)
     {
         await using var connection = await source.OpenConnectionAsync(ct);
@@ -157,34 +122,6 @@ public sealed class PostgresDispatchStore(NpgsqlDataSource source) : IDispatchSt
 /// </summary>
 public sealed class SqliteDispatchStore(IServiceScopeFactory scopes) : IDispatchStore
 {
-    public async Task<int> FanOutAsync(DateTimeOffset now, int limit, CancellationToken ct)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
-        // A pass with nothing to do must not take the file's one write lock from the writers.
-        if (!await db.Set<OutboxEvent>().AnyAsync(e => !e.Dispatched, ct))
-            return 0;
-        // Microsoft.Data.Sqlite begins transactions IMMEDIATE unless asked to defer.
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var events = await db.Set<OutboxEvent>().AsNoTracking().Where(e => !e.Dispatched).OrderBy(e => e.Id).Take(limit)
-            .Select(e => new { e.Id, e.Type, e.MemberId }).ToListAsync(ct);
-        if (events.Count == 0)
-            return 0;
-        var hooks = await db.Set<Webhook>().AsNoTracking().Where(w => w.Enabled).Select(w => new { w.Id, w.Events }).ToListAsync(ct);
-        foreach (var e in events)
-            foreach (var w in hooks.Where(w => WebhookRules.Wants(w.Events, e.Type)))
-                db.Add(new WebhookDelivery
-                {
-                    EventId = e.Id, WebhookId = w.Id, MemberId = e.MemberId, State = WebhookDelivery.Pending, DueAt = now, CreatedAt = now,
-                });
-        await db.SaveChangesAsync(ct);
-        var (first, last) = (events[0].Id, events[^1].Id);
-        await db.Set<OutboxEvent>().Where(e => !e.Dispatched && e.Id >= first && e.Id <= last)
-            .ExecuteUpdateAsync(s => s.SetProperty(e => e.Dispatched, true), ct);
-        await tx.CommitAsync(ct);
-        return events.Count;
-    }
-
     public async Task<HashSet<long>> SettleAsync(IReadOnlyList<DeliverySettling> pass, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();

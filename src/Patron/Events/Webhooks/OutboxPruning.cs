@@ -5,7 +5,7 @@ namespace Patron.Events.Webhooks;
 
 /// <summary>
 /// Removes what <c>KeepDays</c> no longer keeps: settled deliveries with their attempts, then
-/// dispatched events no delivery still names. Neither table has an index on its times (the hot
+/// events no delivery still names. Neither table has an index on its times (the hot
 /// path would pay for one), but both are numbered in time order: the walk takes a range of ids at
 /// a time from the oldest and stops at the first range holding a row made after the cutoff, so its
 /// cost follows what it removes and not how much the tables hold.
@@ -35,7 +35,7 @@ public sealed class OutboxPruning(IServiceScopeFactory scopes)
         walked += await WalkAsync(low => events.Where(e => e.Id >= low).MinAsync(e => (long?)e.Id, ct), async (low, high) =>
         {
             var range = events.Where(e => e.Id >= low && e.Id < high);
-            await range.Where(e => e.Dispatched && e.At < cutoff && !deliveries.Any(d => d.EventId == e.Id)).ExecuteDeleteAsync(ct);
+            await range.Where(e => e.At < cutoff && !deliveries.Any(d => d.EventId == e.Id)).ExecuteDeleteAsync(ct);
             return await range.AnyAsync(e => e.At >= cutoff, ct);
         });
         return walked;

@@ -8,8 +8,9 @@ using Patron.Metrics;
 namespace Patron.Events.Webhooks;
 
 /// <summary>
-/// Sends the outbox to the subscribers (docs/events.md): each pass makes the new events'
-/// deliveries, claims the due ones under a lease, sends them in parallel and settles them. Every
+/// Sends the outbox to the subscribers (docs/events.md): each event's deliveries are made with it,
+/// in its transaction; each pass claims the due ones under a lease, sends them in parallel and
+/// settles them. Every
 /// instance runs one; claims never overlap, and a delivery whose sender died is sent again when
 /// its lease runs out: at least once, in order per subscriber and member.
 /// </summary>
@@ -17,9 +18,6 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
     WebhookOptions options, WebhookMetrics metrics, OutboxPruning pruning, TimeProvider clock, ILogger<WebhookDispatcher> log) : BackgroundService
 {
     public const string HttpClientName = "webhooks";
-
-    /// <summary>Events taken into deliveries per transaction.</summary>
-    private const int FanOutBatch = 500;
 
     /// <summary>Deliveries a pass claims, per send in flight: a pass's reads and its one settling transaction serve them all.</summary>
     private const int ClaimsPerSend = 4;
@@ -50,12 +48,12 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
         {
             var busy = false;
             // The writes come first. While some wait in a queue, the writers are the bottleneck and every
-            // delivery's CPU would come out of them: a pass then makes one fan-out batch and one claim and
-            // waits the poll interval, and the outbox lags through the peak (the lag gauge shows it).
+            // delivery's CPU would come out of them: a pass then makes one claim and waits the poll
+            // interval, and the outbox lags through the peak (the lag gauge shows it).
             var yielding = PatronMetrics.WritesWaiting() > 0;
             try
             {
-                busy = await RunOnceAsync(ct, yielding) >= options.Parallel * ClaimsPerSend && !yielding;
+                busy = await RunOnceAsync(ct) >= options.Parallel * ClaimsPerSend && !yielding;
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
@@ -70,10 +68,9 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
     }
 
     /// <summary>
-    /// One pass: fan-out (one batch only when <paramref name="yielding"/>), then one round of claim,
-    /// send and settle. Returns how many deliveries it sent.
+    /// One round of claim, send and settle. Returns how many deliveries it sent.
     /// </summary>
-    public async Task<int> RunOnceAsync(CancellationToken ct, bool yielding = false)
+    public async Task<int> RunOnceAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         if (now - _measuredAt >= MeasureEvery)
@@ -81,10 +78,6 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
             await MeasureLagAsync(now, ct);
             _measuredAt = now;
         }
-        while (await store.FanOutAsync(now, FanOutBatch, ct) == FanOutBatch && !yielding)
-        {
-        }
-
         // Whole milliseconds: the lease is compared when settling, and each backend keeps its own precision.
         var lease = DateTimeOffset.FromUnixTimeMilliseconds((now + options.Lease).ToUnixTimeMilliseconds());
         var claimed = await store.ClaimAsync(now, lease, options.Parallel * ClaimsPerSend, [.. _slow.Where(s => !s.Value.IsCompleted).Select(s => s.Key)], ct);
@@ -238,13 +231,10 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
-        var oldestEvent = await db.Set<OutboxEvent>().AsNoTracking().Where(e => !e.Dispatched).OrderBy(e => e.Id)
-            .Select(e => (DateTimeOffset?)e.At).FirstOrDefaultAsync(ct);
         var oldestDue = await db.Set<WebhookDelivery>().AsNoTracking()
             .Where(d => d.State == WebhookDelivery.Pending && d.DueAt <= now && db.Set<Webhook>().Any(w => w.Id == d.WebhookId && w.Enabled))
             .OrderBy(d => d.DueAt).Select(d => (DateTimeOffset?)d.DueAt).FirstOrDefaultAsync(ct);
-        var oldest = new[] { oldestEvent, oldestDue }.Where(t => t is not null).Select(t => t!.Value).DefaultIfEmpty(now).Min();
-        metrics.Lag(now - oldest);
+        metrics.Lag(now - (oldestDue ?? now));
     }
 
     private static string Cut(string text, int length) => text.Length <= length ? text : text[..length];

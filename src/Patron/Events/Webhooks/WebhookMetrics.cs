@@ -18,7 +18,7 @@ public sealed class WebhookMetrics : IDisposable
         _deliveries = _meter.CreateCounter<long>("patron.webhook.deliveries", description: "Delivery attempts settled, by webhook and outcome");
         _failures = _meter.CreateCounter<long>("patron.webhook.failures", description: "Attempts that were not a 2xx, by webhook");
         _meter.CreateObservableGauge("patron.outbox.lag", () => Volatile.Read(ref _lagSeconds), unit: "s",
-            description: "Age of the oldest undispatched event or due pending delivery, as last measured by the dispatcher");
+            description: "Age of the oldest due pending delivery, as last measured by the dispatcher");
     }
 
     public void Lag(TimeSpan lag) => Volatile.Write(ref _lagSeconds, Math.Max(0, lag.TotalSeconds));

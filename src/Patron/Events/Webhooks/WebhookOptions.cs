@@ -16,7 +16,7 @@ public sealed class WebhookOptions
     /// <summary>The waits after each failed attempt; after the last, the delivery has failed.</summary>
     public string Retries { get; set; } = DefaultRetries;
 
-    /// <summary>How long settled deliveries and dispatched events are kept for the console.</summary>
+    /// <summary>How long settled deliveries and their events are kept for the console.</summary>
     public int KeepDays { get; set; } = 30;
 
     /// <summary>Whether this instance runs the dispatcher in the background.</summary>

@@ -34,7 +34,4 @@ public static class WebhookRules
             return (null, $"unknown event type {string.Join(", ", unknown.Take(5).Select(t => t.Length > 40 ? t[..40] + "…" : t))}; known: {string.Join(", ", EventTypes.All)} or {AllTypes}");
         return wanted.Contains(AllTypes) ? (AllTypes, null) : (string.Join(' ', EventTypes.All.Where(wanted.Contains)), null);
     }
-
-    /// <summary>Whether a subscription with these stored types wants an event of this type.</summary>
-    public static bool Wants(string stored, string type) => stored.Split(' ').Any(t => t == AllTypes || t == type);
 }

@@ -721,10 +721,6 @@ namespace Patron.Data.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("data");
 
-                    b.Property<bool>("Dispatched")
-                        .HasColumnType("boolean")
-                        .HasColumnName("dispatched");
-
                     b.Property<long?>("LedgerId")
                         .HasColumnType("bigint")
                         .HasColumnName("ledger_id");
@@ -741,11 +737,9 @@ namespace Patron.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Id")
-                        .HasDatabaseName("ix_outbox_events_undispatched")
-                        .HasFilter("NOT dispatched");
-
                     b.ToTable("outbox_events", (string)null);
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Patron.Events.Webhook", b =>

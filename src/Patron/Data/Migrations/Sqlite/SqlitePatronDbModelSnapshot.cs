@@ -701,10 +701,6 @@ namespace Patron.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("data");
 
-                    b.Property<bool>("Dispatched")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("dispatched");
-
                     b.Property<long?>("LedgerId")
                         .HasColumnType("INTEGER")
                         .HasColumnName("ledger_id");
@@ -721,11 +717,9 @@ namespace Patron.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Id")
-                        .HasDatabaseName("ix_outbox_events_undispatched")
-                        .HasFilter("NOT dispatched");
-
                     b.ToTable("outbox_events", (string)null);
+
+                    b.HasAnnotation("Sqlite:UseSqlReturningClause", false);
                 });
 
             modelBuilder.Entity("Patron.Events.Webhook", b =>
