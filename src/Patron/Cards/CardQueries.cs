@@ -17,13 +17,18 @@ public static class CardQueries
         return views;
     }
 
-    private sealed record CardRow(MemberCard Card, CardSale Sale, string? CardName);
+    private sealed record CardRow(MemberCard Card, SaleOfCard Sale, string? CardName);
 
-    /// <summary>A card, its entries, its sale and its card's name in one round trip: the open API's queryMncardByMember runs it every call.</summary>
+    /// <summary>
+    /// A card, its entries, its sale's fields and its card's name in one round trip: the open API's
+    /// queryMncardByMember runs it every call. Not the whole sale: each card's row would repeat the
+    /// sale's kept answer, which lists every card of the sale.
+    /// </summary>
     private static readonly CompiledQuery<Func<PatronDb, long, int?, IAsyncEnumerable<CardRow>>> CardsOf =
         new(() => EF.CompileAsyncQuery((PatronDb db, long memberId, int? soldBy) => db.MemberCards.AsNoTracking().Include(c => c.Entries)
             .Where(c => c.MemberId == memberId)
-            .Join(db.CardSales.Where(s => soldBy == null || s.ChannelId == soldBy), c => c.SaleId, s => s.Id, (c, s) => new { Card = c, Sale = s })
+            .Join(db.CardSales.Where(s => soldBy == null || s.ChannelId == soldBy), c => c.SaleId, s => s.Id,
+                (c, s) => new { Card = c, Sale = new SaleOfCard(s.ChannelName, s.SaleNo, s.PayAmt, s.SaleTime, s.SaleUser, s.SaleOrgCode) })
             .OrderByDescending(x => x.Card.CreateTime).ThenBy(x => x.Card.Id)
             .Select(x => new CardRow(x.Card, x.Sale, db.Cards.Where(k => k.Id == x.Card.CardInfoId).Select(k => k.Name).FirstOrDefault()))));
 
