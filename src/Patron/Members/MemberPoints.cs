@@ -31,8 +31,9 @@ public sealed record MemberPoints(long Pending, long Expiring)
 
     /// <summary>
     /// Every view (open API, <c>/api/v1</c>, console) takes these numbers from here or from
-    /// <see cref="WithLevelAsync"/>, read from <c>point_lots</c>. A lot already past its <c>ExpiresAt</c> that the settling job has not expired
-    /// yet still has points, and they are about to go: it counts as expiring.
+    /// <see cref="WithLevelAsync"/>, read from <c>point_lots</c>. A lot already past its
+    /// <c>ExpiresAt</c> that the settling job has not expired yet still has points, and they are
+    /// about to go: it counts as expiring.
     /// </summary>
     public static async Task<MemberPoints> LoadAsync(PatronDb db, long memberId, DateTimeOffset now, CancellationToken ct) =>
         (await LoadAsync(db, [memberId], now, ct)).GetValueOrDefault(memberId, None);

@@ -45,8 +45,9 @@ public static class MembersApi
     public static async Task<Results<Ok<MemberDetailResponse>, ProblemHttpResult>> GetMemberAsync(long id, PatronDb db, TimeProvider clock,
         CancellationToken ct)
     {
-        if (await MemberPoints.WithLevelAsync(db, id, clock.GetUtcNow(), ct) is not var (member, level, points))
+        if (await MemberPoints.WithLevelAsync(db, id, clock.GetUtcNow(), ct) is not { } found)
             return Problems.NotFound($"There is no member {id}.");
+        var (member, level, points) = found;
         return TypedResults.Ok(member.ToDetail(level, points, await MemberPoints.LotsAsync(db, id, ct)));
     }
 
