@@ -53,16 +53,22 @@ public sealed record SaleView(
 [JsonSerializable(typeof(RefundView))]
 public sealed partial class CardJson : JsonSerializerContext;
 
+/// <summary>What a card's view shows of its sale: a list of cards reads these, not the sale's kept answers.</summary>
+public readonly record struct SaleOfCard(string ChannelName, string SaleNo, decimal PayAmt, long SaleTime, string? SaleUser, string? SaleOrgCode)
+{
+    public static implicit operator SaleOfCard(CardSale s) => new(s.ChannelName, s.SaleNo, s.PayAmt, s.SaleTime, s.SaleUser, s.SaleOrgCode);
+}
+
 public static class CardViews
 {
     /// <summary>A member card as of <paramref name="now"/>, which decides its status (<see cref="CardRules.Status(MemberCard, long)"/>).</summary>
-    public static MemberCardView ToView(this MemberCard card, CardSale sale, string cardName, long now) => new(
+    public static MemberCardView ToView(this MemberCard card, SaleOfCard sale, string cardName, long now) => new(
         card.CardInfoId, [.. card.Entries.OrderBy(e => e.CardProductId, StringComparer.Ordinal).Select(e => e.ToView(card, sale, now))],
         sale.SaleOrgCode ?? "", sale.PayAmt, sale.SaleNo, sale.SaleTime, sale.SaleUser ?? "", card.CreateTime, sale.ChannelName,
         card.LockVersion, sale.ChannelName, card.BeginTime, card.EndTime, card.Id, card.MemberCode, Status(CardRules.Status(card, now)),
         card.Id, cardName);
 
-    public static UsageEntryView ToView(this UsageEntry e, MemberCard card, CardSale sale, long now) => new(
+    public static UsageEntryView ToView(this UsageEntry e, MemberCard card, SaleOfCard sale, long now) => new(
         e.LastCycle, sale.SaleOrgCode ?? "", e.TotalUsedNum, e.LastCycleUsed, e.Posid ?? "", e.CycleDays, sale.SaleUser ?? "",
         e.CardProductName, e.CreateTime, e.MemberCardId, e.CycleNum, e.HasUsedNum, e.LockVersion, e.CardProductId,
         sale.ChannelName, e.BeginTime, e.EndTime, e.Id, card.MemberCode, Status(CardRules.Status(e, card, now)));

@@ -54,8 +54,10 @@ public static class OperatorAuth
 
     public static string Actor(this ClaimsPrincipal user) => $"operator:{user.Identity?.Name}";
 
-    public static ClaimsPrincipal Principal(Operator op, string scheme) =>
-        new(new ClaimsIdentity([new Claim(ClaimTypes.Name, op.UserName), new Claim(ClaimTypes.Role, op.Role)], scheme));
+    public static ClaimsPrincipal Principal(Operator op, string scheme) => Principal(op.UserName, op.Role, scheme);
+
+    public static ClaimsPrincipal Principal(string userName, string role, string scheme) =>
+        new(new ClaimsIdentity([new Claim(ClaimTypes.Name, userName), new Claim(ClaimTypes.Role, role)], scheme));
 
     /// <summary>
     /// A browser's cookie rides along on any request, so a cookie-authenticated change must also
@@ -97,6 +99,13 @@ public sealed class OperatorTokenHandler(
 {
     public const string Prefix = "pat_";
 
+    private sealed record TokenHolder(string UserName, string Role);
+
+    /// <summary>Every /api/v1 call by a script runs it: compiled (<see cref="CompiledQuery{TQuery}"/>).</summary>
+    private static readonly CompiledQuery<Func<PatronDb, string, CancellationToken, Task<TokenHolder?>>> ByTokenHash =
+        new(() => EF.CompileAsyncQuery((PatronDb db, string hash, CancellationToken ct) =>
+            db.Operators.Where(o => o.ApiTokenHash == hash).Select(o => new TokenHolder(o.UserName, o.Role)).SingleOrDefault()));
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
@@ -109,10 +118,10 @@ public sealed class OperatorTokenHandler(
             return AuthenticateResult.Fail("not an operator token");
         var hash = ChannelAuth.HashApiKey(token);
         var db = Context.RequestServices.GetRequiredService<PatronDb>();
-        var op = await db.Operators.AsNoTracking().SingleOrDefaultAsync(o => o.ApiTokenHash == hash, Context.RequestAborted);
+        var op = await ByTokenHash.For(db)(db, hash, Context.RequestAborted);
         return op is null
             ? AuthenticateResult.Fail("unknown token")
-            : AuthenticateResult.Success(new AuthenticationTicket(OperatorAuth.Principal(op, Scheme.Name), Scheme.Name));
+            : AuthenticateResult.Success(new AuthenticationTicket(OperatorAuth.Principal(op.UserName, op.Role, Scheme.Name), Scheme.Name));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)

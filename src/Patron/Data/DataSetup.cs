@@ -196,11 +196,14 @@ public static class DataSetup
 /// <summary>Healthy when the database answers a query against the migrated schema.</summary>
 public sealed class DatabaseHealthCheck(PatronDb db) : IHealthCheck
 {
+    private static readonly CompiledQuery<Func<PatronDb, CancellationToken, Task<bool>>> AnySetting =
+        new(() => EF.CompileAsyncQuery((PatronDb db, CancellationToken ct) => db.Settings.Any()));
+
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
     {
         try
         {
-            await db.Settings.AnyAsync(ct);
+            await AnySetting.For(db)(db, ct);
             return HealthCheckResult.Healthy();
         }
         catch (Exception e) when (e is DbException or InvalidOperationException or TimeoutException)

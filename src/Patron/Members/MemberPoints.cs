@@ -30,9 +30,10 @@ public sealed record MemberPoints(long Pending, long Expiring)
     public static readonly MemberPoints None = new(0, 0);
 
     /// <summary>
-    /// The one place every view (open API, <c>/api/v1</c>, console) takes these numbers from, read from
-    /// <c>point_lots</c>. A lot already past its <c>ExpiresAt</c> that the settling job has not expired
-    /// yet still has points, and they are about to go: it counts as expiring.
+    /// Every view (open API, <c>/api/v1</c>, console) takes these numbers from here or from
+    /// <see cref="WithLevelAsync"/>, read from <c>point_lots</c>. A lot already past its
+    /// <c>ExpiresAt</c> that the settling job has not expired yet still has points, and they are
+    /// about to go: it counts as expiring.
     /// </summary>
     public static async Task<MemberPoints> LoadAsync(PatronDb db, long memberId, DateTimeOffset now, CancellationToken ct) =>
         (await LoadAsync(db, [memberId], now, ct)).GetValueOrDefault(memberId, None);
@@ -43,8 +44,7 @@ public sealed record MemberPoints(long Pending, long Expiring)
     {
         if (memberIds.Count == 0)
             return [];
-        // Lots are stored in UTC; on SQLite instants compare as integers, which is right only between UTC values.
-        DateTimeOffset? horizon = now.ToUniversalTime() + ExpiringWindow;
+        var horizon = Horizon(now);
         var sums = await db.PointLots.AsNoTracking()
             .Where(l => memberIds.Contains(l.MemberId) && l.Remaining > 0 && (l.Pending || (l.ExpiresAt != null && l.ExpiresAt <= horizon)))
             .GroupBy(l => new { l.MemberId, l.Pending })
@@ -56,23 +56,51 @@ public sealed record MemberPoints(long Pending, long Expiring)
     }
 
     /// <summary>
+    /// One member with its level's name and these numbers, in one round trip: a detail view's first
+    /// read. The same sums as <see cref="LoadAsync(PatronDb, IReadOnlyCollection{long}, DateTimeOffset, CancellationToken)"/>,
+    /// one subquery each.
+    /// </summary>
+    public static async Task<(Member Member, string? LevelName, MemberPoints Points)?> WithLevelAsync(PatronDb db, long memberId,
+        DateTimeOffset now, CancellationToken ct) =>
+        await MemberRow.For(db)(db, memberId, Horizon(now), ct) is { } row ? (row.Member, row.LevelName, new MemberPoints(row.Pending, row.Expiring)) : null;
+
+    private sealed record MemberWithPoints(Member Member, string? LevelName, long Pending, long Expiring);
+
+    private static readonly CompiledQuery<Func<PatronDb, long, DateTimeOffset?, CancellationToken, Task<MemberWithPoints?>>> MemberRow =
+        new(() => EF.CompileAsyncQuery((PatronDb db, long id, DateTimeOffset? horizon, CancellationToken ct) => db.Members.AsNoTracking()
+            .Where(m => m.Id == id)
+            .Select(m => new MemberWithPoints(m,
+                db.Levels.Where(l => l.Id == m.LevelId).Select(l => l.Name).FirstOrDefault(),
+                db.PointLots.Where(l => l.MemberId == m.Id && l.Remaining > 0 && l.Pending).Sum(l => l.Remaining),
+                db.PointLots.Where(l => l.MemberId == m.Id && l.Remaining > 0 && !l.Pending && l.ExpiresAt != null && l.ExpiresAt <= horizon)
+                    .Sum(l => l.Remaining)))
+            .SingleOrDefault()));
+
+    /// <summary>Lots are stored in UTC; on SQLite instants compare as integers, which is right only between UTC values.</summary>
+    private static DateTimeOffset? Horizon(DateTimeOffset now) => now.ToUniversalTime() + ExpiringWindow;
+
+    /// <summary>
     /// A member's lots that still hold points, soonest to expire first (never-expiring last), then
     /// the soonest available, then the oldest: the order spending takes them in. At most <see cref="MaxLots"/>.
     /// </summary>
     public static async Task<MemberLotList> LotsAsync(PatronDb db, long memberId, CancellationToken ct)
     {
-        var rows = await db.PointLots.AsNoTracking()
-            .Where(l => l.MemberId == memberId && l.Remaining > 0)
-            .OrderBy(l => l.ExpiresAt == null).ThenBy(l => l.ExpiresAt).ThenBy(l => l.AvailableAt).ThenBy(l => l.Id)
-            .Take(MaxLots + 1)
-            .Select(l => new
-            {
-                l.Id, l.BusiType, l.BusiBillNum, Channel = db.Channels.Where(c => c.Id == l.ChannelId).Select(c => c.Name).FirstOrDefault(),
-                l.Amount, l.Remaining, l.Pending, l.EarnedAt, l.AvailableAt, l.ExpiresAt,
-            })
-            .ToListAsync(ct);
+        var rows = new List<LotRow>();
+        await foreach (var row in LiveLots.For(db)(db, memberId).WithCancellation(ct))
+            rows.Add(row);
         var lots = rows.Take(MaxLots).Select(l => new MemberLot(l.Id, l.BusiType, l.BusiBillNum, l.Channel, l.Amount, l.Remaining, l.Pending,
             l.EarnedAt.ToUniversalTime(), l.AvailableAt.ToUniversalTime(), l.ExpiresAt?.ToUniversalTime())).ToList();
         return new MemberLotList(lots, rows.Count > MaxLots);
     }
+
+    private sealed record LotRow(long Id, string BusiType, string BusiBillNum, string? Channel, long Amount, long Remaining, bool Pending,
+        DateTimeOffset EarnedAt, DateTimeOffset AvailableAt, DateTimeOffset? ExpiresAt);
+
+    private static readonly CompiledQuery<Func<PatronDb, long, IAsyncEnumerable<LotRow>>> LiveLots =
+        new(() => EF.CompileAsyncQuery((PatronDb db, long memberId) => db.PointLots.AsNoTracking()
+            .Where(l => l.MemberId == memberId && l.Remaining > 0)
+            .OrderBy(l => l.ExpiresAt == null).ThenBy(l => l.ExpiresAt).ThenBy(l => l.AvailableAt).ThenBy(l => l.Id)
+            .Take(MaxLots + 1)
+            .Select(l => new LotRow(l.Id, l.BusiType, l.BusiBillNum, db.Channels.Where(c => c.Id == l.ChannelId).Select(c => c.Name).FirstOrDefault(),
+                l.Amount, l.Remaining, l.Pending, l.EarnedAt, l.AvailableAt, l.ExpiresAt))));
 }

@@ -45,11 +45,9 @@ public static class MembersApi
     public static async Task<Results<Ok<MemberDetailResponse>, ProblemHttpResult>> GetMemberAsync(long id, PatronDb db, TimeProvider clock,
         CancellationToken ct)
     {
-        var member = await db.Members.AsNoTracking().SingleOrDefaultAsync(m => m.Id == id, ct);
-        if (member is null)
+        if (await MemberPoints.WithLevelAsync(db, id, clock.GetUtcNow(), ct) is not { } found)
             return Problems.NotFound($"There is no member {id}.");
-        var level = await db.Levels.AsNoTracking().Where(l => l.Id == member.LevelId).Select(l => l.Name).FirstOrDefaultAsync(ct);
-        var points = await MemberPoints.LoadAsync(db, id, clock.GetUtcNow(), ct);
+        var (member, level, points) = found;
         return TypedResults.Ok(member.ToDetail(level, points, await MemberPoints.LotsAsync(db, id, ct)));
     }
 
