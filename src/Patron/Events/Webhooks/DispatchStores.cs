@@ -31,9 +31,8 @@ public sealed record DeliverySettling(ClaimedDelivery Claim, WebhookAttempt Atte
 /// <summary>
 /// PostgreSQL: instances share the tables. Claims skip rows another instance holds, and claim by
 /// state, not by an id cursor, so a delivery committed after a later one is still found. Each
-/// statement updates the rows it picked by
-/// <c>id = ANY</c>: a join to the picked rows may be planned as a hash join over the whole table,
-/// whose cost grows with every event ever written.
+/// statement updates the rows it picked by <c>id = ANY</c>: a join to the picked rows may be
+/// planned as a hash join over the whole table, whose cost grows with every delivery ever made.
 /// </summary>
 public sealed class PostgresDispatchStore(NpgsqlDataSource source) : IDispatchStore
 {

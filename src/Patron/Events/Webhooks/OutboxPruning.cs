@@ -5,10 +5,10 @@ namespace Patron.Events.Webhooks;
 
 /// <summary>
 /// Removes what <c>KeepDays</c> no longer keeps: settled deliveries with their attempts, then
-/// events no delivery still names. Neither table has an index on its times (the hot
-/// path would pay for one), but both are numbered in time order: the walk takes a range of ids at
-/// a time from the oldest and stops at the first range holding a row made after the cutoff, so its
-/// cost follows what it removes and not how much the tables hold.
+/// events no delivery still names. Neither table has an index on its times (the hot path would
+/// pay for one), but both are numbered in time order: the walk takes a range of ids at a time from
+/// the oldest and stops at the first range holding a row made after the cutoff, so its cost
+/// follows what it removes and not how much the tables hold.
 /// </summary>
 public sealed class OutboxPruning(IServiceScopeFactory scopes)
 {

@@ -10,9 +10,8 @@ namespace Patron.Events.Webhooks;
 /// <summary>
 /// Sends the outbox to the subscribers (docs/events.md): each event's deliveries are made with it,
 /// in its transaction; each pass claims the due ones under a lease, sends them in parallel and
-/// settles them. Every
-/// instance runs one; claims never overlap, and a delivery whose sender died is sent again when
-/// its lease runs out: at least once, in order per subscriber and member.
+/// settles them. Every instance runs one; claims never overlap, and a delivery whose sender died
+/// is sent again when its lease runs out: at least once, in order per subscriber and member.
 /// </summary>
 public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStore store, WebhookMessages messages, IHttpClientFactory http,
     WebhookOptions options, WebhookMetrics metrics, OutboxPruning pruning, TimeProvider clock, ILogger<WebhookDispatcher> log) : BackgroundService
