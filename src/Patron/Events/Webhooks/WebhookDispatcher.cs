@@ -23,7 +23,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
 
     private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
 
-    /// <summary>The lag takes two reads; a gauge scraped every few seconds needs no fresher figure.</summary>
+    /// <summary>The lag takes a read; a gauge scraped every few seconds needs no fresher figure.</summary>
     private static readonly TimeSpan MeasureEvery = TimeSpan.FromSeconds(5);
 
     /// <summary>How long a pass waits for its sends before it leaves a slow subscriber's to settle by themselves.</summary>
