@@ -31,9 +31,7 @@ public sealed record MemberPoints(long Pending, long Expiring)
 
     /// <summary>
     /// Every view (open API, <c>/api/v1</c>, console) takes these numbers from here or from
-    /// <see cref="WithLevelAsync"/>, read from <c>point_lots</c>. A lot already past its
-    /// <c>ExpiresAt</c> that the settling job has not expired yet still has points, and they are
-    /// about to go: it counts as expiring.
+    /// <see cref="WithLevelAsync"/>, both through <see cref="WithPoints"/>.
     /// </summary>
     public static async Task<MemberPoints> LoadAsync(PatronDb db, long memberId, DateTimeOffset now, CancellationToken ct) =>
         (await LoadAsync(db, [memberId], now, ct)).GetValueOrDefault(memberId, None);
@@ -44,37 +42,41 @@ public sealed record MemberPoints(long Pending, long Expiring)
     {
         if (memberIds.Count == 0)
             return [];
-        var horizon = Horizon(now);
-        var sums = await db.PointLots.AsNoTracking()
-            .Where(l => memberIds.Contains(l.MemberId) && l.Remaining > 0 && (l.Pending || (l.ExpiresAt != null && l.ExpiresAt <= horizon)))
-            .GroupBy(l => new { l.MemberId, l.Pending })
-            .Select(g => new { g.Key.MemberId, g.Key.Pending, Points = g.Sum(l => l.Remaining) })
-            .ToListAsync(ct);
-        return sums.GroupBy(s => s.MemberId).ToDictionary(g => g.Key, g => new MemberPoints(
-            Pending: g.Where(s => s.Pending).Sum(s => s.Points),
-            Expiring: g.Where(s => !s.Pending).Sum(s => s.Points)));
+        var rows = await WithPoints(db, db.Members.Where(m => memberIds.Contains(m.Id)), Horizon(now))
+            .Select(r => new { r.Member.Id, r.Pending, r.Expiring }).ToListAsync(ct);
+        return rows.ToDictionary(r => r.Id, r => new MemberPoints(r.Pending, r.Expiring));
+    }
+
+    /// <summary>One member with its level's name and these numbers, in one round trip: a detail view's first read.</summary>
+    public static async Task<(Member Member, string? LevelName, MemberPoints Points)?> WithLevelAsync(PatronDb db, long memberId,
+        DateTimeOffset now, CancellationToken ct) =>
+        await WithPoints(db, db.Members.Where(m => m.Id == memberId), Horizon(now)).SingleOrDefaultAsync(ct) is { } row
+            ? (row.Member, row.LevelName, new MemberPoints(row.Pending, row.Expiring))
+            : null;
+
+    private sealed class MemberWithPoints
+    {
+        public required Member Member { get; init; }
+        public string? LevelName { get; init; }
+        public long Pending { get; init; }
+        public long Expiring { get; init; }
     }
 
     /// <summary>
-    /// One member with its level's name and these numbers, in one round trip: a detail view's first
-    /// read. The same sums as <see cref="LoadAsync(PatronDb, IReadOnlyCollection{long}, DateTimeOffset, CancellationToken)"/>,
-    /// one subquery each.
+    /// The one place the numbers are decided, read from <c>point_lots</c>, a subquery each. A lot
+    /// already past its <c>ExpiresAt</c> that the settling job has not expired yet still has points,
+    /// and they are about to go: it counts as expiring. Member-init rows, so that a caller can take
+    /// only some of them and EF leaves the rest out of the SQL.
     /// </summary>
-    public static async Task<(Member Member, string? LevelName, MemberPoints Points)?> WithLevelAsync(PatronDb db, long memberId,
-        DateTimeOffset now, CancellationToken ct) =>
-        await MemberRow.For(db)(db, memberId, Horizon(now), ct) is { } row ? (row.Member, row.LevelName, new MemberPoints(row.Pending, row.Expiring)) : null;
-
-    private sealed record MemberWithPoints(Member Member, string? LevelName, long Pending, long Expiring);
-
-    private static readonly CompiledQuery<Func<PatronDb, long, DateTimeOffset?, CancellationToken, Task<MemberWithPoints?>>> MemberRow =
-        new(() => EF.CompileAsyncQuery((PatronDb db, long id, DateTimeOffset? horizon, CancellationToken ct) => db.Members.AsNoTracking()
-            .Where(m => m.Id == id)
-            .Select(m => new MemberWithPoints(m,
-                db.Levels.Where(l => l.Id == m.LevelId).Select(l => l.Name).FirstOrDefault(),
-                db.PointLots.Where(l => l.MemberId == m.Id && l.Remaining > 0 && l.Pending).Sum(l => l.Remaining),
-                db.PointLots.Where(l => l.MemberId == m.Id && l.Remaining > 0 && !l.Pending && l.ExpiresAt != null && l.ExpiresAt <= horizon)
-                    .Sum(l => l.Remaining)))
-            .SingleOrDefault()));
+    private static IQueryable<MemberWithPoints> WithPoints(PatronDb db, IQueryable<Member> members, DateTimeOffset? horizon) =>
+        members.AsNoTracking().Select(m => new MemberWithPoints
+        {
+            Member = m,
+            LevelName = db.Levels.Where(l => l.Id == m.LevelId).Select(l => l.Name).FirstOrDefault(),
+            Pending = db.PointLots.Where(l => l.MemberId == m.Id && l.Remaining > 0 && l.Pending).Sum(l => l.Remaining),
+            Expiring = db.PointLots.Where(l => l.MemberId == m.Id && l.Remaining > 0 && !l.Pending && l.ExpiresAt != null && l.ExpiresAt <= horizon)
+                .Sum(l => l.Remaining),
+        });
 
     /// <summary>Lots are stored in UTC; on SQLite instants compare as integers, which is right only between UTC values.</summary>
     private static DateTimeOffset? Horizon(DateTimeOffset now) => now.ToUniversalTime() + ExpiringWindow;
