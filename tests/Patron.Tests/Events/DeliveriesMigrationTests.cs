@@ -1,7 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Migrations;
-using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Patron.Events;
 using Patron.Tests.Infrastructure;
 
@@ -16,22 +13,18 @@ public abstract class DeliveriesMigrationTests(Backend backend)
     [Fact]
     public async Task UpgradingMakesTheWaitingEventsDeliveriesAndLeavesTheTriggerInPlace()
     {
-        var connection = await backend.NewDatabaseAsync();
-        await using var db = backend.Open(connection);
-        var migrator = db.GetService<IMigrator>();
-        var migrations = db.Database.GetMigrations().ToList();
-        await migrator.MigrateAsync(migrations[migrations.FindIndex(m => m.EndsWith("_DeliveriesWithEvents", StringComparison.Ordinal)) - 1]);
+        await using var upgrade = await UpgradeSteps.BeforeAsync(backend, "DeliveriesWithEvents");
+        var db = upgrade.Db;
 
         var at = new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero);
-        object Stored(DateTimeOffset t) => backend == Backend.Sqlite ? new DateTimeOffsetToBinaryConverter().ConvertToProvider(t)! : t;
         await db.Database.ExecuteSqlRawAsync("""
             INSERT INTO webhooks (name, url, events, secret, enabled, from_catalog, created_at)
             VALUES ('crm', 'http://127.0.0.1:9/crm', 'points.changed', 'whsec_AAAA', true, false, {0});
             INSERT INTO outbox_events (type, member_id, at, data, dispatched) VALUES
                 ('points.changed', 1, {0}, '{{}}', true), ('points.changed', 2, {0}, '{{}}', false), ('card.used', 3, {0}, '{{}}', false);
-            """, Stored(at));
+            """, upgrade.Stored(at));
 
-        await migrator.MigrateAsync();
+        await upgrade.UpgradeAsync();
         db.Add(new OutboxEvent { Type = EventTypes.PointsChanged, MemberId = 4, At = at.AddMinutes(1), Data = "{}" });
         await db.SaveChangesAsync();
 

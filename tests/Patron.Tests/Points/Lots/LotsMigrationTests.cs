@@ -1,8 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Migrations;
-using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
-using Patron.Data;
 using Patron.Tests.Infrastructure;
 
 namespace Patron.Tests.Points.Lots;
@@ -13,23 +9,19 @@ public abstract class LotsMigrationTests(Backend backend)
     [Fact]
     public async Task UpgradingTurnsEachBalanceIntoALotThatNeverExpires()
     {
-        var connection = await backend.NewDatabaseAsync();
-        await using var db = backend.Open(connection);
-        var migrator = db.GetService<IMigrator>();
-        var migrations = db.Database.GetMigrations().ToList();
-        await migrator.MigrateAsync(migrations[migrations.FindIndex(m => m.EndsWith("_PointLots", StringComparison.Ordinal)) - 1]);
+        await using var upgrade = await UpgradeSteps.BeforeAsync(backend, "PointLots");
+        var db = upgrade.Db;
 
         var created = new DateTimeOffset(2025, 6, 1, 10, 0, 0, TimeSpan.Zero);
-        object Stored(DateTimeOffset t) => backend == Backend.Sqlite ? new DateTimeOffsetToBinaryConverter().ConvertToProvider(t)! : t;
         await db.Database.ExecuteSqlRawAsync(
             "INSERT INTO members (id, code, level_id, balance, lifetime_earned, created_at) VALUES (1, 'M1', 1, 70, 100, {0}), (2, 'M2', 1, 0, 0, {0})",
-            Stored(created));
+            upgrade.Stored(created));
         await db.Database.ExecuteSqlRawAsync("""
             INSERT INTO point_ledger (member_id, busi_type, busi_bill_num, change_value, balance_before, balance_after, level_before, level_after, actor, created_at)
             VALUES (1, 'P', 'A', 100, 0, 100, 1, 1, 'pos', {0}), (1, 'E', 'B', -30, 100, 70, 1, 1, 'pos', {0})
-            """, Stored(created));
+            """, upgrade.Stored(created));
 
-        await migrator.MigrateAsync();
+        await upgrade.UpgradeAsync();
 
         var lot = await db.PointLots.AsNoTracking().SingleAsync();
         Assert.Equal((1L, 70L, 70L, false, "O", (DateTimeOffset?)null), (lot.MemberId, lot.Amount, lot.Remaining, lot.Pending, lot.BusiType, lot.ExpiresAt));
