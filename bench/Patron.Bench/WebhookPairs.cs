@@ -11,11 +11,11 @@ namespace Patron.Bench;
 /// with a subscriber the dispatcher also sends each event to the receiver process (tests/WebhookReceiver,
 /// answering 204 at once, writing nothing down), on the same cores. Each round runs each pair back
 /// to back, the order alternating from round to round. The subscriber is a row in the service's
-/// <c>webhooks</c> table, enabled or disabled before each case: the dispatcher reads the subscribers
-/// at every pass, so it takes effect at once. After a case with the subscriber, the benchmark waits
-/// (up to <see cref="DrainLimit"/>) until every delivery is sent, and after every case until every
-/// event is fanned out, so that the next case does not pay for this one's backlog; what is still
-/// pending then is marked failed and counted in the report.
+/// <c>webhooks</c> table, enabled or disabled before each case: every write's trigger reads the
+/// subscribers as it makes its events' deliveries, so it takes effect at once. After each case the
+/// benchmark waits (up to <see cref="DrainLimit"/>) until every delivery is sent, so that the next
+/// case does not pay for this one's backlog; what is still pending then is marked failed and
+/// counted in the report.
 /// </summary>
 public sealed class WebhookPairs
 {
