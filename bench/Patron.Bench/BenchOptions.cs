@@ -16,6 +16,13 @@ public sealed class BenchOptions
     public int Warmup { get; init; } = 5;
     public int Connections { get; init; } = 32;
 
+    /// <summary>
+    /// Requests per second offered by all connections together, 0 for a closed loop (each connection
+    /// sends as soon as its last answer came). Under a rate the service's CPU is spent on a fixed amount
+    /// of work, so two builds' CPU per request compare without the noise of what each could peak at.
+    /// </summary>
+    public int Rate { get; init; }
+
     /// <summary>The second connection count of the service's cases (keys ending in -N): what a chain's peak looks like.</summary>
     public int Many { get; init; } = 256;
 
@@ -57,7 +64,7 @@ public sealed class BenchOptions
 
     public const string Usage = """
         usage: Patron.Bench --repo DIR --work DIR --patron Patron.dll --pg-port N [--pg-bin DIR]
-                            [--out DIR] [--rounds N] [--duration S] [--warmup S] [--service-warmup S] [--connections N] [--many N]
+                            [--out DIR] [--rounds N] [--duration S] [--warmup S] [--service-warmup S] [--connections N] [--many N] [--rate N]
                             [--quiet-cpu PERCENT] [--quiet-window S] [--quiet-wait S]
                             [--members N] [--cards N] [--million-members N] [--million-cards N] [--only case,case] [--client raw|httpclient] [--quick]
         """;
@@ -97,6 +104,7 @@ public sealed class BenchOptions
             Warmup = Number("warmup", quick ? 2 : 5),
             Connections = Number("connections", 32),
             Many = Number("many", 256),
+            Rate = values.ContainsKey("rate") ? Number("rate", 0) : 0,
             QuietCpu = Math.Min(100, Number("quiet-cpu", 10)),
             QuietWindow = Number("quiet-window", 3),
             QuietWait = Number("quiet-wait", 120),

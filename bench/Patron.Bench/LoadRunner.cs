@@ -41,7 +41,8 @@ public sealed record CaseResult(
 
 /// <summary>
 /// A closed-loop load generator: N workers over N keep-alive connections, each sending its next
-/// request as soon as the last one is answered. Requests answered during the warm-up are not
+/// request as soon as the last one is answered, or, under a rate, when its turn comes (a worker
+/// that falls behind sends at once, so past what the service can do a rate is a closed loop). Requests answered during the warm-up are not
 /// counted; those still in flight when the measurement ends are dropped.
 /// </summary>
 public static class LoadRunner
@@ -63,7 +64,8 @@ public static class LoadRunner
         DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
     };
 
-    public static async Task<CaseResult> RunAsync(LoadCase c, Func<ILoadConnection> connect, int connections, TimeSpan warmup, TimeSpan duration, int round)
+    public static async Task<CaseResult> RunAsync(LoadCase c, Func<ILoadConnection> connect, int connections, TimeSpan warmup, TimeSpan duration, int round,
+        int rate = 0)
     {
         var failures = new FailureLog();
         var start = Stopwatch.GetTimestamp();
@@ -73,7 +75,9 @@ public static class LoadRunner
         c.Service.Phase = $"{c.Key}, round {round}";
         c.Service.ResetPeakRss();
 
-        var workers = Enumerable.Range(0, connections).Select(_ => new Worker()).ToArray();
+        // Each worker's turns are its share of the rate, the workers' first turns spread over one interval.
+        var interval = rate > 0 ? connections * Stopwatch.Frequency / rate : 0;
+        var workers = Enumerable.Range(0, connections).Select(i => new Worker(interval, start + interval * i / connections)).ToArray();
         var running = workers.Select(w => Task.Run(async () =>
         {
             using var connection = connect();
@@ -119,8 +123,10 @@ public static class LoadRunner
 
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
 
-    private sealed class Worker
+    private sealed class Worker(long interval, long firstTurn)
     {
+        private long _turn = firstTurn;
+
         // Grown as needed: at 256 connections, 64 Ki ticks each would hold 128 MB before the first request.
         public List<long> LatencyTicks { get; } = new(4096);
         public long Failed { get; private set; }
@@ -130,6 +136,11 @@ public static class LoadRunner
         {
             while (true)
             {
+                if (interval > 0)
+                {
+                    await Until(_turn);
+                    _turn += interval;
+                }
                 var sent = Stopwatch.GetTimestamp();
                 if (sent >= measureEnd)
                     return;
