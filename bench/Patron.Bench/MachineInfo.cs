@@ -18,8 +18,10 @@ public sealed record MachineInfo(
         var settings = (await Try(() => pgbench.Psql("postgres", "-F", "=", "-R", ", ", "-c",
             "SELECT name, current_setting(name) FROM pg_settings WHERE name IN " +
             "('fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'shared_buffers', 'max_wal_size', 'max_connections') ORDER BY name"))).Trim();
-        var commit = (await Try(() => Tools.RunAsync("git", ["-C", options.Repo, "rev-parse", "--short", "HEAD"]))).Trim();
-        var dirty = (await Try(() => Tools.RunAsync("git", ["-C", options.Repo, "status", "--porcelain", "--", "src"]))).Trim().Length > 0;
+        // The service's own checkout: --patron may name another clone's build, to run two builds under one harness.
+        var serviceRepo = Path.GetDirectoryName(options.PatronDll) ?? options.Repo;
+        var commit = (await Try(() => Tools.RunAsync("git", ["-C", serviceRepo, "rev-parse", "--short", "HEAD"]))).Trim();
+        var dirty = (await Try(() => Tools.RunAsync("git", ["-C", serviceRepo, "status", "--porcelain", "--", ":/src"]))).Trim().Length > 0;
         var filesystem = (await Try(() => Tools.RunAsync("findmnt", ["-n", "-o", "FSTYPE", "-T", options.Work]))).Trim();
         return new MachineInfo(
             DateTimeOffset.Now, Environment.ProcessorCount, long.Parse(memKb, CultureInfo.InvariantCulture) / 1024.0 / 1024.0, cpu,
