@@ -32,7 +32,7 @@ public abstract class PatronTest(Backend backend) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Connection = await backend.NewDatabaseAsync();
+        Connection = await backend.NewMigratedDatabaseAsync();
         App = StartApp(Clock);
         Partner = PartnerClient(App, TestCatalog.ApiKey);
     }
