@@ -25,7 +25,7 @@ public abstract class BrowserTest(Chromium chromium, ITestOutputHelper output) :
 
     public async Task InitializeAsync()
     {
-        App = new PatronApp(Backend.Sqlite.Storage, await Backend.Sqlite.NewDatabaseAsync(), TestCatalog.Write(Catalog()), TimeProvider.System);
+        App = new PatronApp(Backend.Sqlite.Storage, await Backend.Sqlite.NewMigratedDatabaseAsync(), TestCatalog.Write(Catalog()), TimeProvider.System);
         BaseUrl = App.StartKestrel();
         _context = await chromium.NewContextAsync(BaseUrl);
         Page = await _context.NewPageAsync();

@@ -248,7 +248,7 @@ public abstract class HostileHost(Backend backend) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var connection = await backend.NewDatabaseAsync();
+        var connection = await backend.NewMigratedDatabaseAsync();
         // Warnings and errors only: Patron lets MVC's page invoker log at Debug, a line per request the runs cannot afford.
         App = new PatronApp(backend.Storage, connection, TestCatalog.Write(TestCatalog.Build()), configure: builder => builder
             .UseSetting("Logging:LogLevel:Default", "Warning")

@@ -6,8 +6,9 @@ using Patron.Data;
 namespace Patron.Tests.Infrastructure;
 
 /// <summary>
-/// Base of the black-box tests: each test gets its own empty database on the given backend,
-/// migrated and loaded with the test catalog by the app's own start-up.
+/// Base of the black-box tests: each test gets its own database on the given backend, holding
+/// only the migrated schema (<see cref="Backend.NewMigratedDatabaseAsync"/>), which the app's own
+/// start-up checks and loads with the test catalog.
 /// </summary>
 public abstract class PatronTest(Backend backend) : IAsyncLifetime
 {
@@ -32,7 +33,7 @@ public abstract class PatronTest(Backend backend) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Connection = await backend.NewDatabaseAsync();
+        Connection = await backend.NewMigratedDatabaseAsync();
         App = StartApp(Clock);
         Partner = PartnerClient(App, TestCatalog.ApiKey);
     }

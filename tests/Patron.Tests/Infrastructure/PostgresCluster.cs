@@ -42,12 +42,13 @@ public sealed class PostgresCluster : IAsyncDisposable
     public string ConnectionString(string database) =>
         $"Host=127.0.0.1;Port={_port};Username=postgres;Database={database};Maximum Pool Size=60;Timeout=30;Command Timeout=60";
 
-    public async Task<string> CreateDatabaseAsync()
+    /// <summary>A new database, empty or a copy of <paramref name="template"/> (a database no one is connected to).</summary>
+    public async Task<string> CreateDatabaseAsync(string? template = null)
     {
         var name = "t_" + Guid.NewGuid().ToString("N")[..16];
         await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+        await using var command = new NpgsqlCommand($"CREATE DATABASE {name}{(template is null ? "" : " TEMPLATE " + template)}", connection);
         await command.ExecuteNonQueryAsync();
         return ConnectionString(name);
     }
