@@ -32,6 +32,29 @@ public abstract class BrowserTest(Chromium chromium, ITestOutputHelper output) :
     }
 
     /// <summary>
+    /// Signs in on the console's login page and waits for the dashboard. A sign-in that does not
+    /// get there fails with the page it stayed on, so that a failure in a full run says why.
+    /// </summary>
+    protected async Task SignInAsync(string user = TestCatalog.AdminUser, string password = TestCatalog.AdminPassword)
+    {
+        await Page.GotoAsync("/console/login");
+        await Page.FillAsync("#user", user);
+        await Page.FillAsync("#password", password);
+        await Page.ClickAsync("#sign-in");
+        try
+        {
+            // The page itself, not its "load" event: under a full suite's load that event has come
+            // more than 30 s late, with the dashboard already showing.
+            await Page.WaitForURLAsync("**/console", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
+        }
+        catch (TimeoutException e)
+        {
+            var shown = await Page.InnerTextAsync("body", new() { Timeout = 5_000 });
+            throw new TimeoutException($"signed in as {user}, the browser stayed at {Page.Url}, showing: {shown}", e);
+        }
+    }
+
+    /// <summary>
     /// Saves the whole page as TestResults/screenshots/{Class}.{test}.png under the test output
     /// folder, and prints the path into the test's output.
     /// </summary>

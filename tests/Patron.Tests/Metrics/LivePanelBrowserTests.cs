@@ -16,11 +16,7 @@ public sealed class LivePanelBrowserTests(Chromium chromium, ITestOutputHelper o
         partner.DefaultRequestHeaders.Authorization = new("Bearer", TestCatalog.ApiKey);
         Assert.Equal(0, (await partner.AddPointsAsync(1, "P", 25)).Errcode);
 
-        await Page.GotoAsync("/console/login");
-        await Page.FillAsync("#user", TestCatalog.AdminUser);
-        await Page.FillAsync("#password", TestCatalog.AdminPassword);
-        await Page.ClickAsync("#sign-in");
-        await Page.WaitForURLAsync("**/console", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
+        await SignInAsync();
         await Page.WaitForFunctionAsync("document.querySelector('[data-live=\"added\"]').textContent !== '…'");
 
         var added = await Page.InnerTextAsync("[data-live=\"added\"]");

@@ -17,11 +17,7 @@ public sealed class AdjustDoubleClickBrowserTests(Chromium chromium, ITestOutput
     [BrowserFact]
     public async Task ClickingAdjustTwiceBeforeTheAnswerAddsOneLedgerRow()
     {
-        await Page.GotoAsync("/console/login");
-        await Page.FillAsync("#user", TestCatalog.AdminUser);
-        await Page.FillAsync("#password", TestCatalog.AdminPassword);
-        await Page.ClickAsync("#sign-in");
-        await Page.WaitForURLAsync("**/console", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
+        await SignInAsync();
         await Page.GotoAsync("/console/members/12");
         var served = 0;
         var firstServed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

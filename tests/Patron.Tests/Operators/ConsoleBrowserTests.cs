@@ -10,24 +10,6 @@ namespace Patron.Tests.Operators;
 [Collection(ChromiumCollection.Name)]
 public sealed class ConsoleBrowserTests(Chromium chromium, ITestOutputHelper output) : BrowserTest(chromium, output)
 {
-    private async Task SignInAsync()
-    {
-        await Page.GotoAsync("/console/login");
-        await Page.FillAsync("#user", TestCatalog.AdminUser);
-        await Page.FillAsync("#password", TestCatalog.AdminPassword);
-        await Page.ClickAsync("#sign-in");
-        try
-        {
-            // The page itself, not its "load" event: under a full suite's load that event has come
-            // more than 30 s late, with the dashboard already showing.
-            await Page.WaitForURLAsync("**/console", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
-        }
-        catch (TimeoutException e)
-        {
-            throw new TimeoutException($"signed in, the browser stayed at {Page.Url}, showing: {await Page.InnerTextAsync("body")}", e);
-        }
-    }
-
     private HttpClient Partner(string apiKey = TestCatalog.ApiKey)
     {
         var client = new HttpClient { BaseAddress = BaseUrl };
@@ -116,11 +98,7 @@ public sealed class ConsoleBrowserTests(Chromium chromium, ITestOutputHelper out
     [BrowserFact]
     public async Task AViewerSeesNoFormsToChangeAnything()
     {
-        await Page.GotoAsync("/console/login");
-        await Page.FillAsync("#user", TestCatalog.ViewerUser);
-        await Page.FillAsync("#password", TestCatalog.ViewerPassword);
-        await Page.ClickAsync("#sign-in");
-        await Page.WaitForURLAsync("**/console", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
+        await SignInAsync(TestCatalog.ViewerUser, TestCatalog.ViewerPassword);
 
         await Page.GotoAsync("/console/members/1");
 

@@ -11,11 +11,7 @@ public sealed class WebhookBrowserTests(Chromium chromium, ITestOutputHelper out
     [BrowserFact]
     public async Task AnAdminCreatesAWebhookSeesItsSecretOnceAndThenOnlyItsRow()
     {
-        await Page.GotoAsync("/console/login");
-        await Page.FillAsync("#user", TestCatalog.AdminUser);
-        await Page.FillAsync("#password", TestCatalog.AdminPassword);
-        await Page.ClickAsync("#sign-in");
-        await Page.WaitForURLAsync("**/console", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
+        await SignInAsync();
 
         await Page.ClickAsync("nav >> text=Webhook 推送");
         await Page.FillAsync("#create-webhook input[name=name]", "crm");
