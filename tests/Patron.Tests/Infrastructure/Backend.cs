@@ -38,7 +38,15 @@ public abstract class Backend
     /// <summary>A context of the product's model on a test's database, for what a test checks behind the service.</summary>
     public PatronDb Open(string connection) => this == Sqlite
         ? new SqlitePatronDb(new DbContextOptionsBuilder<SqlitePatronDb>().UseSqlite(connection).Options)
-        : new PostgresPatronDb(new DbContextOptionsBuilder<PostgresPatronDb>().UseNpgsql(connection).Options);
+        : new PostgresPatronDb(new DbContextOptionsBuilder<PostgresPatronDb>().UseNpgsql(ShortLived(connection)).Options);
+
+    /// <summary>
+    /// Npgsql keeps an idle pooled connection for 5 minutes by default, and every test database
+    /// gets its own pool: at a few tests a second the idle connections of finished tests filled the
+    /// cluster's max_connections. These are closed a few seconds after their test is done with them.
+    /// </summary>
+    private static string ShortLived(string connection) =>
+        new NpgsqlConnectionStringBuilder(connection) { ConnectionIdleLifetime = 2, ConnectionPruningInterval = 1 }.ConnectionString;
 
     public static readonly Backend Sqlite = new SqliteBackend();
     public static readonly Backend Postgres = new PostgresBackend();
