@@ -37,7 +37,11 @@ public sealed class HttpClientConnection(HttpClient http) : ILoadConnection
 public sealed record CaseResult(
     string Key, int Round, double Throughput, double P50Ms, double P99Ms, long Succeeded, long Failed, long WarmupFailed,
     double? PeakRssMb, double? ServiceCpuPercent, double? ServiceCpuUsPerRequest, double ClientCpuPercent, double MachineBusyPercent,
-    int LogWarnings, int LogErrors, IReadOnlyDictionary<string, long> Failures);
+    int LogWarnings, int LogErrors, IReadOnlyDictionary<string, long> Failures)
+{
+    /// <summary>PostgreSQL's own CPU (all its processes) per request or transaction, in µs; null where not counted.</summary>
+    public double? PostgresCpuUsPerRequest { get; init; }
+}
 
 /// <summary>
 /// A closed-loop load generator: N workers over N keep-alive connections, each sending its next
@@ -103,7 +107,10 @@ public static class LoadRunner
             100 * serviceCpu / seconds, succeeded == 0 ? null : serviceCpu / succeeded * 1e6,
             100 * (after.Client - before.Client) / seconds,
             100 * (after.MachineBusy - before.MachineBusy) / (after.MachineTotal - before.MachineTotal),
-            c.Service.Warnings - warnings, c.Service.Errors - errors, failures.Snapshot());
+            c.Service.Warnings - warnings, c.Service.Errors - errors, failures.Snapshot())
+        {
+            PostgresCpuUsPerRequest = succeeded == 0 ? null : (after.Postgres - before.Postgres) / succeeded * 1e6,
+        };
     }
 
     private static Task Until(long timestamp)
@@ -179,12 +186,13 @@ public static class LoadRunner
         }
     }
 
-    private readonly record struct Counters(double Service, double Client, double MachineBusy, double MachineTotal)
+    private readonly record struct Counters(double Service, double Client, double? Postgres, double MachineBusy, double MachineTotal)
     {
         public static Counters Read(ServiceProcess service)
         {
             var (busy, total) = ProcStat.Machine();
-            return new Counters(service.CpuSeconds(), Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, busy, total);
+            return new Counters(service.CpuSeconds(), Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, ProcStat.PostgresCpuSeconds(),
+                busy, total);
         }
     }
 }

@@ -41,9 +41,11 @@ public sealed partial class Pgbench(BenchOptions options)
     {
         await RunPgbenchAsync(c, options.Warmup, logPrefix: null);
         var machine1 = ProcStat.Machine();
+        var postgres1 = ProcStat.PostgresCpuSeconds();
         var prefix = Path.Combine(options.Work, $"pgbench-{c.Key}-{round}");
         var output = await RunPgbenchAsync(c, options.Duration, prefix);
         var machine2 = ProcStat.Machine();
+        var postgres2 = ProcStat.PostgresCpuSeconds();
 
         var tps = double.Parse(TpsLine().Match(output) is { Success: true } m ? m.Groups[1].Value
             : throw new InvalidOperationException($"no tps in pgbench's output:\n{output}"), CultureInfo.InvariantCulture);
@@ -51,7 +53,10 @@ public sealed partial class Pgbench(BenchOptions options)
         var latencies = ReadLatencies(prefix);
         return new CaseResult(c.Key, round, tps, LoadRunner.Percentile(latencies, 0.50), LoadRunner.Percentile(latencies, 0.99),
             latencies.LongLength, failed, 0, null, null, null, double.NaN,
-            100 * (machine2.Busy - machine1.Busy) / (machine2.Total - machine1.Total), 0, 0, new Dictionary<string, long>());
+            100 * (machine2.Busy - machine1.Busy) / (machine2.Total - machine1.Total), 0, 0, new Dictionary<string, long>())
+        {
+            PostgresCpuUsPerRequest = latencies.LongLength == 0 ? null : (postgres2 - postgres1) / latencies.LongLength * 1e6,
+        };
     }
 
     private Task<string> RunPgbenchAsync(Case c, int seconds, string? logPrefix)

@@ -46,6 +46,7 @@ var workload = new Workload(options.Members);
 var results = new List<CaseResult>();
 var cases = new List<CaseInfo>();
 MachineInfo? machine = null;
+ProcStat.PostgresData = Path.Combine(options.Work, "pg");
 SetupInfo? setup = null;
 MillionSetup? million = null;
 var expiry = new ExpiryPairs();
@@ -153,7 +154,7 @@ try
             var r = await LoadRunner.RunAsync(h.Case, h.Connect, h.Connections, TimeSpan.FromSeconds(options.Warmup), TimeSpan.FromSeconds(options.Duration), round,
                 options.Rate);
             results.Add(r);
-            Say($"round {round}/{options.Rounds}  {h.Case.Key,-22} {r.Throughput,9:N0} req/s  p50 {r.P50Ms,6:0.00} ms  p99 {r.P99Ms,7:0.00} ms  failed {r.Failed + r.WarmupFailed}  peak RSS {r.PeakRssMb:0} MB  CPU µs {r.ServiceCpuUsPerRequest:0} / {r.MachineBusyPercent / 100 * machine.Cores / r.Throughput * 1e6:0}");
+            Say($"round {round}/{options.Rounds}  {h.Case.Key,-22} {r.Throughput,9:N0} req/s  p50 {r.P50Ms,6:0.00} ms  p99 {r.P99Ms,7:0.00} ms  failed {r.Failed + r.WarmupFailed}  peak RSS {r.PeakRssMb:0} MB  CPU µs service {r.ServiceCpuUsPerRequest:0}, PostgreSQL {r.PostgresCpuUsPerRequest:0}, machine {r.MachineBusyPercent / 100 * machine.Cores / r.Throughput * 1e6:0}");
             foreach (var (message, count) in r.Failures.Take(3))
                 Say($"    {count} × {message}");
         });

@@ -19,6 +19,7 @@ public sealed record CaseSummary(CaseInfo Info, IReadOnlyList<CaseResult> Rounds
     public double? PeakRssMb => Rounds.Max(r => r.PeakRssMb);
     public double? ServiceCpuUs => Rounds.All(r => r.ServiceCpuUsPerRequest is null) ? null : Median(r => r.ServiceCpuUsPerRequest ?? double.NaN);
     public double? ServiceCpuPercent => Rounds.All(r => r.ServiceCpuPercent is null) ? null : Median(r => r.ServiceCpuPercent ?? double.NaN);
+    public double? PostgresCpuUs => Rounds.All(r => r.PostgresCpuUsPerRequest is null) ? null : Median(r => r.PostgresCpuUsPerRequest ?? double.NaN);
     public double ClientCpuPercent => Median(r => r.ClientCpuPercent);
     public double MachineBusyPercent => Median(r => r.MachineBusyPercent);
 
@@ -86,12 +87,12 @@ public sealed class Report(BenchOptions options, MachineInfo machine, SetupInfo?
 
         md.AppendLine("## Where the CPU went (medians)");
         md.AppendLine();
-        md.AppendLine("| case | service CPU µs/request | service CPU % | load generator CPU % | machine busy % | machine CPU µs/request | service log warnings / errors |");
-        md.AppendLine("|---|--:|--:|--:|--:|--:|--:|");
+        md.AppendLine("| case | service CPU µs/request | service CPU % | PostgreSQL CPU µs/request | load generator CPU % | machine busy % | machine CPU µs/request | service log warnings / errors |");
+        md.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|");
         foreach (var s in _summaries)
-            md.AppendLine(Inv, $"| {s.Info.Title} | {Num(s.ServiceCpuUs, "0")} | {Num(s.ServiceCpuPercent, "0")} | {Num(s.ClientCpuPercent, "0")} | {Num(s.MachineBusyPercent, "0")} | {Num(s.MachineCpuUs(machine.Cores), "0")} | {s.Rounds.Sum(r => r.LogWarnings)} / {s.Rounds.Sum(r => r.LogErrors)} |");
+            md.AppendLine(Inv, $"| {s.Info.Title} | {Num(s.ServiceCpuUs, "0")} | {Num(s.ServiceCpuPercent, "0")} | {Num(s.PostgresCpuUs, "0")} | {Num(s.ClientCpuPercent, "0")} | {Num(s.MachineBusyPercent, "0")} | {Num(s.MachineCpuUs(machine.Cores), "0")} | {s.Rounds.Sum(r => r.LogWarnings)} / {s.Rounds.Sum(r => r.LogErrors)} |");
         md.AppendLine();
-        md.AppendLine(Inv, $"CPU % is of one core ({machine.Cores} cores = {machine.Cores * 100} %); machine busy is all processes, this benchmark's and anyone else's. The load generator runs on the same cores as the service; pgbench's own CPU is part of machine busy. Machine CPU per request is everything the machine spent (service, load generator or pgbench, PostgreSQL, kernel) divided by the requests or transactions done; with every core busy, no case can go faster than {machine.Cores} × 10⁶ ÷ that figure per second.");
+        md.AppendLine(Inv, $"CPU % is of one core ({machine.Cores} cores = {machine.Cores * 100} %); PostgreSQL's CPU is its processes' own time (the postmaster and its children, live or exited, as /proc/PID/stat counts it), pgbench's cases included; machine busy is all processes, this benchmark's and anyone else's, from /proc/stat. The load generator runs on the same cores as the service; pgbench's own CPU is part of machine busy. Machine CPU per request is everything the machine spent (service, load generator or pgbench, PostgreSQL, kernel) divided by the requests or transactions done; with every core busy, no case can go faster than {machine.Cores} × 10⁶ ÷ that figure per second.");
         md.AppendLine();
 
         if (Expiry is { Sides.Count: > 0 } expiry)

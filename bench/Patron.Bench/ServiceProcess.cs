@@ -206,6 +206,41 @@ public static class ProcStat
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
     }
 
+    /// <summary>The benchmark's PostgreSQL data folder, whose postmaster.pid names the cluster's first process; set once at start.</summary>
+    public static string? PostgresData { get; set; }
+
+    /// <summary>
+    /// CPU seconds of the postmaster and its children (backends, WAL writer, checkpointer, autovacuum),
+    /// live or exited, or null when there is no cluster.
+    /// </summary>
+    public static double? PostgresCpuSeconds()
+    {
+        var pidFile = PostgresData is null ? null : Path.Combine(PostgresData, "postmaster.pid");
+        if (pidFile is null || !File.Exists(pidFile) || !int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out var postmaster))
+            return null;
+        var ticks = 0L;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+                continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (pid == postmaster || int.Parse(fields[1], CultureInfo.InvariantCulture) == postmaster)
+                    ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                // The backends that have exited (pgbench's, at the end of each run), reaped by the postmaster.
+                if (pid == postmaster)
+                    ticks += long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+            {
+                // Gone between the listing and the read.
+            }
+        }
+        return ticks / TicksPerSecond;
+    }
+
     /// <summary>The whole machine's (busy, total) CPU time in seconds, summed over cores.</summary>
     public static (double Busy, double Total) Machine()
     {
