@@ -98,11 +98,15 @@ public sealed record MemberPoints(long Pending, long Expiring)
     private sealed record LotRow(long Id, string BusiType, string BusiBillNum, string? Channel, long Amount, long Remaining, bool Pending,
         DateTimeOffset EarnedAt, DateTimeOffset AvailableAt, DateTimeOffset? ExpiresAt);
 
+    // The channel's name by a join, not a subquery: a subquery is an index lookup per lot, and a
+    // member who earns often has tens of them.
     private static readonly CompiledQuery<Func<PatronDb, long, IAsyncEnumerable<LotRow>>> LiveLots =
-        new(() => EF.CompileAsyncQuery((PatronDb db, long memberId) => db.PointLots.AsNoTracking()
-            .Where(l => l.MemberId == memberId && l.Remaining > 0)
-            .OrderBy(l => l.ExpiresAt == null).ThenBy(l => l.ExpiresAt).ThenBy(l => l.AvailableAt).ThenBy(l => l.Id)
-            .Take(MaxLots + 1)
-            .Select(l => new LotRow(l.Id, l.BusiType, l.BusiBillNum, db.Channels.Where(c => c.Id == l.ChannelId).Select(c => c.Name).FirstOrDefault(),
-                l.Amount, l.Remaining, l.Pending, l.EarnedAt, l.AvailableAt, l.ExpiresAt))));
+        new(() => EF.CompileAsyncQuery((PatronDb db, long memberId) => (
+            from l in db.PointLots.AsNoTracking()
+            where l.MemberId == memberId && l.Remaining > 0
+            join c in db.Channels on l.ChannelId equals (int?)c.Id into channels
+            from c in channels.DefaultIfEmpty()
+            orderby l.ExpiresAt == null, l.ExpiresAt, l.AvailableAt, l.Id
+            select new LotRow(l.Id, l.BusiType, l.BusiBillNum, c == null ? null : c.Name,
+                l.Amount, l.Remaining, l.Pending, l.EarnedAt, l.AvailableAt, l.ExpiresAt)).Take(MaxLots + 1)));
 }
