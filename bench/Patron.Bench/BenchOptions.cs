@@ -104,7 +104,7 @@ public sealed class BenchOptions
             Warmup = Number("warmup", quick ? 2 : 5),
             Connections = Number("connections", 32),
             Many = Number("many", 256),
-            Rate = values.ContainsKey("rate") ? Number("rate", 0) : 0,
+            Rate = Number("rate", 0),
             QuietCpu = Math.Min(100, Number("quiet-cpu", 10)),
             QuietWindow = Number("quiet-window", 3),
             QuietWait = Number("quiet-wait", 120),

@@ -46,8 +46,9 @@ public sealed record CaseResult(
 /// <summary>
 /// A closed-loop load generator: N workers over N keep-alive connections, each sending its next
 /// request as soon as the last one is answered, or, under a rate, when its turn comes (a worker
-/// that falls behind sends at once, so past what the service can do a rate is a closed loop). Requests answered during the warm-up are not
-/// counted; those still in flight when the measurement ends are dropped.
+/// that falls behind sends at once, so past what the service can do a rate is a closed loop).
+/// Requests answered during the warm-up are not counted; those still in flight when the
+/// measurement ends are dropped.
 /// </summary>
 public static class LoadRunner
 {
