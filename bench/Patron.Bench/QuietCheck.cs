@@ -63,10 +63,10 @@ public sealed class QuietCheck(BenchOptions options, Action<string> say)
     private async Task<(double Busy, double Ours, double Others, string Top)> SampleAsync(TimeSpan window)
     {
         var machine1 = ProcStat.Machine();
-        var before = Processes();
+        var before = ProcStat.Processes();
         await Task.Delay(window);
         var machine2 = ProcStat.Machine();
-        var after = Processes();
+        var after = ProcStat.Processes();
         var total = (machine2.Total - machine1.Total) * 100; // in ticks
         if (total <= 0)
             return (0, 0, 0, "");
@@ -89,43 +89,16 @@ public sealed class QuietCheck(BenchOptions options, Action<string> say)
         return (100 * (machine2.Busy - machine1.Busy) * 100 / total, 100 * oursTicks / total, 100 * othersByName.Values.Sum() / total, top);
     }
 
-    private readonly record struct Proc(string Name, int Parent, long Ticks, long Started);
-
-    /// <summary>Every process's name, parent, CPU ticks (user + system, all its threads) and start time from /proc/[pid]/stat.</summary>
-    private static Dictionary<int, Proc> Processes()
-    {
-        var all = new Dictionary<int, Proc>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, Inv, out var pid))
-                continue;
-            try
-            {
-                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                var close = stat.LastIndexOf(')');
-                var name = stat[(stat.IndexOf('(') + 1)..close];
-                var fields = stat[(close + 2)..].Split(' ');
-                all[pid] = new Proc(name, int.Parse(fields[1], Inv), long.Parse(fields[11], Inv) + long.Parse(fields[12], Inv), long.Parse(fields[19], Inv));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
-            {
-                // Gone between the listing and the read.
-            }
-        }
-        return all;
-    }
-
     /// <summary>
     /// This run's processes: everything under bench/run's shell (this program, the services, the
     /// webhook receiver) and under PostgreSQL's postmaster (its backends, checkpointer, autovacuum).
     /// </summary>
-    private HashSet<int> Ours(Dictionary<int, Proc> all)
+    private HashSet<int> Ours(Dictionary<int, ProcStat.Proc> all)
     {
         var roots = new HashSet<int> { Environment.ProcessId };
         if (all.TryGetValue(Environment.ProcessId, out var self) && self.Parent > 1)
             roots.Add(self.Parent);
-        var pidFile = Path.Combine(options.Work, "pg", "postmaster.pid");
-        if (File.Exists(pidFile) && int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), NumberStyles.None, Inv, out var postmaster))
+        if (ProcStat.Postmaster() is { } postmaster)
             roots.Add(postmaster);
         var ours = new HashSet<int>(roots);
         bool added;

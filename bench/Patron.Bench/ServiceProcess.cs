@@ -209,36 +209,60 @@ public static class ProcStat
     /// <summary>The benchmark's PostgreSQL data folder, whose postmaster.pid names the cluster's first process; set once at start.</summary>
     public static string? PostgresData { get; set; }
 
+    /// <summary>The cluster's postmaster, or null when there is none (yet).</summary>
+    public static int? Postmaster()
+    {
+        var pidFile = PostgresData is null ? null : Path.Combine(PostgresData, "postmaster.pid");
+        return pidFile is not null && File.Exists(pidFile)
+            && int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
+    }
+
     /// <summary>
     /// CPU seconds of the postmaster and its children (backends, WAL writer, checkpointer, autovacuum),
-    /// live or exited, or null when there is no cluster.
+    /// live or exited (the postmaster reaps its backends: pgbench's, at the end of each run), or null
+    /// when there is no cluster.
     /// </summary>
     public static double? PostgresCpuSeconds()
     {
-        var pidFile = PostgresData is null ? null : Path.Combine(PostgresData, "postmaster.pid");
-        if (pidFile is null || !File.Exists(pidFile) || !int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out var postmaster))
+        if (Postmaster() is not { } postmaster)
             return null;
         var ticks = 0L;
+        foreach (var (pid, p) in Processes())
+            if (pid == postmaster)
+                ticks += p.Ticks + p.ReapedTicks;
+            else if (p.Parent == postmaster)
+                ticks += p.Ticks;
+        return ticks / TicksPerSecond;
+    }
+
+    /// <summary>A process's name, parent, CPU ticks (user + system, all its threads), its reaped children's, and start time.</summary>
+    public readonly record struct Proc(string Name, int Parent, long Ticks, long ReapedTicks, long Started);
+
+    /// <summary>Every process, from /proc/[pid]/stat.</summary>
+    public static Dictionary<int, Proc> Processes()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var all = new Dictionary<int, Proc>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, inv, out var pid))
                 continue;
             try
             {
                 var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (pid == postmaster || int.Parse(fields[1], CultureInfo.InvariantCulture) == postmaster)
-                    ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-                // The backends that have exited (pgbench's, at the end of each run), reaped by the postmaster.
-                if (pid == postmaster)
-                    ticks += long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
+                var close = stat.LastIndexOf(')');
+                var name = stat[(stat.IndexOf('(') + 1)..close];
+                // Fields after the name: ppid is the 4th of the line, utime/stime the 14th/15th, cutime/cstime the 16th/17th, starttime the 22nd.
+                var fields = stat[(close + 2)..].Split(' ');
+                all[pid] = new Proc(name, int.Parse(fields[1], inv), long.Parse(fields[11], inv) + long.Parse(fields[12], inv),
+                    long.Parse(fields[13], inv) + long.Parse(fields[14], inv), long.Parse(fields[19], inv));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
             {
                 // Gone between the listing and the read.
             }
         }
-        return ticks / TicksPerSecond;
+        return all;
     }
 
     /// <summary>The whole machine's (busy, total) CPU time in seconds, summed over cores.</summary>
