@@ -28,6 +28,11 @@ public sealed class PointsSettler(IServiceScopeFactory scopes, PointsWrites poin
     /// </summary>
     private const int InFlight = 64;
 
+    private readonly TaskCompletionSource _startUpRun = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Ends when the run the job makes at start-up has ended, however it ended.</summary>
+    public Task StartUpRun => _startUpRun.Task;
+
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
         var interval = TimeSpan.FromSeconds(Math.Max(1, options.SettleSeconds));
@@ -43,6 +48,10 @@ public sealed class PointsSettler(IServiceScopeFactory scopes, PointsWrites poin
                     StorageFault.Report(log, e);
                 else
                     log.LogError(e, "Settling points failed; the next run takes it up again");
+            }
+            finally
+            {
+                _startUpRun.TrySetResult();
             }
             await Task.Delay(interval, clock, ct).ContinueWith(_ => { }, TaskScheduler.Default);
         }
