@@ -713,6 +713,10 @@ namespace Patron.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("at");
 
+                    b.Property<long?>("CardUseId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("card_use_id");
+
                     b.Property<int?>("ChannelId")
                         .HasColumnType("integer")
                         .HasColumnName("channel_id");
