@@ -26,10 +26,7 @@ public sealed class OutboxEvent
     /// </summary>
     public long? LedgerId { get; set; }
 
-    /// <summary>For a card.used: the <c>card_uses</c> row, rendered when sent as a ledger row is (its fields never change).</summary>
-    public long? CardUseId { get; set; }
-
-    /// <summary>The data as JSON, for every event not made of a row.</summary>
+    /// <summary>The data as JSON, for every event not made of a ledger row.</summary>
     public string? Data { get; set; }
 }
 

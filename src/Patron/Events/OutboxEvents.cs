@@ -10,8 +10,7 @@ namespace Patron.Events;
 
 /// <summary>
 /// The events a change writes, built once here for every store: each event's data is the answer
-/// the change gave (kept as JSON already) and the fields that say which change it was. Events of
-/// the hot paths (a ledger row, a card use) name their row instead and are rendered when sent.
+/// the change gave (kept as JSON already) and the fields that say which change it was.
 /// </summary>
 public static class OutboxEvents
 {
@@ -64,19 +63,16 @@ public static class OutboxEvents
         });
     }
 
-    /// <summary>A card.used's data, rendered from its <c>card_uses</c> row when sent.</summary>
-    public static string UseData(CardUse use, long? memberId) => Json(w =>
-    {
-        w.WriteString("useNo", use.UseNo);
-        if (memberId is { } member)
-            w.WriteNumber("memberId", member);
-        else
-            w.WriteNull("memberId");
-        w.WriteString("posid", use.Posid);
-        w.WriteNumber("useTime", use.UseTime);
-        w.WriteNumber("cycle", use.Cycle);
-        Raw(w, "usage", use.ResultJson);
-    });
+    public static OutboxEvent Used(CardUse use, long memberId) =>
+        New(EventTypes.CardUsed, memberId, use.ChannelId, Instant(use.CreatedAt), w =>
+        {
+            w.WriteString("useNo", use.UseNo);
+            w.WriteNumber("memberId", memberId);
+            w.WriteString("posid", use.Posid);
+            w.WriteNumber("useTime", use.UseTime);
+            w.WriteNumber("cycle", use.Cycle);
+            Raw(w, "usage", use.ResultJson);
+        });
 
     public static OutboxEvent UseCancelled(CardUse use, long memberId, int channelId, long at) =>
         New(EventTypes.CardUseCancelled, memberId, channelId, Instant(at), w =>
@@ -147,10 +143,7 @@ public static class OutboxEvents
             w.WriteRawValue(json, skipInputValidation: true);
     }
 
-    private static OutboxEvent New(string type, long? memberId, int? channelId, DateTimeOffset at, Action<Utf8JsonWriter> fields) =>
-        new() { Type = type, MemberId = memberId, ChannelId = channelId, At = at, Data = Json(fields) };
-
-    private static string Json(Action<Utf8JsonWriter> fields)
+    private static OutboxEvent New(string type, long? memberId, int? channelId, DateTimeOffset at, Action<Utf8JsonWriter> fields)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer))
@@ -159,6 +152,6 @@ public static class OutboxEvents
             fields(w);
             w.WriteEndObject();
         }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        return new OutboxEvent { Type = type, MemberId = memberId, ChannelId = channelId, At = at, Data = Encoding.UTF8.GetString(buffer.WrittenSpan) };
     }
 }

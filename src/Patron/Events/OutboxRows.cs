@@ -37,25 +37,6 @@ public static class OutboxRows
         UNION ALL SELECT 'level.changed', $2, $3, $4, $1 WHERE $5
         """;
 
-    /// <summary>
-    /// PostgreSQL: the card.used events of the uses a CTE named <c>u</c> has just inserted
-    /// (returning id, channel_id, member_card_id, created_at), in use order; the member is the
-    /// card's, looked up by its key.
-    /// </summary>
-    public const string UseEventsPostgres = """
-        INSERT INTO outbox_events (type, member_id, channel_id, at, card_use_id)
-        SELECT 'card.used', c.member_id, u.channel_id, 'epoch'::timestamptz + u.created_at * interval '1 millisecond', u.id
-        FROM u CROSS JOIN LATERAL (SELECT member_id FROM member_cards WHERE id = u.member_card_id LIMIT 1) AS c
-        ORDER BY u.id
-        """;
-
-    /// <summary>SQLite: the same for the use just inserted on this connection; $1 its time.</summary>
-    public const string UseEventSqlite = """
-        INSERT INTO outbox_events (type, member_id, channel_id, at, card_use_id)
-        SELECT 'card.used', c.member_id, u.channel_id, $1, u.id FROM card_uses u JOIN member_cards c ON c.id = u.member_card_id
-        WHERE u.id = last_insert_rowid()
-        """;
-
     /// <summary>An import's opening ledger rows' events, after the rows: $1 the import's bill number, $2 its time (an index).</summary>
     public const string ImportEventsSql = """
         INSERT INTO outbox_events (type, member_id, channel_id, at, ledger_id)

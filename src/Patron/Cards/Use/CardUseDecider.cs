@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Patron.Events;
 using Patron.Writes;
 
 namespace Patron.Cards;
@@ -26,9 +27,8 @@ public sealed record CardUseBatchState(
     Dictionary<(string CardRef, string ProductId), UseTarget> Targets,
     Dictionary<(string EntryId, int Cycle), int> OlderCycleCounts);
 
-/// <summary>A batch's writes; each new use's card.used event is written with its row, by the store's SQL.</summary>
-public sealed record CardUseBatchPlan(Outcome<UsageEntryView>[] Outcomes, List<CardUse> Uses, List<CardUseLog> Log, List<UsageEntry> Changed)
-    : IWritePlan<Outcome<UsageEntryView>>;
+public sealed record CardUseBatchPlan(Outcome<UsageEntryView>[] Outcomes, List<CardUse> Uses, List<CardUseLog> Log, List<UsageEntry> Changed,
+    List<OutboxEvent> Events) : IWritePlan<Outcome<UsageEntryView>>;
 
 /// <summary>
 /// Decides a batch of card uses as if they had arrived one by one: each checks the quotas as the
@@ -61,6 +61,7 @@ public static class CardUseDecider
         var now = at.ToUnixTimeMilliseconds();
         var outcomes = new Outcome<UsageEntryView>[calls.Count];
         var uses = new List<CardUse>();
+        var events = new List<OutboxEvent>();
         var log = new List<CardUseLog>();
         var changed = new List<UsageEntry>();
         var firstLastCycle = new Dictionary<string, int>();
@@ -131,10 +132,11 @@ public static class CardUseDecider
                 UsageEntryId = entry.Id, Kind = "use", UseNo = request.UseNo, Posid = request.Posid, ChannelId = channelId, At = now,
                 HasUsedNumAfter = entry.HasUsedNum,
             });
+            events.Add(OutboxEvents.Used(uses[^1], card.MemberId));
             taken[(channelId, request.UseNo)] = (hash, view);
             outcomes[i] = view;
         }
-        return new CardUseBatchPlan(outcomes, uses, log, changed);
+        return new CardUseBatchPlan(outcomes, uses, log, changed, events);
     }
 
     private static Failure Reused(string useNo) =>

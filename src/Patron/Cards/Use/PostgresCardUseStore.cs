@@ -53,15 +53,11 @@ public sealed class PostgresCardUseStore : IWriteStore<CardUseCall, CardUseBatch
             WHERE c.usage_entry_id = k.usage_entry_id AND c.cycle = k.cycle AND c.cancelled_at IS NULL) AS n
         """;
 
-    /// <summary>The uses, each with its card.used event naming its row.</summary>
-    internal const string InsertUsesSql = $"""
-        WITH u AS (
-            INSERT INTO card_uses (channel_id, use_no, usage_entry_id, member_card_id, posid, use_time, cycle, created_at,
-                request_hash, result_json)
-            SELECT unnest($1::integer[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]),
-                unnest($6::bigint[]), unnest($7::integer[]), unnest($8::bigint[]), unnest($9::text[]), unnest($10::text[])
-            RETURNING id, channel_id, member_card_id, created_at)
-        {OutboxRows.UseEventsPostgres}
+    internal const string InsertUsesSql = """
+        INSERT INTO card_uses (channel_id, use_no, usage_entry_id, member_card_id, posid, use_time, cycle, created_at,
+            request_hash, result_json)
+        SELECT unnest($1::integer[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]),
+            unnest($6::bigint[]), unnest($7::integer[]), unnest($8::bigint[]), unnest($9::text[]), unnest($10::text[])
         """;
 
     /// <summary>Log rows, in the order they were decided.</summary>
@@ -122,6 +118,7 @@ public sealed class PostgresCardUseStore : IWriteStore<CardUseCall, CardUseBatch
                 uses.Select(u => u.RequestHash).ToArray(), uses.Select(u => u.ResultJson).ToArray()]),
             log.Count == 0 ? null : InsertLog(log),
             entries.Count == 0 ? null : UpdateEntries(entries),
+            OutboxRows.Postgres(plan.Events),
             Commit());
         await write.ExecuteNonQueryAsync(ct); // reads every statement's result: an error in any throws here
     }

@@ -56,15 +56,12 @@ public sealed class SqliteCardUseStore : IWriteStore<CardUseCall, CardUseBatchSt
     public async Task WriteAsync(DbConnection connection, CardUseBatchPlan plan, CancellationToken ct)
     {
         await using (var insert = Prepare(connection, InsertUseSql, 10))
-        await using (var used = Prepare(connection, OutboxRows.UseEventSqlite, 1))
             foreach (var u in plan.Uses)
-            {
                 await insert.Bind([u.ChannelId, u.UseNo, u.UsageEntryId, u.MemberCardId, u.Posid, u.UseTime, u.Cycle, u.CreatedAt, u.RequestHash,
                     u.ResultJson]).ExecuteNonQueryAsync(ct);
-                await used.Bind([DateTimeOffset.FromUnixTimeMilliseconds(u.CreatedAt)]).ExecuteNonQueryAsync(ct);
-            }
         await WriteLogAsync(connection, plan.Log, ct);
         await UpdateEntriesAsync(connection, plan.Changed, ct);
+        await OutboxRows.WriteSqliteAsync(connection, plan.Events, ct);
         await CommitAsync(connection, ct);
     }
 

@@ -713,10 +713,6 @@ namespace Patron.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("at");
 
-                    b.Property<long?>("CardUseId")
-                        .HasColumnType("bigint")
-                        .HasColumnName("card_use_id");
-
                     b.Property<int?>("ChannelId")
                         .HasColumnType("integer")
                         .HasColumnName("channel_id");

@@ -693,10 +693,6 @@ namespace Patron.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("at");
 
-                    b.Property<long?>("CardUseId")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("card_use_id");
-
                     b.Property<int?>("ChannelId")
                         .HasColumnType("INTEGER")
                         .HasColumnName("channel_id");
