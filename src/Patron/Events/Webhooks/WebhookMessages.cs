@@ -24,10 +24,7 @@ public sealed class WebhookMessages(WebhookSecrets secrets)
         var hookIds = claimed.Select(c => c.WebhookId).Distinct().ToList();
         var events = await db.Set<OutboxEvent>().AsNoTracking().Where(e => eventIds.Contains(e.Id)).ToDictionaryAsync(e => e.Id, ct);
         var hooks = await db.Set<Webhook>().AsNoTracking().Where(w => hookIds.Contains(w.Id)).ToDictionaryAsync(w => w.Id, ct);
-        var ledgerIds = events.Values.Where(e => e.LedgerId is not null).Select(e => e.LedgerId!.Value).Distinct().ToList();
-        var rows = ledgerIds.Count == 0 ? [] : await db.PointEntries.AsNoTracking().Where(r => ledgerIds.Contains(r.AutoId)).ToDictionaryAsync(r => r.AutoId, ct);
-        var channelIds = events.Values.Where(e => e.ChannelId is not null).Select(e => e.ChannelId!.Value).Distinct().ToList();
-        var channels = channelIds.Count == 0 ? [] : await db.Channels.AsNoTracking().Where(c => channelIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, c => c.Name, ct);
+        var data = await EventData.LoadAsync(db, events.Values, ct);
 
         var messages = new List<WebhookMessage>(claimed.Count);
         var keys = new Dictionary<int, byte[][]>();
@@ -35,13 +32,9 @@ public sealed class WebhookMessages(WebhookSecrets secrets)
         {
             if (!events.TryGetValue(c.EventId, out var e) || !hooks.TryGetValue(c.WebhookId, out var hook))
                 continue; // pruned under it: nothing left to send, and the prune removes the delivery too
-            var channel = e.ChannelId is { } channelId ? channels.GetValueOrDefault(channelId) : null;
-            var data = e.LedgerId is { } ledgerId
-                ? rows.TryGetValue(ledgerId, out var row) ? OutboxEvents.LedgerData(e.Type, row, channel) : null
-                : e.Data;
             if (!keys.TryGetValue(hook.Id, out var hookKeys))
                 keys[hook.Id] = hookKeys = Keys(hook, now);
-            messages.Add(new(c, hook.Name, hook.Url, EventId(e.Id), Body(e.Type, e.At, data), hookKeys));
+            messages.Add(new(c, hook.Name, hook.Url, EventId(e.Id), Body(e.Type, e.At, data[e.Id]), hookKeys));
         }
         return messages;
     }

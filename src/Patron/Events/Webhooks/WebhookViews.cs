@@ -72,23 +72,12 @@ public static class WebhookViews
         var attempts = await db.WebhookAttempts.AsNoTracking().Where(a => a.DeliveryId == id).OrderBy(a => a.Id)
             .Select(a => new AttemptView(a.At, a.Status, a.DurationMs, a.Answer, a.Error)).ToListAsync(ct);
         var ev = await db.OutboxEvents.AsNoTracking().SingleOrDefaultAsync(e => e.Id == delivery.EventId, ct);
-        var body = ev is null ? null : Body(ev, await DataAsync(db, ev, ct));
+        var body = ev is null ? null : Body(ev, (await EventData.LoadAsync(db, [ev], ct))[ev.Id]);
         return new DeliveryDetail(View(delivery, ev?.Type), delivery.WebhookId, name ?? "", attempts, body);
     }
 
     private static DeliveryView View(WebhookDelivery d, string? type) => new(d.Id, $"evt_{d.EventId}", type, d.MemberId, d.State,
         d.Attempts, d.LastStatus, d.LastError, d.DueAt, d.LeasedUntil, d.DoneAt);
-
-    /// <summary>A ledger-made event's data is its (append-only) ledger row, rendered as when it is sent.</summary>
-    private static async Task<string?> DataAsync(PatronDb db, OutboxEvent e, CancellationToken ct)
-    {
-        if (e.LedgerId is not { } ledgerId)
-            return e.Data;
-        if (await db.PointEntries.AsNoTracking().SingleOrDefaultAsync(p => p.AutoId == ledgerId, ct) is not { } row)
-            return null;
-        var channel = e.ChannelId is { } c ? await db.Channels.Where(x => x.Id == c).Select(x => x.Name).SingleOrDefaultAsync(ct) : null;
-        return OutboxEvents.LedgerData(e.Type, row, channel);
-    }
 
     /// <summary>The body its receivers get (the one builder, <see cref="WebhookMessages.Body"/>), indented for reading.</summary>
     private static string Body(OutboxEvent e, string? data)
