@@ -1,5 +1,7 @@
+using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 using Patron.Data;
+using Patron.Points.Lots;
 
 namespace Patron.Members;
 
@@ -31,7 +33,7 @@ public sealed record MemberPoints(long Pending, long Expiring)
 
     /// <summary>
     /// Every view (open API, <c>/api/v1</c>, console) takes these numbers from here or from
-    /// <see cref="WithLevelAsync"/>, both through <see cref="WithPoints"/>.
+    /// <see cref="DetailAsync"/>, all by the rule in <see cref="PendingRule"/> and <see cref="ExpiringRule"/>.
     /// </summary>
     public static async Task<MemberPoints> LoadAsync(PatronDb db, long memberId, DateTimeOffset now, CancellationToken ct) =>
         (await LoadAsync(db, [memberId], now, ct)).GetValueOrDefault(memberId, None);
@@ -47,12 +49,30 @@ public sealed record MemberPoints(long Pending, long Expiring)
         return rows.ToDictionary(r => r.Id, r => new MemberPoints(r.Pending, r.Expiring));
     }
 
-    /// <summary>One member with its level's name and these numbers, in one round trip: a detail view's first read.</summary>
-    public static async Task<(Member Member, string? LevelName, MemberPoints Points)?> WithLevelAsync(PatronDb db, long memberId,
-        DateTimeOffset now, CancellationToken ct) =>
-        await WithPoints(db, db.Members.Where(m => m.Id == memberId), Horizon(now)).SingleOrDefaultAsync(ct) is { } row
-            ? (row.Member, row.LevelName, new MemberPoints(row.Pending, row.Expiring))
-            : null;
+    /// <summary>
+    /// One member with its level's name, these numbers and its live lots: a detail view. The numbers
+    /// are summed from the lots read for the list when the list holds them all, so that the lots are
+    /// read once; a member with more lots than the list holds gets them from the sums' query.
+    /// </summary>
+    public static async Task<(Member Member, string? LevelName, MemberPoints Points, MemberLotList Lots)?> DetailAsync(PatronDb db, long memberId,
+        DateTimeOffset now, CancellationToken ct)
+    {
+        // The member and its level's name only: EF leaves the sums out of the SQL.
+        if (await WithPoints(db, db.Members.Where(m => m.Id == memberId), null).Select(r => new { r.Member, r.LevelName })
+                .SingleOrDefaultAsync(ct) is not { } found)
+            return null;
+        var rows = new List<LiveLot>();
+        await foreach (var row in LiveLots.For(db)(db, memberId).WithCancellation(ct))
+            rows.Add(row);
+        var capped = rows.Count > MaxLots;
+        var horizon = Horizon(now);
+        var points = capped
+            ? await LoadAsync(db, memberId, now, ct)
+            : new MemberPoints(rows.Where(r => IsPending(r.Lot)).Sum(r => r.Lot.Remaining), rows.Where(r => IsExpiring(r.Lot, horizon)).Sum(r => r.Lot.Remaining));
+        var lots = rows.Take(MaxLots).Select(r => new MemberLot(r.Lot.Id, r.Lot.BusiType, r.Lot.BusiBillNum, r.Channel, r.Lot.Amount, r.Lot.Remaining,
+            r.Lot.Pending, r.Lot.EarnedAt.ToUniversalTime(), r.Lot.AvailableAt.ToUniversalTime(), r.Lot.ExpiresAt?.ToUniversalTime())).ToList();
+        return (found.Member, found.LevelName, points, new MemberLotList(lots, capped));
+    }
 
     private sealed class MemberWithPoints
     {
@@ -62,51 +82,76 @@ public sealed record MemberPoints(long Pending, long Expiring)
         public long Expiring { get; init; }
     }
 
+    /// <summary>The rule for pending points: the remaining points of a pending lot.</summary>
+    private static readonly Expression<Func<PointLot, bool>> PendingRule = l => l.Remaining > 0 && l.Pending;
+
     /// <summary>
-    /// The one place the numbers are decided, read from <c>point_lots</c>, a subquery each. A lot
-    /// already past its <c>ExpiresAt</c> that the settling job has not expired yet still has points,
-    /// and they are about to go: it counts as expiring. Member-init rows, so that a caller can take
-    /// only some of them and EF leaves the rest out of the SQL.
+    /// The rule for expiring points: the remaining points of an available lot that expires by the
+    /// horizon. A lot already past its <c>ExpiresAt</c> that the settling job has not expired yet
+    /// still has points, and they are about to go: it counts.
     /// </summary>
-    private static IQueryable<MemberWithPoints> WithPoints(PatronDb db, IQueryable<Member> members, DateTimeOffset? horizon) =>
-        members.AsNoTracking().Select(m => new MemberWithPoints
+    private static readonly Expression<Func<PointLot, DateTimeOffset?, bool>> ExpiringRule =
+        (l, horizon) => l.Remaining > 0 && !l.Pending && l.ExpiresAt != null && l.ExpiresAt <= horizon;
+
+    // The same rules, for lots in hand.
+    private static readonly Func<PointLot, bool> IsPending = PendingRule.Compile();
+    private static readonly Func<PointLot, DateTimeOffset?, bool> IsExpiring = ExpiringRule.Compile();
+
+    /// <summary>
+    /// <see cref="ExpiringRule"/> for one horizon, as a query takes it: the horizon a field of an
+    /// object, as a captured variable is, so that EF sends it as a parameter and keeps one plan.
+    /// </summary>
+    private static Expression<Func<PointLot, bool>> ExpiringBy(DateTimeOffset? horizon)
+    {
+        var bound = Expression.Field(Expression.Constant(new Bound(horizon)), nameof(Bound.Horizon));
+        return Expression.Lambda<Func<PointLot, bool>>(new Substitute(ExpiringRule.Parameters[1], bound).Visit(ExpiringRule.Body),
+            ExpiringRule.Parameters[0]);
+    }
+
+    private sealed class Bound(DateTimeOffset? horizon)
+    {
+        public readonly DateTimeOffset? Horizon = horizon;
+    }
+
+    private sealed class Substitute(ParameterExpression parameter, Expression value) : ExpressionVisitor
+    {
+        protected override Expression VisitParameter(ParameterExpression node) => node == parameter ? value : node;
+    }
+
+    /// <summary>
+    /// The numbers as a query reads them, from <c>point_lots</c>, a subquery each. Member-init rows,
+    /// so that a caller can take only some of them and EF leaves the rest out of the SQL.
+    /// </summary>
+    private static IQueryable<MemberWithPoints> WithPoints(PatronDb db, IQueryable<Member> members, DateTimeOffset? horizon)
+    {
+        var expiring = ExpiringBy(horizon);
+        return members.AsNoTracking().Select(m => new MemberWithPoints
         {
             Member = m,
             LevelName = db.Levels.Where(l => l.Id == m.LevelId).Select(l => l.Name).FirstOrDefault(),
-            Pending = db.PointLots.Where(l => l.MemberId == m.Id && l.Remaining > 0 && l.Pending).Sum(l => l.Remaining),
-            Expiring = db.PointLots.Where(l => l.MemberId == m.Id && l.Remaining > 0 && !l.Pending && l.ExpiresAt != null && l.ExpiresAt <= horizon)
-                .Sum(l => l.Remaining),
+            Pending = db.PointLots.Where(l => l.MemberId == m.Id).Where(PendingRule).Sum(l => l.Remaining),
+            Expiring = db.PointLots.Where(l => l.MemberId == m.Id).Where(expiring).Sum(l => l.Remaining),
         });
+    }
 
     /// <summary>Lots are stored in UTC; on SQLite instants compare as integers, which is right only between UTC values.</summary>
     private static DateTimeOffset? Horizon(DateTimeOffset now) => now.ToUniversalTime() + ExpiringWindow;
 
+    /// <summary>A live lot with its channel's name.</summary>
+    private sealed record LiveLot(PointLot Lot, string? Channel);
+
     /// <summary>
     /// A member's lots that still hold points, soonest to expire first (never-expiring last), then
-    /// the soonest available, then the oldest: the order spending takes them in. At most <see cref="MaxLots"/>.
+    /// the soonest available, then the oldest: the order spending takes them in. One more than
+    /// <see cref="MaxLots"/>, to tell a full list from a cut one. The channel's name by a join, not
+    /// a subquery: a subquery is an index lookup per lot, and a member who earns often has tens of them.
     /// </summary>
-    public static async Task<MemberLotList> LotsAsync(PatronDb db, long memberId, CancellationToken ct)
-    {
-        var rows = new List<LotRow>();
-        await foreach (var row in LiveLots.For(db)(db, memberId).WithCancellation(ct))
-            rows.Add(row);
-        var lots = rows.Take(MaxLots).Select(l => new MemberLot(l.Id, l.BusiType, l.BusiBillNum, l.Channel, l.Amount, l.Remaining, l.Pending,
-            l.EarnedAt.ToUniversalTime(), l.AvailableAt.ToUniversalTime(), l.ExpiresAt?.ToUniversalTime())).ToList();
-        return new MemberLotList(lots, rows.Count > MaxLots);
-    }
-
-    private sealed record LotRow(long Id, string BusiType, string BusiBillNum, string? Channel, long Amount, long Remaining, bool Pending,
-        DateTimeOffset EarnedAt, DateTimeOffset AvailableAt, DateTimeOffset? ExpiresAt);
-
-    // The channel's name by a join, not a subquery: a subquery is an index lookup per lot, and a
-    // member who earns often has tens of them.
-    private static readonly CompiledQuery<Func<PatronDb, long, IAsyncEnumerable<LotRow>>> LiveLots =
+    private static readonly CompiledQuery<Func<PatronDb, long, IAsyncEnumerable<LiveLot>>> LiveLots =
         new(() => EF.CompileAsyncQuery((PatronDb db, long memberId) => (
             from l in db.PointLots.AsNoTracking()
             where l.MemberId == memberId && l.Remaining > 0
             join c in db.Channels on l.ChannelId equals (int?)c.Id into channels
             from c in channels.DefaultIfEmpty()
             orderby l.ExpiresAt == null, l.ExpiresAt, l.AvailableAt, l.Id
-            select new LotRow(l.Id, l.BusiType, l.BusiBillNum, c == null ? null : c.Name,
-                l.Amount, l.Remaining, l.Pending, l.EarnedAt, l.AvailableAt, l.ExpiresAt)).Take(MaxLots + 1)));
+            select new LiveLot(l, c == null ? null : c.Name)).Take(MaxLots + 1)));
 }

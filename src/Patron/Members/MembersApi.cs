@@ -45,10 +45,10 @@ public static class MembersApi
     public static async Task<Results<Ok<MemberDetailResponse>, ProblemHttpResult>> GetMemberAsync(long id, PatronDb db, TimeProvider clock,
         CancellationToken ct)
     {
-        if (await MemberPoints.WithLevelAsync(db, id, clock.GetUtcNow(), ct) is not { } found)
+        if (await MemberPoints.DetailAsync(db, id, clock.GetUtcNow(), ct) is not { } found)
             return Problems.NotFound($"There is no member {id}.");
-        var (member, level, points) = found;
-        return TypedResults.Ok(member.ToDetail(level, points, await MemberPoints.LotsAsync(db, id, ct)));
+        var (member, level, points, lots) = found;
+        return TypedResults.Ok(member.ToDetail(level, points, lots));
     }
 
     public static async Task<Results<Created<MemberResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(

@@ -51,8 +51,23 @@ public abstract class ReadQueriesTests(Backend backend) : PatronTest(backend)
 
         var sql = await SecondCallAsync("/api/v1/members/1", async () => (await viewer.GetAsync("/api/v1/members/1")).EnsureSuccessStatusCode());
 
-        // The token's operator; the member with its level and sums; its lots.
+        // The token's operator; the member with its level; its lots, from which the sums are taken.
         Assert.True(sql.Count <= 3, string.Join("\n--\n", sql));
+        Assert.Single(sql, q => q.Contains("point_lots", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AListOfMembersSumsTheirLotsWithTheHorizonAsAParameter()
+    {
+        await SeedAsync();
+        var viewer = OperatorClient(TestCatalog.ViewerToken);
+
+        var sql = await SecondCallAsync("/api/v1/members", async () => (await viewer.GetAsync("/api/v1/members")).EnsureSuccessStatusCode());
+
+        // A horizon written into the SQL would make a new query, and a new plan, at every call.
+        var sums = Assert.Single(sql, q => q.Contains("point_lots", StringComparison.Ordinal));
+        Assert.Equal(2, sums.Split("point_lots").Length - 1);
+        Assert.Contains("<= @Horizon", sums, StringComparison.Ordinal);
     }
 
     [Fact]

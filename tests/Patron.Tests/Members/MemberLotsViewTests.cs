@@ -160,6 +160,36 @@ public abstract class MemberLotsViewTests(Backend backend) : PatronTest(backend)
         Assert.Contains($"{count} points expire in the next 30 days", page);
     }
 
+    [Fact]
+    public async Task TheDetailSumsTheLotsItListsAsTheQueriesSumThemToTheEdgeOfTheWindow()
+    {
+        await SeedAsync();
+        var horizon = Now + Patron.Members.MemberPoints.ExpiringWindow;
+        await App.QueryAsync(db =>
+        {
+            PointLot Lot(string bill, long remaining, DateTimeOffset? expires, bool pending = false) => new()
+            {
+                MemberId = Member, BusiType = "S", BusiBillNum = bill, Amount = remaining, Remaining = remaining, Pending = pending,
+                EarnedAt = Days(-2), AvailableAt = pending ? Days(1) : Days(-1), ExpiresAt = expires,
+            };
+            db.PointLots.AddRange(
+                Lot("E-AT", 1_000, horizon), // at the horizon: expiring
+                Lot("E-PAST", 2_000, horizon.AddSeconds(1)), // a second past it: not
+                Lot("E-PEND", 4_000, Days(3), pending: true)); // pending first: never expiring as well
+            return db.SaveChangesAsync();
+        });
+
+        // Sums from the listed lots (the detail view's road) and from the sums' query (every list's).
+        var detail = await App.QueryAsync(db => Patron.Members.MemberPoints.DetailAsync(db, Member, Now, CancellationToken.None));
+        var summed = await App.QueryAsync(db => Patron.Members.MemberPoints.LoadAsync(db, Member, Now, CancellationToken.None));
+
+        Assert.False(detail!.Value.Lots.Capped);
+        Assert.Equal(10, detail.Value.Lots.Items.Count);
+        // Pending: B-PEND 70 + E-PEND 4,000. Expiring: B-29 60, B-29B 10, B-PAST 50 and E-AT 1,000.
+        Assert.Equal(new Patron.Members.MemberPoints(4_070, 1_120), summed);
+        Assert.Equal(summed, detail.Value.Points);
+    }
+
     private static string Local(DateTimeOffset t) => TimeZoneInfo.ConvertTime(t, Shanghai).ToString("yyyy-MM-dd HH:mm");
 
     private static string S(JsonNode n, string f) => n[f]!.GetValue<string>();
