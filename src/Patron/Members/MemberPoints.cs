@@ -38,14 +38,19 @@ public sealed record MemberPoints(long Pending, long Expiring)
     public static async Task<MemberPoints> LoadAsync(PatronDb db, long memberId, DateTimeOffset now, CancellationToken ct) =>
         (await LoadAsync(db, [memberId], now, ct)).GetValueOrDefault(memberId, None);
 
-    /// <summary>Several members' numbers in one query, e.g. a page of search results.</summary>
+    /// <summary>Several members' numbers in one query, e.g. a page of search results: from <c>point_lots</c>, a subquery each.</summary>
     public static async Task<Dictionary<long, MemberPoints>> LoadAsync(PatronDb db, IReadOnlyCollection<long> memberIds, DateTimeOffset now,
         CancellationToken ct)
     {
         if (memberIds.Count == 0)
             return [];
-        var rows = await WithPoints(db, db.Members.Where(m => memberIds.Contains(m.Id)), Horizon(now))
-            .Select(r => new { r.Member.Id, r.Pending, r.Expiring }).ToListAsync(ct);
+        var expiring = ExpiringBy(Horizon(now));
+        var rows = await db.Members.AsNoTracking().Where(m => memberIds.Contains(m.Id)).Select(m => new
+        {
+            m.Id,
+            Pending = db.PointLots.Where(l => l.MemberId == m.Id).Where(PendingRule).Sum(l => l.Remaining),
+            Expiring = db.PointLots.Where(l => l.MemberId == m.Id).Where(expiring).Sum(l => l.Remaining),
+        }).ToListAsync(ct);
         return rows.ToDictionary(r => r.Id, r => new MemberPoints(r.Pending, r.Expiring));
     }
 
@@ -57,9 +62,7 @@ public sealed record MemberPoints(long Pending, long Expiring)
     public static async Task<(Member Member, string? LevelName, MemberPoints Points, MemberLotList Lots)?> DetailAsync(PatronDb db, long memberId,
         DateTimeOffset now, CancellationToken ct)
     {
-        // The member and its level's name only: EF leaves the sums out of the SQL.
-        if (await WithPoints(db, db.Members.Where(m => m.Id == memberId), null).Select(r => new { r.Member, r.LevelName })
-                .SingleOrDefaultAsync(ct) is not { } found)
+        if (await MemberWithLevel.For(db)(db, memberId) is not { } found)
             return null;
         var rows = new List<LiveLot>();
         await foreach (var row in LiveLots.For(db)(db, memberId).WithCancellation(ct))
@@ -72,14 +75,6 @@ public sealed record MemberPoints(long Pending, long Expiring)
         var lots = rows.Take(MaxLots).Select(r => new MemberLot(r.Lot.Id, r.Lot.BusiType, r.Lot.BusiBillNum, r.Channel, r.Lot.Amount, r.Lot.Remaining,
             r.Lot.Pending, r.Lot.EarnedAt.ToUniversalTime(), r.Lot.AvailableAt.ToUniversalTime(), r.Lot.ExpiresAt?.ToUniversalTime())).ToList();
         return (found.Member, found.LevelName, points, new MemberLotList(lots, capped));
-    }
-
-    private sealed class MemberWithPoints
-    {
-        public required Member Member { get; init; }
-        public string? LevelName { get; init; }
-        public long Pending { get; init; }
-        public long Expiring { get; init; }
     }
 
     /// <summary>The rule for pending points: the remaining points of a pending lot.</summary>
@@ -118,24 +113,15 @@ public sealed record MemberPoints(long Pending, long Expiring)
         protected override Expression VisitParameter(ParameterExpression node) => node == parameter ? value : node;
     }
 
-    /// <summary>
-    /// The numbers as a query reads them, from <c>point_lots</c>, a subquery each. Member-init rows,
-    /// so that a caller can take only some of them and EF leaves the rest out of the SQL.
-    /// </summary>
-    private static IQueryable<MemberWithPoints> WithPoints(PatronDb db, IQueryable<Member> members, DateTimeOffset? horizon)
-    {
-        var expiring = ExpiringBy(horizon);
-        return members.AsNoTracking().Select(m => new MemberWithPoints
-        {
-            Member = m,
-            LevelName = db.Levels.Where(l => l.Id == m.LevelId).Select(l => l.Name).FirstOrDefault(),
-            Pending = db.PointLots.Where(l => l.MemberId == m.Id).Where(PendingRule).Sum(l => l.Remaining),
-            Expiring = db.PointLots.Where(l => l.MemberId == m.Id).Where(expiring).Sum(l => l.Remaining),
-        });
-    }
-
     /// <summary>Lots are stored in UTC; on SQLite instants compare as integers, which is right only between UTC values.</summary>
     private static DateTimeOffset? Horizon(DateTimeOffset now) => now.ToUniversalTime() + ExpiringWindow;
+
+    private sealed record MemberAndLevel(Member Member, string? LevelName);
+
+    private static readonly CompiledQuery<Func<PatronDb, long, Task<MemberAndLevel?>>> MemberWithLevel =
+        new(() => EF.CompileAsyncQuery((PatronDb db, long memberId) => db.Members.AsNoTracking().Where(m => m.Id == memberId)
+            .Select(m => new MemberAndLevel(m, db.Levels.Where(l => l.Id == m.LevelId).Select(l => l.Name).FirstOrDefault()))
+            .SingleOrDefault()));
 
     /// <summary>A live lot with its channel's name.</summary>
     private sealed record LiveLot(PointLot Lot, string? Channel);
