@@ -71,7 +71,8 @@ public sealed record MemberPoints(long Pending, long Expiring)
         var horizon = Horizon(now);
         var points = capped
             ? await LoadAsync(db, memberId, now, ct)
-            : new MemberPoints(rows.Where(r => IsPending(r.Lot)).Sum(r => r.Lot.Remaining), rows.Where(r => IsExpiring(r.Lot, horizon)).Sum(r => r.Lot.Remaining));
+            : new MemberPoints(rows.Where(r => IsPending(r.Lot)).Sum(r => r.Lot.Remaining),
+                rows.Where(r => IsExpiring(r.Lot, horizon)).Sum(r => r.Lot.Remaining));
         var lots = rows.Take(MaxLots).Select(r => new MemberLot(r.Lot.Id, r.Lot.BusiType, r.Lot.BusiBillNum, r.Channel, r.Lot.Amount, r.Lot.Remaining,
             r.Lot.Pending, r.Lot.EarnedAt.ToUniversalTime(), r.Lot.AvailableAt.ToUniversalTime(), r.Lot.ExpiresAt?.ToUniversalTime())).ToList();
         return (found.Member, found.LevelName, points, new MemberLotList(lots, capped));
