@@ -36,6 +36,15 @@ public sealed record DeliverySettling(ClaimedDelivery Claim, WebhookAttempt Atte
 /// </summary>
 public sealed class PostgresDispatchStore(NpgsqlDataSource source) : IDispatchStore
 {
+    /// <summary>
+    /// Set for the claim's transaction: the only plan left for its <c>ORDER BY id LIMIT</c> is the
+    /// walk of the pending deliveries' index in id order, which stops once it has its batch. With
+    /// the statistics of a table that was small when last analyzed (a backlog grows far quicker
+    /// than autovacuum looks), the planner took every pending delivery of the webhook, checked
+    /// each, and sorted them: 0.3–0.5 s a claim with 150,000 pending, against 6 ms for the walk.
+    /// </summary>
+    public const string ClaimPlanSql = "SET LOCAL enable_sort = off";
+
     public const string ClaimSql = """
         WITH c AS (
             SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id AND w.enabled
@@ -98,7 +107,10 @@ public sealed class PostgresDispatchStore(NpgsqlDataSource source) : IDispatchSt
     public async Task<List<ClaimedDelivery>> ClaimAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int limit, IReadOnlyCollection<int> skip, CancellationToken ct)
     {
         await using var connection = await source.OpenConnectionAsync(ct);
-        await using var claim = new NpgsqlCommand(ClaimSql, connection)
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using (var plan = new NpgsqlCommand(ClaimPlanSql, connection, tx))
+            await plan.ExecuteNonQueryAsync(ct);
+        await using var claim = new NpgsqlCommand(ClaimSql, connection, tx)
         {
             Parameters =
             {
@@ -107,10 +119,11 @@ public sealed class PostgresDispatchStore(NpgsqlDataSource source) : IDispatchSt
             },
         };
         var claimed = new List<ClaimedDelivery>();
-        await using var reader = await claim.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-            claimed.Add(new(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetInt32(3),
-                reader.GetFieldValue<DateTimeOffset>(4), leaseUntil.ToUniversalTime()));
+        await using (var reader = await claim.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct))
+                claimed.Add(new(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetInt32(3),
+                    reader.GetFieldValue<DateTimeOffset>(4), leaseUntil.ToUniversalTime()));
+        await tx.CommitAsync(ct);
         return claimed;
     }
 }
