@@ -11,11 +11,11 @@ namespace Patron.Bench;
 /// with a subscriber the dispatcher also sends each event to the receiver process (tests/WebhookReceiver,
 /// answering 204 at once, writing nothing down), on the same cores. Each round runs each pair back
 /// to back, the order alternating from round to round. The subscriber is a row in the service's
-/// <c>webhooks</c> table, enabled or disabled before each case: every write's trigger reads the
-/// subscribers as it makes its events' deliveries, so it takes effect at once. After each case the
-/// benchmark waits (up to <see cref="DrainLimit"/>) until every delivery is sent, so that the next
-/// case does not pay for this one's backlog; what is still pending then is marked failed and
-/// counted in the report.
+/// <c>webhooks</c> table, enabled or disabled before each case. After each case the benchmark
+/// waits (up to <see cref="DrainLimit"/>) until the dispatcher has made the deliveries of every
+/// event (it makes them from the outbox, and for a disabled subscriber none) and sent them, so
+/// that the next case neither pays for this one's backlog nor sends its events; what is still
+/// pending then is marked failed and counted in the report.
 /// </summary>
 public sealed class WebhookPairs
 {
@@ -36,6 +36,8 @@ public sealed class WebhookPairs
 
     public List<Side> Sides { get; } = [];
 
+    private bool? _fannedOut;
+
     public static string OffKey(string key) => $"{key}-hook-off";
 
     public static string OnKey(string key) => $"{key}-hook-on";
@@ -49,6 +51,7 @@ public sealed class WebhookPairs
         {
             await using var db = new NpgsqlConnection(options.PgConnection("patron"));
             await db.OpenAsync();
+            _fannedOut ??= await FansOutAsync(db);
             await SubscribeAsync(db, on ? receiver : null);
             var (events, delivered, _) = await CountAsync(db);
             var load = (await quiet.WaitAsync(caseFor(on).Key, round)).LoadAverage;
@@ -88,12 +91,20 @@ public sealed class WebhookPairs
         await command.ExecuteNonQueryAsync();
     }
 
-    /// <summary>Events written, and deliveries delivered and pending.</summary>
-    private static async Task<(long Events, long Delivered, long Pending)> CountAsync(NpgsqlConnection db)
+    /// <summary>Whether the service under test makes deliveries in a fan-out rather than in the writes.</summary>
+    private static async Task<bool> FansOutAsync(NpgsqlConnection db)
     {
+        await using var command = new NpgsqlCommand("SELECT to_regclass('outbox_fanout') IS NOT NULL", db);
+        return (bool)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Events written, and deliveries delivered and pending (counting an event not yet fanned out as pending).</summary>
+    private async Task<(long Events, long Delivered, long Pending)> CountAsync(NpgsqlConnection db)
+    {
+        var notFannedOut = _fannedOut == true ? " + (SELECT COUNT(*) FROM outbox_events WHERE tx >= (SELECT below FROM outbox_fanout))" : "";
         await using var command = new NpgsqlCommand(
             "SELECT (SELECT COUNT(*) FROM outbox_events), (SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'D'), " +
-            "(SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'P')", db);
+            $"(SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'P'){notFannedOut}", db);
         await using var r = await command.ExecuteReaderAsync();
         await r.ReadAsync();
         return (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2));

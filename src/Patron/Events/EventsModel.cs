@@ -37,7 +37,8 @@ public static class EventsModel
             // … each only when no earlier one of the same subscriber and member is still pending.
             e.HasIndex(x => new { x.WebhookId, x.MemberId, x.Id }).HasFilter("state = 'P'").HasDatabaseName("ix_webhook_deliveries_pending_member");
             e.HasIndex(x => new { x.WebhookId, x.Id });
-            e.HasIndex(x => x.EventId);
+            // One delivery of an event to a subscriber, however many dispatchers make them.
+            e.HasIndex(x => new { x.EventId, x.WebhookId }).IsUnique();
         });
         model.Entity<WebhookAttempt>(e =>
         {

@@ -44,6 +44,7 @@ public sealed class WebhookClaimTestsOnPostgres() : WebhookTestBase(Backend.Post
         var second = StartApp(Time);
         for (var member = 11; member <= 40; member++)
             await AddPointsAsync(member, 10, $"C-{member}");
+        await FanOutAsync();
         var stores = new[] { App, second, App, second }.Select(app => app.Services.GetRequiredService<IDispatchStore>()).ToList();
         var now = Time.GetUtcNow();
 

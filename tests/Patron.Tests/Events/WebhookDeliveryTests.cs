@@ -172,6 +172,7 @@ public abstract class WebhookDeliveryTests(Backend backend) : WebhookTestBase(ba
     public async Task AClaimWhoseSenderDiedIsSentAgainOnceItsLeaseRunsOut()
     {
         await AddPointsAsync(10, 10, "K-1");
+        await FanOutAsync();
         var store = App.Services.GetRequiredService<IDispatchStore>();
         var now = Time.GetUtcNow();
         // An instance claims it and dies before sending: nobody else may send it while the lease holds.

@@ -62,6 +62,10 @@ public abstract class WebhookTestBase(Backend backend) : PatronTest(backend), IA
     protected Task<int> DispatchAsync(PatronApp? app = null) =>
         (app ?? App).Services.GetRequiredService<WebhookDispatcher>().RunOnceAsync(CancellationToken.None);
 
+    /// <summary>What a pass does first: on PostgreSQL, makes the deliveries of the events written since the last.</summary>
+    protected Task<int> FanOutAsync(PatronApp? app = null) =>
+        (app ?? App).Services.GetRequiredService<IDispatchStore>().FanOutAsync(CancellationToken.None);
+
     protected Task<List<WebhookDelivery>> DeliveriesAsync() =>
         App.QueryAsync(db => db.Set<WebhookDelivery>().AsNoTracking().OrderBy(d => d.Id).ToListAsync());
 

@@ -87,6 +87,8 @@ public abstract class WebhookApiTests(Backend backend) : PatronTest(backend)
         var delivery = await App.QueryAsync(async db =>
         {
             var ev = await db.OutboxEvents.Where(e => e.Type == EventTypes.PointsChanged && e.MemberId == 2).OrderByDescending(e => e.Id).FirstAsync();
+            // On SQLite the write made one already; this one, in the state the test needs, replaces it.
+            await db.WebhookDeliveries.Where(x => x.EventId == ev.Id && x.WebhookId == id).ExecuteDeleteAsync();
             var d = new WebhookDelivery { EventId = ev.Id, WebhookId = id, MemberId = 2, State = WebhookDelivery.Failed, Attempts = 8, DueAt = ev.At, LastStatus = 503 };
             db.WebhookDeliveries.Add(d);
             await db.SaveChangesAsync();

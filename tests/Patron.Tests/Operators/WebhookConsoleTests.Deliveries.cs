@@ -20,6 +20,8 @@ public abstract partial class WebhookConsoleTests
         {
             var ev = await db.OutboxEvents.Where(e => e.Type == EventTypes.PointsChanged && e.MemberId == 1).OrderByDescending(e => e.Id).FirstAsync();
             var at = ev.At;
+            // On SQLite the write made one already; this one, in the state the test needs, replaces it.
+            await db.WebhookDeliveries.Where(d => d.EventId == ev.Id && d.WebhookId == webhookId).ExecuteDeleteAsync();
             var delivery = new WebhookDelivery
             {
                 EventId = ev.Id, WebhookId = webhookId, MemberId = 1, State = state, Attempts = 8, DueAt = at, CreatedAt = at,

@@ -11,6 +11,16 @@ public sealed record ClaimedDelivery(long Id, long EventId, int WebhookId, int A
 public interface IDispatchStore
 {
     /// <summary>
+    /// Makes the deliveries of the events written since the last call, one per enabled subscriber
+    /// that wants the event's type, due at the event's time, numbered in the order of the events.
+    /// Returns how many it made. Where the writes make them themselves, it has nothing to do.
+    /// </summary>
+    Task<int> FanOutAsync(CancellationToken ct);
+
+    /// <summary>When the oldest event whose deliveries are not made yet was written: the outbox lags by that much at least.</summary>
+    Task<DateTimeOffset?> OldestNotFannedOutAsync(CancellationToken ct);
+
+    /// <summary>
     /// Leases up to <paramref name="limit"/> due pending deliveries of enabled webhooks but those in
     /// <paramref name="skip"/>, each only when no earlier delivery of the same webhook and member is
     /// still pending.
@@ -82,6 +92,58 @@ public sealed class PostgresDispatchStore(NpgsqlDataSource source) : IDispatchSt
         SELECT id FROM u
         """;
 
+    /// <summary>
+    /// Locks the fan-out's mark for one dispatcher at a time; another finds it taken and leaves
+    /// the work to the one that holds it.
+    /// </summary>
+    public const string FanOutMarkSql = "SELECT below FROM outbox_fanout FOR UPDATE SKIP LOCKED";
+
+    /// <summary>
+    /// The deliveries of every event visible now from a transaction at or above the mark, but
+    /// those already made; then the mark moves up to the oldest transaction still running. Every
+    /// transaction below that has ended, so its events were all seen here, and none can come later:
+    /// unlike a cursor over event ids, this loses no event committed after a later one. An event
+    /// of a transaction above the mark that had committed is seen again by the next call, and
+    /// skipped by the NOT EXISTS. A member's events keep their order: its writes hold its row
+    /// until they commit, so a snapshot that sees one sees those before it, and each statement
+    /// numbers its deliveries in event order. The statement's snapshot is taken after the mark's
+    /// lock, so it sees the deliveries the previous holder made.
+    /// </summary>
+    public const string FanOutSql = """
+        WITH made AS (
+            INSERT INTO webhook_deliveries (event_id, webhook_id, member_id, state, attempts, due_at, created_at)
+            SELECT e.id, w.id, e.member_id, 'P', 0, e.at, e.at
+            FROM outbox_events e JOIN webhooks w
+                ON w.enabled AND (e.type = ANY (string_to_array(w.events, ' ')) OR '*' = ANY (string_to_array(w.events, ' ')))
+            WHERE e.tx >= $1 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.webhook_id = w.id)
+            ORDER BY e.id, w.id
+            ON CONFLICT DO NOTHING
+            RETURNING 1)
+        UPDATE outbox_fanout SET below = greatest(below, pg_snapshot_xmin(pg_current_snapshot())::text::bigint)
+        RETURNING (SELECT count(*) FROM made)::integer
+        """;
+
+    public async Task<int> FanOutAsync(CancellationToken ct)
+    {
+        await using var connection = await source.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using var mark = new NpgsqlCommand(FanOutMarkSql, connection, tx);
+        if (await mark.ExecuteScalarAsync(ct) is not long below)
+            return 0; // another dispatcher is at it
+        await using var fanOut = new NpgsqlCommand(FanOutSql, connection, tx) { Parameters = { new() { Value = below } } };
+        var made = (int)(await fanOut.ExecuteScalarAsync(ct))!;
+        await tx.CommitAsync(ct);
+        return made;
+    }
+
+    public async Task<DateTimeOffset?> OldestNotFannedOutAsync(CancellationToken ct)
+    {
+        await using var connection = await source.OpenConnectionAsync(ct);
+        await using var oldest = new NpgsqlCommand(
+            "SELECT min(at) FROM outbox_events WHERE tx >= (SELECT below FROM outbox_fanout) AND EXISTS (SELECT 1 FROM webhooks WHERE enabled)", connection);
+        return await oldest.ExecuteScalarAsync(ct) is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) : null;
+    }
+
     public async Task<HashSet<long>> SettleAsync(IReadOnlyList<DeliverySettling> pass, CancellationToken ct)
     {
         await using var connection = await source.OpenConnectionAsync(ct);
@@ -134,6 +196,14 @@ public sealed class PostgresDispatchStore(NpgsqlDataSource source) : IDispatchSt
 /// </summary>
 public sealed class SqliteDispatchStore(IServiceScopeFactory scopes) : IDispatchStore
 {
+    /// <summary>
+    /// A trigger makes each event's deliveries in its write (migration DeliveriesTrigger): with one
+    /// writer at a time, the write is where they cost least, and events commit in id order.
+    /// </summary>
+    public Task<int> FanOutAsync(CancellationToken ct) => Task.FromResult(0);
+
+    public Task<DateTimeOffset?> OldestNotFannedOutAsync(CancellationToken ct) => Task.FromResult<DateTimeOffset?>(null);
+
     public async Task<HashSet<long>> SettleAsync(IReadOnlyList<DeliverySettling> pass, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();

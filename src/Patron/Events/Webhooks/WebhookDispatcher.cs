@@ -8,9 +8,9 @@ using Patron.Metrics;
 namespace Patron.Events.Webhooks;
 
 /// <summary>
-/// Sends the outbox to the subscribers (docs/events.md): each event's deliveries are made with it,
-/// in its transaction; each pass claims the due ones under a lease, sends them in parallel and
-/// settles them. Every instance runs one; claims never overlap, and a delivery whose sender died
+/// Sends the outbox to the subscribers (docs/events.md): each pass makes the deliveries of the
+/// events written since the last (<see cref="IDispatchStore.FanOutAsync"/>), claims the due ones
+/// under a lease, sends them in parallel and settles them. Every instance runs one; claims never overlap, and a delivery whose sender died
 /// is sent again when its lease runs out: at least once, in order per subscriber and member.
 /// </summary>
 public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStore store, WebhookMessages messages, IHttpClientFactory http,
@@ -38,6 +38,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
     private readonly Dictionary<int, Task> _slow = [];
     private DateTimeOffset _prunedAt = DateTimeOffset.MinValue;
     private DateTimeOffset _measuredAt = DateTimeOffset.MinValue;
+    private bool _claimedFull;
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
@@ -52,7 +53,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
             var yielding = PatronMetrics.WritesWaiting() > 0;
             try
             {
-                busy = await RunOnceAsync(ct) >= options.Parallel * ClaimsPerSend && !yielding;
+                busy = await RunOnceAsync(ct, yielding) >= options.Parallel * ClaimsPerSend && !yielding;
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
@@ -67,9 +68,11 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
     }
 
     /// <summary>
-    /// One round of claim, send and settle. Returns how many deliveries it sent.
+    /// One round of fan-out, claim, send and settle. Returns how many deliveries it sent. While
+    /// <paramref name="yielding"/> to writes, it makes new deliveries only once those it had made
+    /// run short: the making is PostgreSQL's work too, and waits for the peak to pass.
     /// </summary>
-    public async Task<int> RunOnceAsync(CancellationToken ct)
+    public async Task<int> RunOnceAsync(CancellationToken ct, bool yielding = false)
     {
         var now = clock.GetUtcNow();
         if (now - _measuredAt >= MeasureEvery)
@@ -79,7 +82,10 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
         }
         // Whole milliseconds: the lease is compared when settling, and each backend keeps its own precision.
         var lease = DateTimeOffset.FromUnixTimeMilliseconds((now + options.Lease).ToUnixTimeMilliseconds());
+        if (!yielding || !_claimedFull)
+            await store.FanOutAsync(ct);
         var claimed = await store.ClaimAsync(now, lease, options.Parallel * ClaimsPerSend, [.. _slow.Where(s => !s.Value.IsCompleted).Select(s => s.Key)], ct);
+        _claimedFull = claimed.Count == options.Parallel * ClaimsPerSend;
         if (claimed.Count > 0)
         {
             List<WebhookMessage> batch;
@@ -233,7 +239,8 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
         var oldestDue = await db.Set<WebhookDelivery>().AsNoTracking()
             .Where(d => d.State == WebhookDelivery.Pending && d.DueAt <= now && db.Set<Webhook>().Any(w => w.Id == d.WebhookId && w.Enabled))
             .OrderBy(d => d.DueAt).Select(d => (DateTimeOffset?)d.DueAt).FirstOrDefaultAsync(ct);
-        metrics.Lag(now - (oldestDue ?? now));
+        var oldestNotMade = await store.OldestNotFannedOutAsync(ct);
+        metrics.Lag(now - new[] { oldestDue ?? now, oldestNotMade ?? now }.Min());
     }
 
     private static string Cut(string text, int length) => text.Length <= length ? text : text[..length];

@@ -909,11 +909,12 @@ namespace Patron.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("EventId");
-
                     b.HasIndex("Id")
                         .HasDatabaseName("ix_webhook_deliveries_pending")
                         .HasFilter("state = 'P'");
+
+                    b.HasIndex("EventId", "WebhookId")
+                        .IsUnique();
 
                     b.HasIndex("WebhookId", "Id");
 

@@ -883,11 +883,12 @@ namespace Patron.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("EventId");
-
                     b.HasIndex("Id")
                         .HasDatabaseName("ix_webhook_deliveries_pending")
                         .HasFilter("state = 'P'");
+
+                    b.HasIndex("EventId", "WebhookId")
+                        .IsUnique();
 
                     b.HasIndex("WebhookId", "Id");
 
