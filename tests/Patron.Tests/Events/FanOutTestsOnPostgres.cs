@@ -89,17 +89,17 @@ public sealed class FanOutTestsOnPostgres() : WebhookTestBase(Backend.Postgres)
     }
 
     [Fact]
-    public async Task WhileYieldingToWritesAPassMakesNewDeliveriesOnlyOnceItsClaimsRunShort()
+    public async Task APassMakesNewDeliveriesOnlyOnceItsClaimsRunShort()
     {
         var dispatcher = App.Services.GetRequiredService<WebhookDispatcher>();
         for (var member = 11; member <= 30; member++)
             await AddPointsAsync(member, 10, $"Y-{member}");
-        Assert.Equal(16, await dispatcher.RunOnceAsync(CancellationToken.None, yielding: true)); // made 20, sent 16
+        Assert.Equal(16, await dispatcher.RunOnceAsync(CancellationToken.None)); // made 20, sent 16
 
         await AddPointsAsync(31, 10, "Y-31");
-        Assert.Equal(4, await dispatcher.RunOnceAsync(CancellationToken.None, yielding: true)); // the last claim was full: none made
+        Assert.Equal(4, await dispatcher.RunOnceAsync(CancellationToken.None)); // the last claim was full: none made
         Assert.Equal(20, (await MadeAsync()).Count);
-        Assert.Equal(1, await dispatcher.RunOnceAsync(CancellationToken.None, yielding: true));
+        Assert.Equal(1, await dispatcher.RunOnceAsync(CancellationToken.None));
         Assert.Equal(21, Receiver.At("/crm").Count);
     }
 }

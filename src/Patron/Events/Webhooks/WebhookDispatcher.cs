@@ -53,7 +53,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
             var yielding = PatronMetrics.WritesWaiting() > 0;
             try
             {
-                busy = await RunOnceAsync(ct, yielding) >= options.Parallel * ClaimsPerSend && !yielding;
+                busy = await RunOnceAsync(ct) >= options.Parallel * ClaimsPerSend && !yielding;
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
@@ -68,11 +68,12 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
     }
 
     /// <summary>
-    /// One round of fan-out, claim, send and settle. Returns how many deliveries it sent. While
-    /// <paramref name="yielding"/> to writes, it makes new deliveries only once those it had made
-    /// run short: the making is PostgreSQL's work too, and waits for the peak to pass.
+    /// One round of fan-out, claim, send and settle. Returns how many deliveries it sent. It makes
+    /// new deliveries only once those already made run short (the last claim was not full): through
+    /// a peak, while the dispatcher yields to the writes, that is rarely, and the making waits with
+    /// the sending for the peak to pass.
     /// </summary>
-    public async Task<int> RunOnceAsync(CancellationToken ct, bool yielding = false)
+    public async Task<int> RunOnceAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         if (now - _measuredAt >= MeasureEvery)
@@ -82,7 +83,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
         }
         // Whole milliseconds: the lease is compared when settling, and each backend keeps its own precision.
         var lease = DateTimeOffset.FromUnixTimeMilliseconds((now + options.Lease).ToUnixTimeMilliseconds());
-        if (!yielding || !_claimedFull)
+        if (!_claimedFull)
             await store.FanOutAsync(ct);
         var claimed = await store.ClaimAsync(now, lease, options.Parallel * ClaimsPerSend, [.. _slow.Where(s => !s.Value.IsCompleted).Select(s => s.Key)], ct);
         _claimedFull = claimed.Count == options.Parallel * ClaimsPerSend;
