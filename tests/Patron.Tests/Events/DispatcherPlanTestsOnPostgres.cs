@@ -17,6 +17,9 @@ public sealed class DispatcherPlanTestsOnPostgres() : PatronTest(Backend.Postgre
 
     protected override bool LedgerRowsHaveTheirEvents => false; // it fills the outbox behind the service's back
 
+    /// <summary>No dispatcher of the app's own fans out or claims beside the statements under test.</summary>
+    protected override void ConfigureHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder) => builder.UseSetting("Webhooks:Enabled", "false");
+
     /// <param name="pending">How many of the deliveries, the last ones, are pending: all of them for a backlog, 60 a member.</param>
     /// <param name="pages">
     /// At most. A claim out of a backlog leases its whole batch of 40, each a new row version with
@@ -60,6 +63,37 @@ public sealed class DispatcherPlanTestsOnPostgres() : PatronTest(Backend.Postgre
         Assert.DoesNotContain("Seq Scan on webhook_deliveries", text, StringComparison.Ordinal);
         var read = PlanProbe.SharedPages(plan);
         Assert.True(read > 0 && read <= pages, $"{statement} read {read} pages:\n{text}");
+    }
+
+    [Fact]
+    public async Task TheFanOutFindsTheNewEventsByTheirTransactionIdsNotByReadingTheOutbox()
+    {
+        await using var connection = await App.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync();
+        await PlanProbe.ExecuteAsync(connection, "ALTER TABLE outbox_events SET (autovacuum_enabled = false)");
+        await PlanProbe.ExecuteAsync(connection, "VACUUM ANALYZE outbox_events");
+        // 200,000 events of one earlier transaction, their index ranges summarized as autovacuum
+        // would, the statistics still those of the empty table; then 50 new ones above the mark.
+        await PlanProbe.ExecuteAsync(connection, """
+            INSERT INTO webhooks (name, url, events, secret, enabled, from_catalog, created_at)
+                VALUES ('crm', 'http://127.0.0.1:9/', '*', 'whsec_AAAA', true, false, now());
+            INSERT INTO outbox_events (type, member_id, at, data) SELECT 'member.created', g % 500, now(), NULL FROM generate_series(1, 200000) AS g;
+            """);
+        await PlanProbe.ExecuteAsync(connection, "VACUUM outbox_events");
+        await PlanProbe.ExecuteAsync(connection, "UPDATE outbox_fanout SET below = (SELECT max(tx) + 1 FROM outbox_events)");
+        await PlanProbe.ExecuteAsync(connection, "INSERT INTO outbox_events (type, member_id, at, data) SELECT 'member.created', g, now(), NULL FROM generate_series(1, 50) AS g");
+
+        await using var tx = await connection.BeginTransactionAsync();
+        await using var mark = new NpgsqlCommand("SELECT below FROM outbox_fanout", connection);
+        var below = (long)(await mark.ExecuteScalarAsync())!;
+        await PlanProbe.ExecuteAsync(connection, PostgresDispatchStore.FanOutPlanSql); // as the store fans out
+        var plan = await PlanProbe.LinesAsync(connection, $"EXPLAIN (ANALYZE, BUFFERS) {PostgresDispatchStore.FanOutSql}", [below]);
+        await tx.RollbackAsync();
+
+        var text = string.Join('\n', plan);
+        Assert.Contains("Tuples Inserted: 50", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Seq Scan on outbox_events", text, StringComparison.Ordinal);
+        var read = PlanProbe.SharedPages(plan);
+        Assert.True(read > 0 && read <= 600, $"the fan-out read {read} pages:\n{text}"); // the outbox holds some 1,500
     }
 
     private static string Sql(string statement) => (string)typeof(PostgresDispatchStore).GetField(statement)!.GetRawConstantValue()!;

@@ -89,6 +89,24 @@ public sealed class FanOutTestsOnPostgres() : WebhookTestBase(Backend.Postgres)
     }
 
     [Fact]
+    public async Task AFanOutOfABacklogRefreshesTheDeliveriesStatistics()
+    {
+        await App.QueryAsync(db => db.Set<Webhook>().Where(w => w.Name == "crm").ExecuteUpdateAsync(s => s.SetProperty(w => w.Events, "*")));
+        await using var connection = new NpgsqlConnection(Connection);
+        await connection.OpenAsync();
+        await using (var backlog = new NpgsqlCommand(
+            $"INSERT INTO outbox_events (type, member_id, at) SELECT 'member.created', g % 500, now() FROM generate_series(1, {PostgresDispatchStore.AnalyzeAfter}) AS g",
+            connection))
+            await backlog.ExecuteNonQueryAsync();
+
+        Assert.Equal(PostgresDispatchStore.AnalyzeAfter, await FanOutAsync());
+
+        // What the planner believes the table holds: nothing until it is analyzed (autovacuum looks once a minute).
+        await using var believed = new NpgsqlCommand("SELECT reltuples FROM pg_class WHERE relname = 'webhook_deliveries'", connection);
+        Assert.Equal(PostgresDispatchStore.AnalyzeAfter, (float)(await believed.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
     public async Task APassMakesNewDeliveriesOnlyOnceItsClaimsRunShort()
     {
         var dispatcher = App.Services.GetRequiredService<WebhookDispatcher>();

@@ -30,7 +30,7 @@ namespace Patron.Data.Migrations.Postgres
                 DROP FUNCTION outbox_events_deliveries();
                 ALTER TABLE outbox_events ADD COLUMN tx bigint;
                 ALTER TABLE outbox_events ALTER COLUMN tx SET DEFAULT (pg_current_xact_id()::text::bigint);
-                CREATE INDEX ix_outbox_events_tx ON outbox_events USING brin (tx) WITH (pages_per_range = 8, autosummarize = on);
+                CREATE INDEX ix_outbox_events_tx ON outbox_events USING brin (tx) WITH (autosummarize = on);
                 CREATE TABLE outbox_fanout (id smallint PRIMARY KEY CHECK (id = 1), below bigint NOT NULL);
                 INSERT INTO outbox_fanout VALUES (1, 0);
                 """);
