@@ -86,14 +86,15 @@ public sealed class DispatcherPlanTestsOnPostgres() : PatronTest(Backend.Postgre
         await using var mark = new NpgsqlCommand("SELECT below FROM outbox_fanout", connection);
         var below = (long)(await mark.ExecuteScalarAsync())!;
         await PlanProbe.ExecuteAsync(connection, PostgresDispatchStore.FanOutPlanSql); // as the store fans out
-        var plan = await PlanProbe.LinesAsync(connection, $"EXPLAIN (ANALYZE, BUFFERS) {PostgresDispatchStore.FanOutSql}", [below]);
+        var plan = await PlanProbe.LinesAsync(connection, $"EXPLAIN (ANALYZE, BUFFERS) {PostgresDispatchStore.FanOutSql}", [below, DBNull.Value]);
         await tx.RollbackAsync();
 
         var text = string.Join('\n', plan);
         Assert.Contains("Tuples Inserted: 50", text, StringComparison.Ordinal);
         Assert.DoesNotContain("Seq Scan on outbox_events", text, StringComparison.Ordinal);
         var read = PlanProbe.SharedPages(plan);
-        Assert.True(read > 0 && read <= 600, $"the fan-out read {read} pages:\n{text}"); // the outbox holds some 1,500
+        // The 50 deliveries' rows and index entries take some 600; the outbox holds 1,500 and more.
+        Assert.True(read > 0 && read <= 1000, $"the fan-out read {read} pages:\n{text}");
     }
 
     private static string Sql(string statement) => (string)typeof(PostgresDispatchStore).GetField(statement)!.GetRawConstantValue()!;

@@ -21,6 +21,7 @@ public sealed class WebhookClaimTestsOnPostgres() : WebhookTestBase(Backend.Post
         var second = StartApp(Time);
         for (var member = 11; member <= 30; member++)
             await AddPointsAsync(member, 10, $"D-{member}");
+        await FanOutAsync(); // as either pass could; then both claim from the same deliveries
 
         var claims = new List<int>();
         while (true)

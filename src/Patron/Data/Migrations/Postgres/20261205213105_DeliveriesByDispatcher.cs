@@ -23,16 +23,17 @@ namespace Patron.Data.Migrations.Postgres
             // Deliveries are made by the dispatchers from the events of transactions that have ended
             // (PostgresDispatchStore.FanOutSql), not in the writes: each event keeps its transaction's
             // id, which a BRIN index finds by range at next to no cost to the writes, and outbox_fanout
-            // the id below which every transaction's events have their deliveries. The events before
-            // this migration had theirs from the trigger and keep no transaction id.
+            // the id below which every transaction's events have their deliveries, and the last
+            // fan-out's snapshot. The events before this migration had theirs from the trigger and
+            // keep no transaction id.
             migrationBuilder.Sql("""
                 DROP TRIGGER outbox_events_deliveries ON outbox_events;
                 DROP FUNCTION outbox_events_deliveries();
                 ALTER TABLE outbox_events ADD COLUMN tx bigint;
                 ALTER TABLE outbox_events ALTER COLUMN tx SET DEFAULT (pg_current_xact_id()::text::bigint);
                 CREATE INDEX ix_outbox_events_tx ON outbox_events USING brin (tx) WITH (autosummarize = on);
-                CREATE TABLE outbox_fanout (id smallint PRIMARY KEY CHECK (id = 1), below bigint NOT NULL);
-                INSERT INTO outbox_fanout VALUES (1, 0);
+                CREATE TABLE outbox_fanout (id smallint PRIMARY KEY CHECK (id = 1), below bigint NOT NULL, seen pg_snapshot);
+                INSERT INTO outbox_fanout VALUES (1, 0, NULL);
                 """);
         }
 
