@@ -10,8 +10,9 @@ namespace Patron.Events.Webhooks;
 /// <summary>
 /// Sends the outbox to the subscribers (docs/events.md): each pass makes the deliveries of the
 /// events written since the last (<see cref="IDispatchStore.FanOutAsync"/>), claims the due ones
-/// under a lease, sends them in parallel and settles them. Every instance runs one; claims never overlap, and a delivery whose sender died
-/// is sent again when its lease runs out: at least once, in order per subscriber and member.
+/// under a lease, sends them in parallel and settles them. Every instance runs one; claims never
+/// overlap, and a delivery whose sender died is sent again when its lease runs out: at least once,
+/// in order per subscriber and member.
 /// </summary>
 public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStore store, WebhookMessages messages, IHttpClientFactory http,
     WebhookOptions options, WebhookMetrics metrics, OutboxPruning pruning, TimeProvider clock, ILogger<WebhookDispatcher> log) : BackgroundService
