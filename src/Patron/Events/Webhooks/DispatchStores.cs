@@ -145,8 +145,9 @@ public sealed partial class PostgresDispatchStore(NpgsqlDataSource source) : IDi
 public sealed class SqliteDispatchStore(IServiceScopeFactory scopes) : IDispatchStore
 {
     /// <summary>
-    /// A trigger makes each event's deliveries in its write (migration DeliveriesTrigger): with one
-    /// writer at a time, the write is where they cost least, and events commit in id order.
+    /// A trigger makes each event's deliveries in its write (migration DeliveriesTrigger). With one
+    /// writer at a time, events commit in id order, and a fan-out would only queue for the same
+    /// write lock as the writes.
     /// </summary>
     public Task<int> FanOutAsync(CancellationToken ct) => Task.FromResult(0);
 
