@@ -9,7 +9,17 @@ public sealed partial class PostgresDispatchStore
     /// Locks the fan-out's mark for one dispatcher at a time; another finds it taken and leaves
     /// the work to the one that holds it.
     /// </summary>
-    public const string FanOutMarkSql = "SELECT below, seen::text FROM outbox_fanout FOR UPDATE SKIP LOCKED";
+    public const string FanOutMarkSql = "SELECT 1 FROM outbox_fanout FOR UPDATE SKIP LOCKED";
+
+    /// <summary>
+    /// The events <c>e</c> no fan-out has taken yet: from a transaction at or above the mark, not
+    /// visible in the last fan-out's snapshot; none while no subscriber is enabled.
+    /// </summary>
+    private const string NotTakenSql = """
+        e.tx >= (SELECT below FROM outbox_fanout)
+          AND ((SELECT seen FROM outbox_fanout) IS NULL OR NOT pg_visible_in_snapshot(e.tx::text::xid8, (SELECT seen FROM outbox_fanout)))
+          AND EXISTS (SELECT 1 FROM webhooks WHERE enabled)
+        """;
 
     /// <summary>
     /// Set for the fan-out's transaction and the lag's read: the only way left to the events is the
@@ -28,23 +38,22 @@ public sealed partial class PostgresDispatchStore
 
     /// <summary>
     /// The deliveries of every event visible now that the last fan-out did not see: from a
-    /// transaction at or above the mark ($1) and not visible in the last fan-out's snapshot ($2).
-    /// Then the mark moves up to the oldest transaction still running, and this snapshot is kept.
+    /// transaction at or above the mark and not visible in the last fan-out's snapshot. Then the mark moves up to the oldest transaction still running, and this snapshot is kept.
     /// Every transaction below the mark has ended, so its events were all seen, and none can come
     /// later: unlike a cursor over event ids, this loses no event committed after a later one. So
     /// each event is taken by exactly one fan-out, and a subscription changed between two takes
     /// the events of the second. A member's events keep their order: its writes hold its row until
     /// they commit, so a snapshot that sees one sees those before it, and each statement numbers its
     /// deliveries in event order. With no subscriber enabled it reads no event, and only moves on.
+    /// The statement's snapshot is taken after the mark's lock: it reads the previous holder's mark.
     /// </summary>
-    public const string FanOutSql = """
+    public const string FanOutSql = $"""
         WITH made AS (
             INSERT INTO webhook_deliveries (event_id, webhook_id, member_id, state, attempts, due_at, created_at)
             SELECT e.id, w.id, e.member_id, 'P', 0, e.at, e.at
             FROM outbox_events e JOIN webhooks w
                 ON w.enabled AND (e.type = ANY (string_to_array(w.events, ' ')) OR '*' = ANY (string_to_array(w.events, ' ')))
-            WHERE e.tx >= $1 AND ($2::text IS NULL OR NOT pg_visible_in_snapshot(e.tx::text::xid8, $2::text::pg_snapshot))
-              AND EXISTS (SELECT 1 FROM webhooks WHERE enabled)
+            WHERE {NotTakenSql}
             ORDER BY e.id, w.id
             ON CONFLICT DO NOTHING
             RETURNING 1)
@@ -53,33 +62,18 @@ public sealed partial class PostgresDispatchStore
         """;
 
     /// <summary>The events the next fan-out would take, as <see cref="FanOutSql"/> picks them.</summary>
-    public const string OldestNotFannedOutSql = """
-        SELECT min(e.at) FROM outbox_events e
-        WHERE e.tx >= (SELECT below FROM outbox_fanout)
-          AND ((SELECT seen FROM outbox_fanout) IS NULL OR NOT pg_visible_in_snapshot(e.tx::text::xid8, (SELECT seen FROM outbox_fanout)))
-          AND EXISTS (SELECT 1 FROM webhooks WHERE enabled)
-        """;
+    public const string OldestNotFannedOutSql = $"SELECT min(e.at) FROM outbox_events e WHERE {NotTakenSql}";
 
     public async Task<int> FanOutAsync(CancellationToken ct)
     {
         await using var connection = await source.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        long below;
-        string? seen;
         await using (var mark = new NpgsqlCommand(FanOutMarkSql, connection, tx))
-        await using (var reader = await mark.ExecuteReaderAsync(ct))
-        {
-            if (!await reader.ReadAsync(ct))
+            if (await mark.ExecuteScalarAsync(ct) is null)
                 return 0; // another dispatcher is at it
-            below = reader.GetInt64(0);
-            seen = reader.IsDBNull(1) ? null : reader.GetString(1);
-        }
         await using (var plan = new NpgsqlCommand(FanOutPlanSql, connection, tx))
             await plan.ExecuteNonQueryAsync(ct);
-        await using var fanOut = new NpgsqlCommand(FanOutSql, connection, tx)
-        {
-            Parameters = { new() { Value = below }, new() { Value = (object?)seen ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text } },
-        };
+        await using var fanOut = new NpgsqlCommand(FanOutSql, connection, tx);
         var made = (int)(await fanOut.ExecuteScalarAsync(ct))!;
         await tx.CommitAsync(ct);
         if (made >= AnalyzeAfter)
