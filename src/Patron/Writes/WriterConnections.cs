@@ -37,7 +37,7 @@ public sealed class PostgresWriterConnections(string connection) : WriterConnect
     public static NpgsqlDataSource Create(string connection)
     {
         var builder = DataSetup.KeepingSessions(connection, prepared: 32);
-        builder.Options = $"{builder.Options} -c plan_cache_mode=force_generic_plan -c enable_seqscan=off -c jit=off".Trim();
+        builder.Options = DataSetup.WithoutJit($"{builder.Options} -c plan_cache_mode=force_generic_plan -c enable_seqscan=off");
         return NpgsqlDataSource.Create(builder);
     }
 

@@ -95,6 +95,40 @@ public sealed class DispatcherPlanTestsOnPostgres() : PatronTest(Backend.Postgre
         Assert.True(read > 0 && read <= 1000, $"the fan-out read {read} pages:\n{text}");
     }
 
+    /// <summary>
+    /// The settings that steer the fan-out's plans price the scans they turn off at 10^10, past
+    /// <c>jit_above_cost</c>: on a connection of PostgreSQL's defaults these statements are
+    /// compiled with LLVM at every run (some 150 ms of CPU, with nothing to read). The service's
+    /// pools turn JIT off.
+    /// </summary>
+    [Theory]
+    [InlineData(nameof(PostgresDispatchStore.FanOutSql), PostgresDispatchStore.FanOutPlanSql)]
+    [InlineData(nameof(PostgresDispatchStore.OldestNotFannedOutSql), PostgresDispatchStore.FanOutPlanSql)]
+    public async Task TheFanOutsStatementsAreNotCompiled(string statement, string settings)
+    {
+        await using var pooled = await App.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync();
+        await PlanProbe.ExecuteAsync(pooled, """
+            INSERT INTO webhooks (name, url, events, secret, enabled, from_catalog, created_at)
+                VALUES ('crm', 'http://127.0.0.1:9/', '*', 'whsec_AAAA', true, false, now());
+            """);
+        Assert.Equal("off", string.Join("", await PlanProbe.LinesAsync(pooled, "SHOW jit")));
+        Assert.DoesNotContain("JIT:", await ExplainAsync(pooled), StringComparison.Ordinal);
+
+        await using var plain = new NpgsqlConnection(Connection);
+        await plain.OpenAsync();
+        if (string.Join("", await PlanProbe.LinesAsync(plain, "SELECT pg_jit_available()::text")) == "true")
+            Assert.Contains("JIT:", await ExplainAsync(plain), StringComparison.Ordinal); // the hazard is real here
+
+        async Task<string> ExplainAsync(NpgsqlConnection connection)
+        {
+            await using var tx = await connection.BeginTransactionAsync();
+            await PlanProbe.ExecuteAsync(connection, settings);
+            var plan = await PlanProbe.LinesAsync(connection, $"EXPLAIN (ANALYZE) {Sql(statement)}");
+            await tx.RollbackAsync();
+            return string.Join('\n', plan);
+        }
+    }
+
     private static string Sql(string statement) => (string)typeof(PostgresDispatchStore).GetField(statement)!.GetRawConstantValue()!;
 
     /// <summary>Values as the store binds them: a claim of 40, the settling of the one leased delivery.</summary>
