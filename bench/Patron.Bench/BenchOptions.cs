@@ -54,6 +54,13 @@ public sealed class BenchOptions
     /// </summary>
     public string Client { get; init; } = "raw";
 
+    /// <summary>
+    /// An earlier build's Patron.dll (another clone's Release build) that the webhooks cases also run
+    /// on, on a database of its own, beside this build in every round: "before" and "after" measured
+    /// side by side rather than in runs of their own.
+    /// </summary>
+    public string? Baseline { get; init; }
+
     /// <summary>Case keys to run (all when empty), for trying one case quickly.</summary>
     public HashSet<string> Only { get; init; } = [];
 
@@ -66,7 +73,7 @@ public sealed class BenchOptions
         usage: Patron.Bench --repo DIR --work DIR --patron Patron.dll --pg-port N [--pg-bin DIR]
                             [--out DIR] [--rounds N] [--duration S] [--warmup S] [--service-warmup S] [--connections N] [--many N] [--rate N]
                             [--quiet-cpu PERCENT] [--quiet-window S] [--quiet-wait S]
-                            [--members N] [--cards N] [--million-members N] [--million-cards N] [--only case,case] [--client raw|httpclient] [--quick]
+                            [--members N] [--cards N] [--million-members N] [--million-cards N] [--only case,case] [--client raw|httpclient] [--baseline Patron.dll] [--quick]
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -115,10 +122,13 @@ public sealed class BenchOptions
             MillionCards = Number("million-cards", 100_000),
             Client = values.GetValueOrDefault("client", "raw") is "raw" or "httpclient" ? values.GetValueOrDefault("client", "raw")
                 : throw new ArgumentException("--client must be raw or httpclient"),
+            Baseline = values.TryGetValue("baseline", out var baseline) ? Path.GetFullPath(baseline) : null,
             Only = [.. values.GetValueOrDefault("only", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
         };
         if (options.PgPort == 0)
             throw new ArgumentException("--pg-port is required");
+        if (options.Baseline is { } dll && !File.Exists(dll))
+            throw new ArgumentException($"--baseline: no file {dll}");
         if (options.Many == options.Connections)
             throw new ArgumentException("--many must differ from --connections: the keys of the two would be the same cases");
         return options;

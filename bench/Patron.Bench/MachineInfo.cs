@@ -18,15 +18,20 @@ public sealed record MachineInfo(
         var settings = (await Try(() => pgbench.Psql("postgres", "-F", "=", "-R", ", ", "-c",
             "SELECT name, current_setting(name) FROM pg_settings WHERE name IN " +
             "('fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'shared_buffers', 'max_wal_size', 'max_connections') ORDER BY name"))).Trim();
-        // The service's own checkout: --patron may name another clone's build, to run two builds under one harness.
-        var serviceRepo = Path.GetDirectoryName(options.PatronDll) ?? options.Repo;
-        var commit = (await Try(() => Tools.RunAsync("git", ["-C", serviceRepo, "rev-parse", "--short", "HEAD"]))).Trim();
-        var dirty = (await Try(() => Tools.RunAsync("git", ["-C", serviceRepo, "status", "--porcelain", "--", ":/src"]))).Trim().Length > 0;
         var filesystem = (await Try(() => Tools.RunAsync("findmnt", ["-n", "-o", "FSTYPE", "-T", options.Work]))).Trim();
         return new MachineInfo(
             DateTimeOffset.Now, Environment.ProcessorCount, long.Parse(memKb, CultureInfo.InvariantCulture) / 1024.0 / 1024.0, cpu,
             File.ReadAllText("/proc/sys/kernel/osrelease").Trim(), $"{RuntimeInformation.FrameworkDescription} (SDK {sdk})",
-            version, settings, commit + (dirty ? " with uncommitted changes in src/" : ""), filesystem, LoadAverage());
+            version, settings, await CommitAsync(options.PatronDll), filesystem, LoadAverage());
+    }
+
+    /// <summary>The commit of the checkout a build came from: --patron and --baseline may name other clones' builds.</summary>
+    public static async Task<string> CommitAsync(string dll)
+    {
+        var repo = Path.GetDirectoryName(dll) ?? ".";
+        var commit = (await Try(() => Tools.RunAsync("git", ["-C", repo, "rev-parse", "--short", "HEAD"]))).Trim();
+        var dirty = (await Try(() => Tools.RunAsync("git", ["-C", repo, "status", "--porcelain", "--", ":/src"]))).Trim().Length > 0;
+        return commit + (dirty ? " with uncommitted changes in src/" : "");
     }
 
     public static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));

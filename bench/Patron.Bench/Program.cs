@@ -109,6 +109,11 @@ try
         million = big.Setup;
         targets[ServiceCases.Million] = new(big.Service, Connect(big.Service, bigHttp!), big.Workload);
     }
+    // The webhooks cases' earlier build (--baseline), on a database of its own.
+    var (baselineService, baselineWorkload) = Selected(WebhookPairs.Key) && options.Baseline is not null
+        ? await BaselineService.StartAsync(options, pgbench, catalog, Say, s => { lock (services) services.Add(s); })
+        : default;
+    using var baselineHttp = baselineService is null ? null : LoadRunner.NewClient(baselineService.Url, mostConnections);
     var http = ServiceCases.Build(options, targets, Selected);
     cases.AddRange(Pgbench.Cases.Select(c => new CaseInfo(c.Key, c.Title, c.Key.Replace("pg-", "pgbench ", StringComparison.Ordinal).Replace('-', ' '), CaseKind.Pgbench)));
     cases.AddRange(http.Select(h => new CaseInfo(h.Case.Key, h.Case.Title, h.Label, h.Kind)));
@@ -126,17 +131,23 @@ try
                 $"{p.Backend} points add, expiry {(on ? "on" : "off")}", p.Kind));
 
     // Points add and card use with no webhook subscriber and one, in pairs: WebhookPairs.
-    var hookCases = new List<(string Key, string Title, Func<HttpRequestMessage> Request, ResponseCheck Check)>();
+    var hookCases = new List<(string Key, string Title, Func<Workload, Func<HttpRequestMessage>> Request, ResponseCheck Check)>();
     if (Selected(WebhookPairs.Key))
     {
         receiver = await ReceiverProcess.StartAsync(options);
         Say($"webhook receiver ready at {receiver.Url}");
-        hookCases.Add(("points-random", "points add, random members", workload.PointAddRandom, Checks.PointsEnvelope));
-        hookCases.Add(("card-use", "card use (useMncard), random cards", workload.CardUse, Checks.OpenApiEnvelope));
+        hookCases.Add(("points-random", "points add, random members", w => w.PointAddRandom, Checks.PointsEnvelope));
+        hookCases.Add(("card-use", "card use (useMncard), random cards", w => w.CardUse, Checks.OpenApiEnvelope));
+        if (baselineService is not null)
+            hooks.BaselineCommit = await MachineInfo.CommitAsync(options.Baseline!);
         foreach (var (key, title, _, _) in hookCases)
+        {
             foreach (var on in new[] { false, true })
                 cases.Add(new CaseInfo(on ? WebhookPairs.OnKey(key) : WebhookPairs.OffKey(key), $"{title}, {(on ? "one webhook subscriber" : "no subscriber")}",
                     $"{key}, {(on ? "one subscriber" : "none")}", CaseKind.Postgres));
+            if (baselineService is not null)
+                cases.Add(new CaseInfo(WebhookPairs.BaselineKey(key), $"{title}, baseline build {hooks.BaselineCommit}", $"{key}, baseline", CaseKind.Postgres));
+        }
     }
 
     // A round's units, pgbench's spread among the service's; a pair runs as one unit, its two cases back to back.
@@ -175,8 +186,11 @@ try
         units.Add(async round =>
         {
             LoadCase CaseFor(bool on) => new(on ? WebhookPairs.OnKey(key) : WebhookPairs.OffKey(key),
-                $"{title}, {(on ? "one webhook subscriber" : "no subscriber")}", onPostgres, request, check);
-            foreach (var r in await hooks.RunRoundAsync(key, CaseFor, toPostgres, options, quiet, receiver!.Url, round, Say))
+                $"{title}, {(on ? "one webhook subscriber" : "no subscriber")}", onPostgres, request(workload), check);
+            var before = baselineService is null ? null : new WebhookPairs.Baseline(
+                () => new LoadCase(WebhookPairs.BaselineKey(key), $"{title}, baseline build", baselineService, request(baselineWorkload!), check),
+                Connect(baselineService, baselineHttp!));
+            foreach (var r in await hooks.RunRoundAsync(key, CaseFor, toPostgres, before, options, quiet, receiver!.Url, round, Say))
             {
                 results.Add(r);
                 SayPair(r, round);
@@ -189,6 +203,15 @@ try
     {
         Say($"warming the service up: {h.Case.Key} for {options.ServiceWarmup} s");
         await LoadRunner.RunAsync(h.Case, h.Connect, h.Connections, TimeSpan.Zero, TimeSpan.FromSeconds(options.ServiceWarmup), round: 0);
+    }
+    foreach (var (key, title, request, check) in hookCases)
+    {
+        Say($"warming the service up: {key} with no subscriber{(baselineService is null ? "" : ", and the baseline build")} for {options.ServiceWarmup} s each");
+        await LoadRunner.RunAsync(new LoadCase(WebhookPairs.OffKey(key), title, onPostgres, request(workload), check), toPostgres, options.Connections,
+            TimeSpan.Zero, TimeSpan.FromSeconds(options.ServiceWarmup), round: 0);
+        if (baselineService is not null)
+            await LoadRunner.RunAsync(new LoadCase(WebhookPairs.BaselineKey(key), title, baselineService, request(baselineWorkload!), check),
+                Connect(baselineService, baselineHttp!), options.Connections, TimeSpan.Zero, TimeSpan.FromSeconds(options.ServiceWarmup), round: 0);
     }
     var order = ServiceCases.Interleave(pgUnits, units);
     for (var round = 1; round <= options.Rounds; round++)
@@ -215,7 +238,7 @@ finally
     if (receiver is not null)
         await receiver.DisposeAsync();
     // The services' logs beside the report (the first megabyte), for whoever reads a failure in it.
-    foreach (var name in new[] { "postgres", "postgres-million", "sqlite" })
+    foreach (var name in new[] { "postgres", "postgres-million", "sqlite", BaselineService.Name })
         if (File.Exists(ServiceProcess.LogPath(options, name)))
             await File.WriteAllBytesAsync(ServiceProcess.KeptLogPath(options, name),
                 [.. File.ReadAllBytes(ServiceProcess.LogPath(options, name)).Take(1 << 20)]);

@@ -34,8 +34,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>What the service is doing now ("start-up", a case and round), for the error lines.</summary>
     public string Phase { get; set; } = "start-up";
 
+    /// <param name="dll">Another build than <see cref="BenchOptions.PatronDll"/>: <see cref="BenchOptions.Baseline"/>.</param>
     public static async Task<ServiceProcess> StartAsync(string name, BenchOptions options, IEnumerable<string> arguments,
-        string workingDirectory, TimeSpan timeout)
+        string workingDirectory, TimeSpan timeout, string? dll = null)
     {
         var url = new Uri($"http://127.0.0.1:{FreePort()}");
         var start = new ProcessStartInfo("dotnet")
@@ -45,7 +46,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(options.PatronDll);
+        start.ArgumentList.Add(dll ?? options.PatronDll);
         foreach (var a in arguments)
             start.ArgumentList.Add(a);
         start.ArgumentList.Add("--urls");
