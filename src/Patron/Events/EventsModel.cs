@@ -9,7 +9,7 @@ public static class EventsModel
     {
         model.Entity<OutboxEvent>(e =>
         {
-            // A trigger makes each new event's deliveries (migration DeliveriesWithEvents). EF documents
+            // On SQLite a trigger makes each new event's deliveries (migration DeliveriesWithEvents). EF documents
             // SQLite's RETURNING as failing on tables with AFTER triggers (efcore#29811), so it inserts
             // there without it; this is off the hot path, whose stores write their own SQL.
             e.ToTable("outbox_events", t => t.UseSqlReturningClause(false));

@@ -6,9 +6,10 @@ namespace Patron.Events;
 
 /// <summary>
 /// The outbox rows a write inserts in its own transaction: one statement per batch on PostgreSQL,
-/// a prepared statement per row on SQLite, as the rest of each store. A trigger on the table makes
-/// their deliveries in the same statement (migration DeliveriesWithEvents). Never a NOTIFY: it
-/// would take a database-wide lock at every commit. The dispatcher polls instead.
+/// a prepared statement per row on SQLite, as the rest of each store. Their deliveries are made on
+/// SQLite by a trigger in the same statement, on PostgreSQL by the dispatchers' fan-out after the
+/// commit (<c>PostgresFanOut.cs</c>). Never a NOTIFY: it would take a database-wide lock at every
+/// commit. The dispatcher polls instead.
 /// </summary>
 public static class OutboxRows
 {
