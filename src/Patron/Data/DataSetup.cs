@@ -62,6 +62,7 @@ public static class DataSetup
             default:
                 throw new InvalidOperationException($"--storage must be sqlite or postgres, not '{options.Storage}'");
         }
+        builder.Services.AddSingleton<WritePressure>();
         builder.Services.AddSingleton<PointsWrites>();
         var settle = new SettleOptions();
         builder.Configuration.GetSection("Points").Bind(settle);

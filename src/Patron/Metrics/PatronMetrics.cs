@@ -138,13 +138,6 @@ public static class PatronMetrics
             Queues.RemoveAll(q => q.Depth == depth);
     }
 
-    /// <summary>Writes waiting in this process's queues for a writer: above zero, the writers have more than they can take.</summary>
-    public static int WritesWaiting()
-    {
-        lock (Queues)
-            return Queues.Sum(q => q.Depth());
-    }
-
     /// <summary>One value per kind: several hosts in one process (tests) add up, as their queues do.</summary>
     private static IEnumerable<Measurement<int>> ObserveQueues()
     {

@@ -5,8 +5,8 @@ namespace Patron.Points;
 
 /// <summary>Every points change, a partner's or an operator's, through the one write road.</summary>
 public sealed class PointsWrites(WriterConnections connections, IWriteStore<PointChange, PointsBatchState, PointsBatchPlan> store,
-    GroupCommitOptions options, TimeProvider clock, ILogger<PointsWrites> log)
-    : WriteQueue<PointChange, PointsBatchState, PointsBatchPlan, Outcome<PointEntry>>(connections, store, PointsDecider.Decide, options, clock, log,
+    GroupCommitOptions options, WritePressure pressure, TimeProvider clock, ILogger<PointsWrites> log)
+    : WriteQueue<PointChange, PointsBatchState, PointsBatchPlan, Outcome<PointEntry>>(connections, store, PointsDecider.Decide, options, pressure, clock, log,
         "points", plan => PatronMetrics.PointsCommitted(plan.NewEntries))
 {
     /// <summary>Refuses a request of the wrong shape at once; any other waits for the batch that carries it.</summary>

@@ -57,6 +57,7 @@ public class WriteQueue<TRequest, TState, TPlan, TResult> : IAsyncDisposable
     private readonly string _kind;
     private readonly Action<TPlan>? _committed;
     private readonly Func<int> _depth;
+    private readonly WritePressure _pressure;
     private long _batches;
     private int _largestBatch;
 
@@ -66,10 +67,10 @@ public class WriteQueue<TRequest, TState, TPlan, TResult> : IAsyncDisposable
     /// knows (the rows it wrote): quick, and a fault in it is logged, never answered.
     /// </param>
     public WriteQueue(WriterConnections connections, IWriteStore<TRequest, TState, TPlan> store,
-        Func<IReadOnlyList<TRequest>, TState, DateTimeOffset, TPlan> decide, GroupCommitOptions options, TimeProvider clock, ILogger log,
-        string kind = "other", Action<TPlan>? committed = null)
+        Func<IReadOnlyList<TRequest>, TState, DateTimeOffset, TPlan> decide, GroupCommitOptions options, WritePressure pressure, TimeProvider clock,
+        ILogger log, string kind = "other", Action<TPlan>? committed = null)
     {
-        (_connections, _store, _decide, _clock, _log, _kind, _committed) = (connections, store, decide, clock, log, kind, committed);
+        (_connections, _store, _decide, _pressure, _clock, _log, _kind, _committed) = (connections, store, decide, pressure, clock, log, kind, committed);
         _depth = () => _queue.Reader.Count;
         PatronMetrics.Track(kind, _depth);
         _maxBatch = Math.Max(1, options.MaxBatch);
@@ -168,6 +169,8 @@ public class WriteQueue<TRequest, TState, TPlan, TResult> : IAsyncDisposable
             if (batch.Count > Volatile.Read(ref _largestBatch))
                 Volatile.Write(ref _largestBatch, batch.Count);
             await SettleAsync(batch);
+            if (_queue.Reader.Count > 0)
+                _pressure.BackedUp();
         }
     }
 

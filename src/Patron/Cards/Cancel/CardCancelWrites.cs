@@ -5,9 +5,9 @@ namespace Patron.Cards;
 
 /// <summary>Cancels of uses through the one write road (<see cref="CardCancelDecider"/>).</summary>
 public sealed class CardCancelWrites(WriterConnections connections, IWriteStore<CardCancelCall, CardCancelBatchState, CardCancelBatchPlan> store,
-    GroupCommitOptions options, TimeProvider clock, ILogger<CardCancelWrites> log)
+    GroupCommitOptions options, WritePressure pressure, TimeProvider clock, ILogger<CardCancelWrites> log)
     : WriteQueue<CardCancelCall, CardCancelBatchState, CardCancelBatchPlan, Outcome<UsageEntryView>>(connections, store, CardCancelDecider.Decide,
-        options, clock, log, "card.cancel")
+        options, pressure, clock, log, "card.cancel")
 {
     public Task<Outcome<UsageEntryView>> CancelAsync(Channel channel, string useNo, CancellationToken ct) =>
         SubmitAsync(new CardCancelCall(channel.Id, useNo), ct);

@@ -5,9 +5,9 @@ namespace Patron.Cards;
 
 /// <summary>Refunds of sales through the one write road (<see cref="CardRefundDecider"/>).</summary>
 public sealed class CardRefundWrites(WriterConnections connections, IWriteStore<CardRefundCall, CardRefundBatchState, CardRefundBatchPlan> store,
-    GroupCommitOptions options, TimeProvider clock, ILogger<CardRefundWrites> log)
+    GroupCommitOptions options, WritePressure pressure, TimeProvider clock, ILogger<CardRefundWrites> log)
     : WriteQueue<CardRefundCall, CardRefundBatchState, CardRefundBatchPlan, Outcome<RefundView>>(connections, store, CardRefundDecider.Decide,
-        options, clock, log, "card.refund")
+        options, pressure, clock, log, "card.refund")
 {
     public Task<Outcome<RefundView>> RefundAsync(Channel channel, string saleNo, decimal? refundAmt, CancellationToken ct) =>
         SubmitAsync(new CardRefundCall(channel.Id, saleNo, refundAmt), ct);

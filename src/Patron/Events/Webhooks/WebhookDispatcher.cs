@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Patron.Data;
 using Patron.Metrics;
+using Patron.Writes;
 
 namespace Patron.Events.Webhooks;
 
@@ -15,7 +16,7 @@ namespace Patron.Events.Webhooks;
 /// in order per subscriber and member.
 /// </summary>
 public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStore store, WebhookMessages messages, IHttpClientFactory http,
-    WebhookOptions options, WebhookMetrics metrics, OutboxPruning pruning, TimeProvider clock, ILogger<WebhookDispatcher> log) : BackgroundService
+    WebhookOptions options, WebhookMetrics metrics, OutboxPruning pruning, WritePressure writes, TimeProvider clock, ILogger<WebhookDispatcher> log) : BackgroundService
 {
     public const string HttpClientName = "webhooks";
 
@@ -47,14 +48,10 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
             return;
         while (!ct.IsCancellationRequested)
         {
-            var busy = false;
-            // The writes come first. While some wait in a queue, the writers are the bottleneck and every
-            // delivery's CPU would come out of them: a pass then makes one claim and waits the poll
-            // interval, and the outbox lags through the peak (the lag gauge shows it).
-            var yielding = PatronMetrics.WritesWaiting() > 0;
+            var goOn = false;
             try
             {
-                busy = await RunOnceAsync(ct) >= options.Parallel * ClaimsPerSend && !yielding;
+                goOn = await PassAsync(ct);
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
@@ -63,9 +60,22 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
                 else
                     log.LogError(e, "A webhook dispatch pass failed; the next pass takes it up again");
             }
-            if (!busy)
+            if (!goOn)
                 await Task.Delay(TimeSpan.FromMilliseconds(options.PollMilliseconds), clock, ct).ContinueWith(_ => { }, TaskScheduler.Default);
         }
+    }
+
+    /// <summary>
+    /// A pass, and whether the next may follow at once (its claim was full) rather than after the
+    /// poll interval. The writes come first: while they back up (a writer found the next batch
+    /// waiting within the last poll interval), the writers are the bottleneck and every delivery's
+    /// CPU would come out of them, so a pass makes one claim and the next waits; the outbox lags
+    /// through the peak (the lag gauge shows it) and drains after it.
+    /// </summary>
+    public async Task<bool> PassAsync(CancellationToken ct)
+    {
+        var yielding = writes.Within(TimeSpan.FromMilliseconds(options.PollMilliseconds));
+        return await RunOnceAsync(ct) >= options.Parallel * ClaimsPerSend && !yielding;
     }
 
     /// <summary>
