@@ -34,9 +34,10 @@ public sealed class WebhookPairs
 
     /// <summary>
     /// One side of a case: the load average before it, the events it wrote (warm-up included), the
-    /// deliveries made by its end and after it, how long the rest took, and what was left.
+    /// deliveries made (rows) and sent by its end, those sent after it, how long the rest took, and
+    /// what was left.
     /// </summary>
-    public sealed record Side(string Case, int Round, Hook Hook, string LoadBefore, long Events, long DeliveredByEnd, long Delivered,
+    public sealed record Side(string Case, int Round, Hook Hook, string LoadBefore, long Events, long MadeByEnd, long DeliveredByEnd, long Delivered,
         double DrainSeconds, long Abandoned, CaseResult Result);
 
     /// <summary>The baseline build's side of a case: how to run it, and how to reach its service.</summary>
@@ -82,7 +83,7 @@ public sealed class WebhookPairs
         say($"round {round}/{options.Rounds}  {name}, baseline build: load average {load}");
         var r = await LoadRunner.RunAsync(baseline.Case(), baseline.Connect, options.Connections, TimeSpan.FromSeconds(options.Warmup),
             TimeSpan.FromSeconds(options.Duration), round);
-        return new Side(name, round, Hook.Baseline, load, 0, 0, 0, 0, 0, r);
+        return new Side(name, round, Hook.Baseline, load, 0, 0, 0, 0, 0, 0, r);
     }
 
     private async Task<Side> RunSideAsync(string name, bool on, Func<bool, LoadCase> caseFor, Func<ILoadConnection> connect,
@@ -92,25 +93,25 @@ public sealed class WebhookPairs
         await db.OpenAsync();
         _fannedOut ??= await FansOutAsync(db);
         await SubscribeAsync(db, on ? receiver : null);
-        var (events, delivered, _) = await CountAsync(db);
+        var (events, made, delivered, _) = await CountAsync(db);
         var load = (await quiet.WaitAsync(caseFor(on).Key, round)).LoadAverage;
         say($"round {round}/{options.Rounds}  {name}, {(on ? "one subscriber" : "no subscriber")}: load average {load}");
         var r = await LoadRunner.RunAsync(caseFor(on), connect, options.Connections, TimeSpan.FromSeconds(options.Warmup),
             TimeSpan.FromSeconds(options.Duration), round);
-        var (eventsAfter, deliveredByEnd, _) = await CountAsync(db);
+        var (eventsAfter, madeByEnd, deliveredByEnd, _) = await CountAsync(db);
         var drain = Stopwatch.StartNew();
-        var (_, deliveredAfter, pending) = await CountAsync(db);
+        var (_, _, deliveredAfter, pending) = await CountAsync(db);
         while (pending > 0 && drain.Elapsed < DrainLimit)
         {
             await Task.Delay(250);
-            (_, deliveredAfter, pending) = await CountAsync(db);
+            (_, _, deliveredAfter, pending) = await CountAsync(db);
         }
         if (pending > 0)
             await ExecuteAsync(db, "UPDATE webhook_deliveries SET state = 'F', last_error = 'abandoned by the benchmark' WHERE state = 'P'");
         if (on)
-            say($"    {deliveredByEnd - delivered:N0} of {eventsAfter - events:N0} events delivered by the case's end, the rest in {drain.Elapsed.TotalSeconds:0.0} s" +
+            say($"    {madeByEnd - made:N0} deliveries made and {deliveredByEnd - delivered:N0} sent of {eventsAfter - events:N0} events by the case's end, the rest in {drain.Elapsed.TotalSeconds:0.0} s" +
                 (pending > 0 ? $"; {pending:N0} still pending after {DrainLimit.TotalSeconds:0} s, abandoned" : ""));
-        return new Side(name, round, on ? Hook.One : Hook.None, load, eventsAfter - events, deliveredByEnd - delivered, deliveredAfter - delivered,
+        return new Side(name, round, on ? Hook.One : Hook.None, load, eventsAfter - events, madeByEnd - made, deliveredByEnd - delivered, deliveredAfter - delivered,
             drain.Elapsed.TotalSeconds, pending, r);
     }
 
@@ -134,16 +135,16 @@ public sealed class WebhookPairs
         return (bool)(await command.ExecuteScalarAsync())!;
     }
 
-    /// <summary>Events written, and deliveries delivered and pending (counting an event not yet fanned out as pending).</summary>
-    private async Task<(long Events, long Delivered, long Pending)> CountAsync(NpgsqlConnection db)
+    /// <summary>Events written, and deliveries made (rows), delivered and pending (counting an event not yet fanned out as pending).</summary>
+    private async Task<(long Events, long Made, long Delivered, long Pending)> CountAsync(NpgsqlConnection db)
     {
         var notFannedOut = _fannedOut == true ? " + (SELECT COUNT(*) FROM outbox_events WHERE tx >= (SELECT below FROM outbox_fanout))" : "";
         await using var command = new NpgsqlCommand(
-            "SELECT (SELECT COUNT(*) FROM outbox_events), (SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'D'), " +
+            "SELECT (SELECT COUNT(*) FROM outbox_events), (SELECT COUNT(*) FROM webhook_deliveries), (SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'D'), " +
             $"(SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'P'){notFannedOut}", db);
         await using var r = await command.ExecuteReaderAsync();
         await r.ReadAsync();
-        return (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2));
+        return (r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3));
     }
 
     /// <summary>The report's section: every round of each case, and the median ratios per case against the goal.</summary>
@@ -153,12 +154,12 @@ public sealed class WebhookPairs
         var withBaseline = Sides.Any(s => s.Hook == Hook.Baseline);
         md.AppendLine("## Points add and card use, no webhook subscriber and one");
         md.AppendLine();
-        md.AppendLine("Each round runs each case's sides back to back, the order reversed from round to round; the subscriber (every event type) is the receiver process on loopback, answering 204 at once. Load average (1, 5, 15 min) read by the quiet check just before each side. Delivered: by the case's end, and in all once the backlog was sent (its time after the case)." +
+        md.AppendLine("Each round runs each case's sides back to back, the order reversed from round to round; the subscriber (every event type) is the receiver process on loopback, answering 204 at once. Load average (1, 5, 15 min) read by the quiet check just before each side. Deliveries made (their rows) and sent by the case's end, and sent in all once the backlog was (its time after the case)." +
                       (withBaseline ? string.Create(Inv, $" Baseline: the same case on build {BaselineCommit}, a service and database of its own, no outbox.") : ""));
         md.AppendLine();
         md.AppendLine("| case | round | first | load before none | none req/s (p50 / p99 ms) | load before one | one req/s (p50 / p99 ms) | one ÷ none | " +
                       (withBaseline ? "load before baseline | baseline req/s (p50 / p99 ms) | none ÷ baseline | one ÷ baseline | " : "") +
-                      "events written with one | delivered by the end / in all | backlog sent in | abandoned |");
+                      "events written with one | made / sent by the end / sent in all | backlog sent in | abandoned |");
         md.AppendLine("|---|--:|---|---|--:|---|--:|--:|" + (withBaseline ? "---|--:|--:|--:|" : "") + "--:|---|--:|--:|");
         foreach (var round in Sides.GroupBy(s => (s.Case, s.Round)))
         {
@@ -168,7 +169,7 @@ public sealed class WebhookPairs
             var baselineColumns = before is null ? ""
                 : string.Create(Inv, $"{before.LoadBefore} | {Side(before)} | {off.Result.Throughput / before.Result.Throughput:0.000} | {on.Result.Throughput / before.Result.Throughput:0.000} | ");
             md.AppendLine(Inv, $"| {round.Key.Case} | {round.Key.Round} | {round.First().Hook.ToString().ToLowerInvariant()} | {off.LoadBefore} | {Side(off)} | {on.LoadBefore} | {Side(on)} | " +
-                               $"{on.Result.Throughput / off.Result.Throughput:0.000} | {baselineColumns}{on.Events:N0} | {on.DeliveredByEnd:N0} / {on.Delivered:N0} | {on.DrainSeconds:0.0} s | {on.Abandoned:N0} |");
+                               $"{on.Result.Throughput / off.Result.Throughput:0.000} | {baselineColumns}{on.Events:N0} | {on.MadeByEnd:N0} / {on.DeliveredByEnd:N0} / {on.Delivered:N0} | {on.DrainSeconds:0.0} s | {on.Abandoned:N0} |");
         }
         md.AppendLine();
         foreach (var name in Sides.Select(s => s.Case).Distinct())
