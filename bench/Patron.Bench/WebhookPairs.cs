@@ -82,7 +82,7 @@ public sealed class WebhookPairs
         var load = (await quiet.WaitAsync(baseline.Case().Key, round)).LoadAverage;
         say($"round {round}/{options.Rounds}  {name}, baseline build: load average {load}");
         var r = await LoadRunner.RunAsync(baseline.Case(), baseline.Connect, options.Connections, TimeSpan.FromSeconds(options.Warmup),
-            TimeSpan.FromSeconds(options.Duration), round);
+            TimeSpan.FromSeconds(options.Duration), round, options.Rate);
         return new Side(name, round, Hook.Baseline, load, 0, 0, 0, 0, 0, 0, r);
     }
 
@@ -97,7 +97,7 @@ public sealed class WebhookPairs
         var load = (await quiet.WaitAsync(caseFor(on).Key, round)).LoadAverage;
         say($"round {round}/{options.Rounds}  {name}, {(on ? "one subscriber" : "no subscriber")}: load average {load}");
         var r = await LoadRunner.RunAsync(caseFor(on), connect, options.Connections, TimeSpan.FromSeconds(options.Warmup),
-            TimeSpan.FromSeconds(options.Duration), round);
+            TimeSpan.FromSeconds(options.Duration), round, options.Rate);
         var (eventsAfter, madeByEnd, deliveredByEnd, _) = await CountAsync(db);
         var drain = Stopwatch.StartNew();
         var (_, _, deliveredAfter, pending) = await CountAsync(db);

@@ -67,24 +67,25 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
 
     /// <summary>
     /// A pass, and whether the next may follow at once (its claim was full) rather than after the
-    /// poll interval. The writes come first: while they back up (a writer found the next batch
-    /// waiting within the last poll interval), the writers are the bottleneck and every delivery's
-    /// CPU would come out of them, so a pass makes one claim and the next waits; the outbox lags
-    /// through the peak (the lag gauge shows it) and drains after it.
+    /// poll interval. The writes come first: while they are saturated (<see cref="WritePressure"/>)
+    /// every delivery's CPU would come out of them, so a pass makes no new deliveries and one claim,
+    /// and the next waits; the outbox lags through the peak (the lag gauge shows it) and drains
+    /// after it.
     /// </summary>
     public async Task<bool> PassAsync(CancellationToken ct)
     {
-        var yielding = writes.Within(TimeSpan.FromMilliseconds(options.PollMilliseconds));
-        return await RunOnceAsync(ct) >= options.Parallel * ClaimsPerSend && !yielding;
+        var yielding = writes.Saturated(TimeSpan.FromMilliseconds(options.PollMilliseconds));
+        return await RunOnceAsync(ct, makeDeliveries: !yielding) >= options.Parallel * ClaimsPerSend && !yielding;
     }
 
     /// <summary>
     /// One round of fan-out, claim, send and settle. Returns how many deliveries it sent. It makes
-    /// new deliveries only once those already made run short (the last claim was not full): through
-    /// a peak, while the dispatcher yields to the writes, that is rarely, and the making waits with
-    /// the sending for the peak to pass.
+    /// new deliveries only once those already made run short (the last claim was not full), and not
+    /// at all while the dispatcher yields to the writes (<paramref name="makeDeliveries"/> false): a
+    /// claim also runs short when a slow subscriber's deliveries are left out, and through a peak
+    /// the making waits with the sending for the peak to pass.
     /// </summary>
-    public async Task<int> RunOnceAsync(CancellationToken ct)
+    public async Task<int> RunOnceAsync(CancellationToken ct, bool makeDeliveries = true)
     {
         var now = clock.GetUtcNow();
         if (now - _measuredAt >= MeasureEvery)
@@ -94,7 +95,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
         }
         // Whole milliseconds: the lease is compared when settling, and each backend keeps its own precision.
         var lease = DateTimeOffset.FromUnixTimeMilliseconds((now + options.Lease).ToUnixTimeMilliseconds());
-        if (!_claimedFull)
+        if (!_claimedFull && makeDeliveries)
             await store.FanOutAsync(ct);
         var claimed = await store.ClaimAsync(now, lease, options.Parallel * ClaimsPerSend, [.. _slow.Where(s => !s.Value.IsCompleted).Select(s => s.Key)], ct);
         _claimedFull = claimed.Count == options.Parallel * ClaimsPerSend;
