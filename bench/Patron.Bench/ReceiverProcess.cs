@@ -47,18 +47,7 @@ public sealed class ReceiverProcess : IAsyncDisposable
         }
     }
 
-    public void Kill()
-    {
-        try
-        {
-            if (!_process.HasExited)
-                _process.Kill(entireProcessTree: true);
-        }
-        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            // Already gone.
-        }
-    }
+    public void Kill() => ServiceProcess.KillTree(_process);
 
     public async ValueTask DisposeAsync()
     {

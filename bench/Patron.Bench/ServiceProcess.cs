@@ -161,12 +161,15 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>Stops the service at once (Ctrl-C, a kill of the benchmark); safe to call from a signal handler.</summary>
-    public void Kill()
+    public void Kill() => KillTree(_process);
+
+    /// <summary>Kills a process of the benchmark's and its children, if it is still there.</summary>
+    public static void KillTree(Process process)
     {
         try
         {
-            if (!_process.HasExited)
-                _process.Kill(entireProcessTree: true);
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
         }
         catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
         {
