@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Patron.Data;
-using Patron.Metrics;
 using Patron.Writes;
 
 namespace Patron.Events.Webhooks;
