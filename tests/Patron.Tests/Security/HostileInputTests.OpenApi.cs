@@ -195,9 +195,10 @@ public abstract partial class HostileInputTests
     public Task SaleRefusesHostileEnvelopesAndPlaintexts() => FuzzOpenApiAsync("sendMncardForSale", w => aes => SaleFields(w, aes),
         $$"""{"cardInfoId":"NO-SUCH-CARD","saleTime":"2026-01-05 10:00:00","payAmt":"1.00","saleNo":"FZ-BASE","memberId":"NO-SUCH-MEMBER"}""", 0.03);
 
+    /// <summary>About 10 % of the cases reach a rule; the bar sits at half that, as the other methods' do, so that chance does not fail it (35 of 500 did once).</summary>
     [Fact]
     public Task UseRefusesHostileEnvelopesAndPlaintexts() => FuzzOpenApiAsync("useMncard", w => aes => UseFields(w, aes),
-        """{"memberCardId":"NOCARD0000000","cardProductId":"P-NOODLE","posid":"p","useNo":"FZ-BASE"}""", 0.08);
+        """{"memberCardId":"NOCARD0000000","cardProductId":"P-NOODLE","posid":"p","useNo":"FZ-BASE"}""", 0.05);
 
     [Fact]
     public Task CancelRefusesHostileEnvelopesAndPlaintexts() => FuzzOpenApiAsync("cancelUseMncard", _ => CancelFields, """{"useNo":"NO-SUCH-USE-000"}""", 0.1);
