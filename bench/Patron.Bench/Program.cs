@@ -182,15 +182,17 @@ try
                 SayPair(r, round);
             }
         });
-    foreach (var (key, title, request, check) in hookCases)
+    // Each webhooks case's sides, for the warm-up and every round.
+    var hookSides = hookCases.Select(h => (h.Key,
+        CaseFor: (Func<bool, LoadCase>)(on => new LoadCase(on ? WebhookPairs.OnKey(h.Key) : WebhookPairs.OffKey(h.Key),
+            $"{h.Title}, {(on ? "one webhook subscriber" : "no subscriber")}", onPostgres, h.Request(workload), h.Check)),
+        Before: baselineService is null ? null : new WebhookPairs.Baseline(
+            new LoadCase(WebhookPairs.BaselineKey(h.Key), $"{h.Title}, baseline build", baselineService, h.Request(baselineWorkload!), h.Check),
+            Connect(baselineService, baselineHttp!)))).ToList();
+    foreach (var (key, caseFor, before) in hookSides)
         units.Add(async round =>
         {
-            LoadCase CaseFor(bool on) => new(on ? WebhookPairs.OnKey(key) : WebhookPairs.OffKey(key),
-                $"{title}, {(on ? "one webhook subscriber" : "no subscriber")}", onPostgres, request(workload), check);
-            var before = baselineService is null ? null : new WebhookPairs.Baseline(
-                () => new LoadCase(WebhookPairs.BaselineKey(key), $"{title}, baseline build", baselineService, request(baselineWorkload!), check),
-                Connect(baselineService, baselineHttp!));
-            foreach (var r in await hooks.RunRoundAsync(key, CaseFor, toPostgres, before, options, quiet, receiver!.Url, round, Say))
+            foreach (var r in await hooks.RunRoundAsync(key, caseFor, toPostgres, before, options, quiet, receiver!.Url, round, Say))
             {
                 results.Add(r);
                 SayPair(r, round);
@@ -204,14 +206,12 @@ try
         Say($"warming the service up: {h.Case.Key} for {options.ServiceWarmup} s");
         await LoadRunner.RunAsync(h.Case, h.Connect, h.Connections, TimeSpan.Zero, TimeSpan.FromSeconds(options.ServiceWarmup), round: 0);
     }
-    foreach (var (key, title, request, check) in hookCases)
+    foreach (var (key, caseFor, before) in hookSides)
     {
-        Say($"warming the service up: {key} with no subscriber{(baselineService is null ? "" : ", and the baseline build")} for {options.ServiceWarmup} s each");
-        await LoadRunner.RunAsync(new LoadCase(WebhookPairs.OffKey(key), title, onPostgres, request(workload), check), toPostgres, options.Connections,
-            TimeSpan.Zero, TimeSpan.FromSeconds(options.ServiceWarmup), round: 0);
-        if (baselineService is not null)
-            await LoadRunner.RunAsync(new LoadCase(WebhookPairs.BaselineKey(key), title, baselineService, request(baselineWorkload!), check),
-                Connect(baselineService, baselineHttp!), options.Connections, TimeSpan.Zero, TimeSpan.FromSeconds(options.ServiceWarmup), round: 0);
+        Say($"warming the service up: {key} with no subscriber{(before is null ? "" : ", and the baseline build")} for {options.ServiceWarmup} s each");
+        await LoadRunner.RunAsync(caseFor(false), toPostgres, options.Connections, TimeSpan.Zero, TimeSpan.FromSeconds(options.ServiceWarmup), round: 0);
+        if (before is not null)
+            await LoadRunner.RunAsync(before.Case, before.Connect, options.Connections, TimeSpan.Zero, TimeSpan.FromSeconds(options.ServiceWarmup), round: 0);
     }
     var order = ServiceCases.Interleave(pgUnits, units);
     for (var round = 1; round <= options.Rounds; round++)

@@ -41,7 +41,7 @@ public sealed class WebhookPairs
         double DrainSeconds, long Abandoned, CaseResult Result);
 
     /// <summary>The baseline build's side of a case: how to run it, and how to reach its service.</summary>
-    public sealed record Baseline(Func<LoadCase> Case, Func<ILoadConnection> Connect);
+    public sealed record Baseline(LoadCase Case, Func<ILoadConnection> Connect);
 
     public List<Side> Sides { get; } = [];
 
@@ -79,9 +79,9 @@ public sealed class WebhookPairs
     /// <summary>The earlier build knows no outbox: its side is the load alone.</summary>
     private static async Task<Side> RunBaselineAsync(string name, Baseline baseline, BenchOptions options, QuietCheck quiet, int round, Action<string> say)
     {
-        var load = (await quiet.WaitAsync(baseline.Case().Key, round)).LoadAverage;
+        var load = (await quiet.WaitAsync(baseline.Case.Key, round)).LoadAverage;
         say($"round {round}/{options.Rounds}  {name}, baseline build: load average {load}");
-        var r = await LoadRunner.RunAsync(baseline.Case(), baseline.Connect, options.Connections, TimeSpan.FromSeconds(options.Warmup),
+        var r = await LoadRunner.RunAsync(baseline.Case, baseline.Connect, options.Connections, TimeSpan.FromSeconds(options.Warmup),
             TimeSpan.FromSeconds(options.Duration), round, options.Rate);
         return new Side(name, round, Hook.Baseline, load, 0, 0, 0, 0, 0, 0, r);
     }
