@@ -55,8 +55,8 @@ public sealed class MachineCpu(string path = "/proc/stat", TimeSpan? spacing = n
                 return _share;
             _lastAt = Environment.TickCount64;
             var now = Read();
-            if (now is { } n && _last is { } l && n.Total > l.Total)
-                _share = (double)(n.Busy - l.Busy) / (n.Total - l.Total);
+            _share = now is { } n && _last is { } l && n.Total > l.Total ? (double)(n.Busy - l.Busy) / (n.Total - l.Total)
+                : now is null ? null : _share; // a file gone unreadable is an unknown share, not the last one
             _last = now;
             return _share;
         }

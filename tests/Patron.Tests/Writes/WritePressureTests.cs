@@ -78,6 +78,8 @@ public sealed class SaturationTests
             await File.WriteAllTextAsync(path, "cpu  190 0 100 810 0 0 0 0 0 0\n");
             Assert.Equal(0.9, cpu.Busy()!.Value, 6);
             Assert.Null(soon.Busy()); // too soon: the last figure
+            File.Delete(path);
+            Assert.Null(cpu.Busy()); // unreadable now: unknown, not the last figure
         }
         finally
         {

@@ -38,8 +38,9 @@ public sealed partial class PostgresDispatchStore
 
     /// <summary>
     /// The deliveries of every event visible now that the last fan-out did not see: from a
-    /// transaction at or above the mark and not visible in the last fan-out's snapshot. Then the mark moves up to the oldest transaction still running, and this snapshot is kept.
-    /// Every transaction below the mark has ended, so its events were all seen, and none can come
+    /// transaction at or above the mark and not visible in the last fan-out's snapshot. Then the
+    /// mark moves up to the oldest transaction still running, and this snapshot is kept. Every
+    /// transaction below the mark has ended, so its events were all seen, and none can come
     /// later: unlike a cursor over event ids, this loses no event committed after a later one. So
     /// each event is taken by exactly one fan-out, and a subscription changed between two takes
     /// the events of the second. A member's events keep their order: its writes hold its row until
