@@ -179,6 +179,9 @@ public sealed class WebhookPairs
             {
                 var ratio = Ratio(name, Hook.One, Hook.Baseline);
                 line += string.Create(Inv, $"; none ÷ baseline {Ratio(name, Hook.None, Hook.Baseline):0.000}; **one ÷ baseline {ratio:0.000}** (goal ≥ 0.90) {(ratio >= 0.9 ? "✓" : "✗")}");
+                if (Interval(name, Hook.One, Hook.Baseline) is { } one && Interval(name, Hook.None, Hook.Baseline) is { } none)
+                    line += string.Create(Inv, $"; over the rounds, geometric means with 95 % intervals: one ÷ baseline {one.Mean:0.000} ({one.Low:0.000}–{one.High:0.000}), " +
+                                               $"none ÷ baseline {none.Mean:0.000} ({none.Low:0.000}–{none.High:0.000})");
             }
             md.AppendLine(line);
         }
@@ -189,12 +192,32 @@ public sealed class WebhookPairs
     }
 
     /// <summary>The median over the rounds of each round's <paramref name="side"/> ÷ <paramref name="against"/>.</summary>
-    public double Ratio(string name, Hook side, Hook against)
+    public double Ratio(string name, Hook side, Hook against) => RoundRatios.Median(Ratios(name, side, against));
+
+    /// <summary>
+    /// The geometric mean of the rounds' ratios and its 95 % interval (Student's t on their
+    /// logarithms), from three rounds up. Two sides of one build differ by up to a tenth in a single
+    /// round on this machine, so a verdict against a 10 % goal needs to say how sure it is.
+    /// </summary>
+    public (double Mean, double Low, double High)? Interval(string name, Hook side, Hook against)
     {
-        var ratios = Sides.Where(s => s.Case == name).GroupBy(s => s.Round)
-            .Where(g => g.Any(s => s.Hook == side) && g.Any(s => s.Hook == against))
-            .Select(g => g.Single(s => s.Hook == side).Result.Throughput / g.Single(s => s.Hook == against).Result.Throughput).Order().ToArray();
-        return ratios.Length == 0 ? double.NaN
-            : ratios.Length % 2 == 1 ? ratios[ratios.Length / 2] : (ratios[ratios.Length / 2 - 1] + ratios[ratios.Length / 2]) / 2;
+        var logs = Ratios(name, side, against).Select(r => Math.Log(r)).ToArray();
+        if (logs.Length < 3)
+            return null;
+        var mean = logs.Average();
+        var sd = Math.Sqrt(logs.Sum(x => (x - mean) * (x - mean)) / (logs.Length - 1));
+        var half = StudentT975(logs.Length - 1) * sd / Math.Sqrt(logs.Length);
+        return (Math.Exp(mean), Math.Exp(mean - half), Math.Exp(mean + half));
     }
+
+    private double[] Ratios(string name, Hook side, Hook against) => [.. Sides.Where(s => s.Case == name).GroupBy(s => s.Round)
+        .Where(g => g.Any(s => s.Hook == side) && g.Any(s => s.Hook == against))
+        .Select(g => g.Single(s => s.Hook == side).Result.Throughput / g.Single(s => s.Hook == against).Result.Throughput)];
+
+    /// <summary>Student's t, two-sided 95 %, for 2 to 30 degrees of freedom; the normal's 1.96 past them.</summary>
+    private static double StudentT975(int df) => df switch
+    {
+        2 => 4.303, 3 => 3.182, 4 => 2.776, 5 => 2.571, 6 => 2.447, 7 => 2.365, 8 => 2.306, 9 => 2.262, 10 => 2.228,
+        11 => 2.201, 12 => 2.179, 13 => 2.160, 14 => 2.145, 15 => 2.131, <= 20 => 2.086, <= 30 => 2.042, _ => 1.96,
+    };
 }
