@@ -201,7 +201,7 @@ public sealed class WebhookPairs
     /// </summary>
     public (double Mean, double Low, double High)? Interval(string name, Hook side, Hook against)
     {
-        var logs = Ratios(name, side, against).Select(r => Math.Log(r)).ToArray();
+        var logs = Ratios(name, side, against).Where(r => r > 0 && double.IsFinite(r)).Select(r => Math.Log(r)).ToArray();
         if (logs.Length < 3)
             return null;
         var mean = logs.Average();
@@ -214,10 +214,13 @@ public sealed class WebhookPairs
         .Where(g => g.Any(s => s.Hook == side) && g.Any(s => s.Hook == against))
         .Select(g => g.Single(s => s.Hook == side).Result.Throughput / g.Single(s => s.Hook == against).Result.Throughput)];
 
-    /// <summary>Student's t, two-sided 95 %, for 2 to 30 degrees of freedom; the normal's 1.96 past them.</summary>
+    /// <summary>
+    /// Student's t, two-sided 95 %, exact for 2 to 15 degrees of freedom; past them, the value at
+    /// each band's fewest (16, 21, 31), so that the interval errs wide rather than narrow.
+    /// </summary>
     private static double StudentT975(int df) => df switch
     {
         2 => 4.303, 3 => 3.182, 4 => 2.776, 5 => 2.571, 6 => 2.447, 7 => 2.365, 8 => 2.306, 9 => 2.262, 10 => 2.228,
-        11 => 2.201, 12 => 2.179, 13 => 2.160, 14 => 2.145, 15 => 2.131, <= 20 => 2.086, <= 30 => 2.042, _ => 1.96,
+        11 => 2.201, 12 => 2.179, 13 => 2.160, 14 => 2.145, 15 => 2.131, <= 20 => 2.120, <= 30 => 2.080, _ => 2.040,
     };
 }
