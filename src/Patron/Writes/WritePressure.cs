@@ -5,7 +5,8 @@ namespace Patron.Writes;
 /// <summary>
 /// Whether this host's writes need every bit of CPU there is: the cue for work that can wait (the
 /// webhook dispatcher) to leave it to them. Two things must hold. The writers back up: a writer
-/// that finds the next batch already waiting as it finishes one (a queue's depth at one instant
+/// that finds the next batch already waiting as it finishes one, before its answers go out, so
+/// that a caller's next request, sent on its answer, does not count (a queue's depth at one instant
 /// says little under group commit, where each writer empties the queue into its batch). And the
 /// machine is busy: under group commit writers back up at a few hundred requests a second already,
 /// since a batch takes a commit's time however small it is, so backing up alone would have the
@@ -24,7 +25,7 @@ public sealed class WritePressure(Func<double?> machineBusy)
     {
     }
 
-    /// <summary>A writer finished a batch and found requests waiting.</summary>
+    /// <summary>A writer committed a batch and, before answering it, found requests waiting.</summary>
     public void BackedUp() => Volatile.Write(ref _lastBackedUp, Environment.TickCount64);
 
     /// <summary>Whether a writer found requests waiting within the last <paramref name="window"/>.</summary>
@@ -55,8 +56,10 @@ public sealed class MachineCpu(string path = "/proc/stat", TimeSpan? spacing = n
                 return _share;
             _lastAt = Environment.TickCount64;
             var now = Read();
-            _share = now is { } n && _last is { } l && n.Total > l.Total ? (double)(n.Busy - l.Busy) / (n.Total - l.Total)
-                : now is null ? null : _share; // a file gone unreadable is an unknown share, not the last one
+            if (now is not { } n)
+                _share = null; // a file gone unreadable is an unknown share, not the last one
+            else if (_last is { } l && n.Total > l.Total)
+                _share = (double)(n.Busy - l.Busy) / (n.Total - l.Total);
             _last = now;
             return _share;
         }

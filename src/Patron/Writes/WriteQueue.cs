@@ -169,8 +169,6 @@ public class WriteQueue<TRequest, TState, TPlan, TResult> : IAsyncDisposable
             if (batch.Count > Volatile.Read(ref _largestBatch))
                 Volatile.Write(ref _largestBatch, batch.Count);
             await SettleAsync(batch);
-            if (_queue.Reader.Count > 0)
-                _pressure.BackedUp();
         }
     }
 
@@ -201,6 +199,10 @@ public class WriteQueue<TRequest, TState, TPlan, TResult> : IAsyncDisposable
                 var results = plan.Outcomes;
                 if (_answerDelay > TimeSpan.Zero)
                     await Task.Delay(_answerDelay);
+                // Counted before the answers go out: a caller's next request, sent once it has its
+                // answer, was not waiting behind this batch.
+                if (_queue.Reader.Count > 0)
+                    _pressure.BackedUp();
                 for (var i = 0; i < batch.Count; i++)
                     batch[i].Done.TrySetResult(results[i]);
                 return;
