@@ -63,6 +63,10 @@ public sealed partial class MemberDetailModel(PatronDb db, PointsWrites points, 
 
     public async Task<IActionResult> OnPostEditAsync(long id, string? name, string? phone, CancellationToken ct)
     {
+        // The edit replaces both fields, and the form always sends both (blank clears one): a post
+        // missing either would clear what the operator never saw.
+        if (!Request.HasFormContentType || !Request.Form.ContainsKey("name") || !Request.Form.ContainsKey("phone"))
+            return await AfterChangeAsync(id, Problems.Invalid("The form came without its name and phone fields; reload the page and save again."), ct);
         var result = (await MembersApi.EditAsync(id, new EditMemberRequest(name, phone), db, User, clock, ct)).Result;
         return await AfterChangeAsync(id, result, ct);
     }
