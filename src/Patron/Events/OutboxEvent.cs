@@ -26,7 +26,10 @@ public sealed class OutboxEvent
     /// </summary>
     public long? LedgerId { get; set; }
 
-    /// <summary>The data as JSON, for every event not made of a ledger row.</summary>
+    /// <summary>For a card.used event: its use's row, from which the data is rendered when sent, as for <see cref="LedgerId"/>.</summary>
+    public long? UseId { get; set; }
+
+    /// <summary>The data as JSON, for every event not made of a ledger or use row.</summary>
     public string? Data { get; set; }
 }
 

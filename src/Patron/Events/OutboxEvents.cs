@@ -10,7 +10,8 @@ namespace Patron.Events;
 
 /// <summary>
 /// The events a change writes, built once here for every store: each event's data is the answer
-/// the change gave (kept as JSON already) and the fields that say which change it was.
+/// the change gave (kept as JSON already) and the fields that say which change it was. A ledger
+/// row's and a use's events keep only the row's id; their data is rendered from it when sent.
 /// </summary>
 public static class OutboxEvents
 {
@@ -63,16 +64,23 @@ public static class OutboxEvents
         });
     }
 
+    /// <summary>A use's event, whose data is rendered from the use's row when sent (<see cref="UseData"/>); the store sets <see cref="OutboxEvent.UseId"/>.</summary>
     public static OutboxEvent Used(CardUse use, long memberId) =>
-        New(EventTypes.CardUsed, memberId, use.ChannelId, Instant(use.CreatedAt), w =>
-        {
-            w.WriteString("useNo", use.UseNo);
-            w.WriteNumber("memberId", memberId);
-            w.WriteString("posid", use.Posid);
-            w.WriteNumber("useTime", use.UseTime);
-            w.WriteNumber("cycle", use.Cycle);
-            Raw(w, "usage", use.ResultJson);
-        });
+        new() { Type = EventTypes.CardUsed, MemberId = memberId, ChannelId = use.ChannelId, At = Instant(use.CreatedAt) };
+
+    /// <summary>A card.used event's data: the use and its answer. A use's row never changes (a cancel is its own event).</summary>
+    public static string UseData(CardUse use, long? memberId) => Json(w =>
+    {
+        w.WriteString("useNo", use.UseNo);
+        if (memberId is { } member)
+            w.WriteNumber("memberId", member);
+        else
+            w.WriteNull("memberId");
+        w.WriteString("posid", use.Posid);
+        w.WriteNumber("useTime", use.UseTime);
+        w.WriteNumber("cycle", use.Cycle);
+        Raw(w, "usage", use.ResultJson);
+    });
 
     public static OutboxEvent UseCancelled(CardUse use, long memberId, int channelId, long at) =>
         New(EventTypes.CardUseCancelled, memberId, channelId, Instant(at), w =>
@@ -97,40 +105,33 @@ public static class OutboxEvents
     /// The data of an event made of a ledger row, rendered when it is sent: a points.changed is the
     /// row; a level.changed has the shape of <see cref="LevelSet"/>, caused by points or a review.
     /// </summary>
-    public static string LedgerData(string type, PointEntry row, string? channel)
+    public static string LedgerData(string type, PointEntry row, string? channel) => Json(w =>
     {
-        var buffer = new ArrayBufferWriter<byte>(320);
-        using (var w = new Utf8JsonWriter(buffer))
+        if (type == EventTypes.LevelChanged)
         {
-            w.WriteStartObject();
-            if (type == EventTypes.LevelChanged)
-            {
-                w.WriteNumber("memberId", row.MemberId);
-                w.WriteNumber("levelBefore", row.LevelBefore);
-                w.WriteNumber("levelAfter", row.LevelAfter);
-                w.WriteString("cause", row.BusiType == "L" ? "review" : "points");
-                w.WriteNumber("autoId", row.AutoId);
-            }
-            else
-            {
-                w.WriteNumber("autoId", row.AutoId);
-                w.WriteNumber("memberId", row.MemberId);
-                w.WriteString("busiType", row.BusiType);
-                w.WriteString("busiBillNum", row.BusiBillNum);
-                w.WriteNumber("changeValue", row.ChangeValue);
-                w.WriteNumber("balanceBefore", row.BalanceBefore);
-                w.WriteNumber("balanceAfter", row.BalanceAfter);
-                w.WriteNumber("levelBefore", row.LevelBefore);
-                w.WriteNumber("levelAfter", row.LevelAfter);
-                w.WriteString("channel", channel);
-                w.WriteString("createdAt", row.CreatedAt.ToUniversalTime());
-                w.WriteNumber("pendingValue", row.PendingValue);
-                w.WriteNumber("shortfall", row.Shortfall);
-            }
-            w.WriteEndObject();
+            w.WriteNumber("memberId", row.MemberId);
+            w.WriteNumber("levelBefore", row.LevelBefore);
+            w.WriteNumber("levelAfter", row.LevelAfter);
+            w.WriteString("cause", row.BusiType == "L" ? "review" : "points");
+            w.WriteNumber("autoId", row.AutoId);
         }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+        else
+        {
+            w.WriteNumber("autoId", row.AutoId);
+            w.WriteNumber("memberId", row.MemberId);
+            w.WriteString("busiType", row.BusiType);
+            w.WriteString("busiBillNum", row.BusiBillNum);
+            w.WriteNumber("changeValue", row.ChangeValue);
+            w.WriteNumber("balanceBefore", row.BalanceBefore);
+            w.WriteNumber("balanceAfter", row.BalanceAfter);
+            w.WriteNumber("levelBefore", row.LevelBefore);
+            w.WriteNumber("levelAfter", row.LevelAfter);
+            w.WriteString("channel", channel);
+            w.WriteString("createdAt", row.CreatedAt.ToUniversalTime());
+            w.WriteNumber("pendingValue", row.PendingValue);
+            w.WriteNumber("shortfall", row.Shortfall);
+        }
+    });
 
     private static DateTimeOffset Instant(long unixMilliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds);
 
@@ -143,15 +144,18 @@ public static class OutboxEvents
             w.WriteRawValue(json, skipInputValidation: true);
     }
 
-    private static OutboxEvent New(string type, long? memberId, int? channelId, DateTimeOffset at, Action<Utf8JsonWriter> fields)
+    private static OutboxEvent New(string type, long? memberId, int? channelId, DateTimeOffset at, Action<Utf8JsonWriter> fields) =>
+        new() { Type = type, MemberId = memberId, ChannelId = channelId, At = at, Data = Json(fields) };
+
+    private static string Json(Action<Utf8JsonWriter> fields)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
+        var buffer = new ArrayBufferWriter<byte>(320);
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
             fields(w);
             w.WriteEndObject();
         }
-        return new OutboxEvent { Type = type, MemberId = memberId, ChannelId = channelId, At = at, Data = Encoding.UTF8.GetString(buffer.WrittenSpan) };
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }

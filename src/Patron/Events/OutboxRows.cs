@@ -45,8 +45,19 @@ public static class OutboxRows
         WHERE created_at = $2 AND busi_bill_num = $1 AND busi_type = 'O' ORDER BY auto_id
         """;
 
+    /// <summary>
+    /// PostgreSQL: the card.used events of the uses a CTE named <c>u</c> has just inserted, each
+    /// found by its (channel, useNo) in the uses' keys <c>k</c>, which carry its member and time.
+    /// </summary>
+    public const string UseEventsPostgres = """
+        INSERT INTO outbox_events (type, member_id, channel_id, at, use_id)
+        SELECT 'card.used', k.member_id, u.channel_id, k.at, u.id
+        FROM u JOIN k ON k.channel_id = u.channel_id AND k.use_no = u.use_no
+        ORDER BY u.id
+        """;
+
     private const string InsertSqliteSql =
-        "INSERT INTO outbox_events (type, member_id, channel_id, at, data) VALUES ($1, $2, $3, $4, $5)";
+        "INSERT INTO outbox_events (type, member_id, channel_id, at, data, use_id) VALUES ($1, $2, $3, $4, $5, $6)";
 
     /// <summary>PostgreSQL: the events as one statement of the write batch; null when there are none.</summary>
     public static NpgsqlBatchCommand? Postgres(IReadOnlyList<OutboxEvent> events) => events.Count == 0 ? null : PostgresSql.Command(InsertPostgresSql,
@@ -58,8 +69,8 @@ public static class OutboxRows
     {
         if (events.Count == 0)
             return;
-        await using var insert = SqliteSql.Prepare(connection, InsertSqliteSql, 5);
+        await using var insert = SqliteSql.Prepare(connection, InsertSqliteSql, 6);
         foreach (var e in events)
-            await insert.Bind([e.Type, e.MemberId, e.ChannelId, e.At, e.Data]).ExecuteNonQueryAsync(ct);
+            await insert.Bind([e.Type, e.MemberId, e.ChannelId, e.At, e.Data, e.UseId]).ExecuteNonQueryAsync(ct);
     }
 }

@@ -21,6 +21,13 @@ public abstract class OutboxWriteTests(Backend backend) : PatronTest(backend)
 
     private static JsonNode Data(OutboxEvent e) => JsonNode.Parse(e.Data!)!;
 
+    /// <summary>The events' data as they are sent: stored, or rendered from their rows.</summary>
+    private async Task<List<JsonNode>> SentDataAsync(List<OutboxEvent> events)
+    {
+        var data = await App.QueryAsync(db => EventData.LoadAsync(db, events, default));
+        return [.. events.Select(e => JsonNode.Parse(data[e.Id]!)!)];
+    }
+
     [Fact]
     public async Task APointsAddWritesOnePointsChangedMadeOfItsLedgerRow()
     {
@@ -76,16 +83,39 @@ public abstract class OutboxWriteTests(Backend backend) : PatronTest(backend)
         Assert.Equal(0, refund.Code);
 
         var events = await EventsAsync();
+        var data = await SentDataAsync(events);
         Assert.Equal([EventTypes.CardSold, EventTypes.CardUsed, EventTypes.CardUseCancelled, EventTypes.CardSold, EventTypes.CardRefunded],
             events.Select(e => e.Type));
         Assert.All(events, e => Assert.NotNull(e.ChannelId));
-        Assert.Equal(["S-1", "U-1", "U-1", "S-2", "S-2"], events.Select(e => Data(e)["saleNo"]?.GetValue<string>() ?? Data(e)["useNo"]!.GetValue<string>()));
-        Assert.Equal(card, Data(events[0])["memberCardIds"]![0]!.GetValue<string>());
-        Assert.Equal(1, Data(events[1])["usage"]!["hasUsedNum"]!.GetValue<int>());
-        Assert.Equal(0, Data(events[2])["usage"]!["hasUsedNum"]!.GetValue<int>());
-        Assert.Equal(refund.Data!["status"]!.ToJsonString(), Data(events[4])["refund"]!["status"]!.ToJsonString());
+        Assert.Equal(["S-1", "U-1", "U-1", "S-2", "S-2"], data.Select(d => d["saleNo"]?.GetValue<string>() ?? d["useNo"]!.GetValue<string>()));
+        Assert.Equal(card, data[0]["memberCardIds"]![0]!.GetValue<string>());
+        Assert.Equal(1, data[1]["usage"]!["hasUsedNum"]!.GetValue<int>());
+        Assert.Equal(0, data[2]["usage"]!["hasUsedNum"]!.GetValue<int>());
+        Assert.Equal(refund.Data!["status"]!.ToJsonString(), data[4]["refund"]!["status"]!.ToJsonString());
         var member = await App.QueryAsync(db => db.MemberCards.Where(c => c.Id == card).Select(c => c.MemberId).SingleAsync());
         Assert.All(events, e => Assert.Equal(member, e.MemberId));
+    }
+
+    [Fact]
+    public async Task AUseWritesOneCardUsedMadeOfItsRowWithItsAnswer()
+    {
+        var open = new OpenApiClient(App.CreateClient());
+        var card = (await open.SellAsync("S-1", saleTime: "2026-01-05 10:00:00")).Data!["id"]!.GetValue<string>();
+        var used = await open.UseAsync(card, "U-7", "2026-01-05 12:00:00", posid: "POS-9");
+        await open.UseAsync(card, "U-7", "2026-01-05 12:00:00", posid: "POS-9"); // a retry answered from its row
+        await open.UseAsync(card, "U-8", "2026-01-05 12:00:00", product: "P-NONE"); // refused
+
+        var e = Assert.Single(await EventsAsync(EventTypes.CardUsed));
+        var row = await App.QueryAsync(db => db.CardUses.SingleAsync(u => u.UseNo == "U-7"));
+        var member = await App.QueryAsync(db => db.MemberCards.Where(c => c.Id == card).Select(c => c.MemberId).SingleAsync());
+        Assert.Equal((row.Id, (string?)null, member, row.ChannelId, DateTimeOffset.FromUnixTimeMilliseconds(row.CreatedAt)),
+            (e.UseId, e.Data, e.MemberId, e.ChannelId, e.At));
+        var data = Assert.Single(await SentDataAsync([e])).AsObject();
+        Assert.Equal(["useNo", "memberId", "posid", "useTime", "cycle", "usage"], data.Select(p => p.Key));
+        Assert.Equal(("U-7", member, "POS-9", row.UseTime, row.Cycle),
+            (data["useNo"]!.GetValue<string>(), data["memberId"]!.GetValue<long>(), data["posid"]!.GetValue<string>(),
+                data["useTime"]!.GetValue<long>(), data["cycle"]!.GetValue<int>()));
+        Assert.True(JsonNode.DeepEquals(used.Data, data["usage"]), $"{used.Data} against {data["usage"]}");
     }
 
     [Fact]

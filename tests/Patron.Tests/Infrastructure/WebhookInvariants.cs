@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Patron.Cards;
 using Patron.Events;
 using Patron.Points;
 
@@ -27,12 +28,19 @@ public static class WebhookInvariants
         var ledger = await app.QueryAsync(db => db.PointEntries.AsNoTracking().ToDictionaryAsync(e => e.AutoId));
         var channels = await app.QueryAsync(db => db.Channels.AsNoTracking().ToDictionaryAsync(c => c.Id, c => c.Name));
         var members = (await app.QueryAsync(db => db.Members.Select(m => m.Id).ToListAsync())).ToHashSet();
+        var uses = await app.QueryAsync(db => db.CardUses.AsNoTracking().ToDictionaryAsync(u => u.Id));
+        var cardMembers = await app.QueryAsync(db => db.MemberCards.ToDictionaryAsync(c => c.Id, c => c.MemberId));
 
         // Each event is its member's: a member that exists, and the one its data names (the order per member depends on it).
         foreach (var e in events.Values)
         {
             Assert.True(e.MemberId is null || members.Contains(e.MemberId.Value), $"event {e.Id} ({e.Type}) names member {e.MemberId}, who does not exist");
-            var named = e.LedgerId is { } row ? ledger[row].MemberId : JsonNode.Parse(e.Data!)?["memberId"]?.GetValue<long>();
+            var named = e switch
+            {
+                { LedgerId: { } row } => ledger[row].MemberId,
+                { UseId: { } use } => cardMembers[uses[use].MemberCardId],
+                _ => JsonNode.Parse(e.Data!)?["memberId"]?.GetValue<long>(),
+            };
             if (named is not null)
                 Assert.True(e.MemberId == named, $"event {e.Id} ({e.Type}) is member {e.MemberId}'s, its data names member {named}");
         }
@@ -51,7 +59,7 @@ public static class WebhookInvariants
             Assert.True(receipt.SignatureVerifies(secret), $"{receipt.Id}: signature '{receipt.Signature}' does not verify");
             var sentAt = long.Parse(receipt.Timestamp, NumberStyles.None, CultureInfo.InvariantCulture);
             Assert.True(Math.Abs(sentAt - receipt.ReceivedAt / 1000) <= 5, $"{receipt.Id}: webhook-timestamp {sentAt}, received at {receipt.ReceivedAt} ms");
-            CheckBody(receipt, events[receipt.EventId], ledger, channels);
+            CheckBody(receipt, events[receipt.EventId], ledger, uses, channels);
         }
 
         // At least once: each event answered 2xx at least once.
@@ -73,13 +81,26 @@ public static class WebhookInvariants
                $"{resent} events accepted more than once); lost 0, out of order 0, bad signatures 0";
     }
 
-    private static void CheckBody(WebhookReceipt receipt, OutboxEvent e, Dictionary<long, PointEntry> ledger, Dictionary<int, string> channels)
+    private static void CheckBody(WebhookReceipt receipt, OutboxEvent e, Dictionary<long, PointEntry> ledger, Dictionary<long, CardUse> uses,
+        Dictionary<int, string> channels)
     {
         var body = JsonNode.Parse(receipt.Body)!.AsObject();
         Assert.Equal(e.Type, body["type"]!.GetValue<string>());
         var at = DateTimeOffset.Parse(body["timestamp"]!.GetValue<string>(), CultureInfo.InvariantCulture);
         Assert.True(Math.Abs((at - e.At).TotalMilliseconds) < 1, $"{receipt.Id}: timestamp {at:O}, the event's {e.At:O}");
         var data = body["data"];
+        if (e.UseId is { } useId)
+        {
+            // Its use's row, field by field, and the answer the use gave.
+            var use = uses[useId];
+            var expected = new JsonObject
+            {
+                ["useNo"] = use.UseNo, ["memberId"] = e.MemberId, ["posid"] = use.Posid, ["useTime"] = use.UseTime, ["cycle"] = use.Cycle,
+                ["usage"] = JsonNode.Parse(use.ResultJson),
+            };
+            Assert.True(JsonNode.DeepEquals(expected, data), $"{receipt.Id}: data {data?.ToJsonString()} is not its use's {expected.ToJsonString()}");
+            return;
+        }
         if (e.LedgerId is not { } ledgerId)
         {
             Assert.True(JsonNode.DeepEquals(JsonNode.Parse(e.Data!), data), $"{receipt.Id}: data {data?.ToJsonString()} is not the event's {e.Data}");

@@ -27,6 +27,7 @@ public sealed record CardUseBatchState(
     Dictionary<(string CardRef, string ProductId), UseTarget> Targets,
     Dictionary<(string EntryId, int Cycle), int> OlderCycleCounts);
 
+/// <param name="Events">Each new use's card.used, in step with <paramref name="Uses"/>: the store links each to its use's row.</param>
 public sealed record CardUseBatchPlan(Outcome<UsageEntryView>[] Outcomes, List<CardUse> Uses, List<CardUseLog> Log, List<UsageEntry> Changed,
     List<OutboxEvent> Events) : IWritePlan<Outcome<UsageEntryView>>;
 

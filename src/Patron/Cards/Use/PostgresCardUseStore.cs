@@ -53,11 +53,19 @@ public sealed class PostgresCardUseStore : IWriteStore<CardUseCall, CardUseBatch
             WHERE c.usage_entry_id = k.usage_entry_id AND c.cycle = k.cycle AND c.cancelled_at IS NULL) AS n
         """;
 
-    internal const string InsertUsesSql = """
-        INSERT INTO card_uses (channel_id, use_no, usage_entry_id, member_card_id, posid, use_time, cycle, created_at,
-            request_hash, result_json)
-        SELECT unnest($1::integer[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]),
-            unnest($6::bigint[]), unnest($7::integer[]), unnest($8::bigint[]), unnest($9::text[]), unnest($10::text[])
+    /// <summary>The uses, and each use's card.used event made of its row, in one statement.</summary>
+    internal const string InsertUsesSql = $"""
+        WITH k AS (
+            SELECT unnest($1::integer[]) AS channel_id, unnest($2::text[]) AS use_no, unnest($3::text[]) AS usage_entry_id,
+                unnest($4::text[]) AS member_card_id, unnest($5::text[]) AS posid, unnest($6::bigint[]) AS use_time,
+                unnest($7::integer[]) AS cycle, unnest($8::bigint[]) AS created_at, unnest($9::text[]) AS request_hash,
+                unnest($10::text[]) AS result_json, unnest($11::bigint[]) AS member_id, unnest($12::timestamptz[]) AS at),
+        u AS (
+            INSERT INTO card_uses (channel_id, use_no, usage_entry_id, member_card_id, posid, use_time, cycle, created_at,
+                request_hash, result_json)
+            SELECT channel_id, use_no, usage_entry_id, member_card_id, posid, use_time, cycle, created_at, request_hash, result_json FROM k
+            RETURNING id, channel_id, use_no)
+        {OutboxRows.UseEventsPostgres}
         """;
 
     /// <summary>Log rows, in the order they were decided.</summary>
@@ -110,15 +118,15 @@ public sealed class PostgresCardUseStore : IWriteStore<CardUseCall, CardUseBatch
 
     public async Task WriteAsync(DbConnection connection, CardUseBatchPlan plan, CancellationToken ct)
     {
-        var (uses, log, entries) = (plan.Uses, plan.Log, plan.Changed);
+        var (uses, log, entries, events) = (plan.Uses, plan.Log, plan.Changed, plan.Events);
         await using var write = Batch(connection,
             uses.Count == 0 ? null : Command(InsertUsesSql, [uses.Select(u => u.ChannelId).ToArray(), uses.Select(u => u.UseNo).ToArray(),
                 uses.Select(u => u.UsageEntryId).ToArray(), uses.Select(u => u.MemberCardId).ToArray(), uses.Select(u => u.Posid).ToArray(),
                 uses.Select(u => u.UseTime).ToArray(), uses.Select(u => u.Cycle).ToArray(), uses.Select(u => u.CreatedAt).ToArray(),
-                uses.Select(u => u.RequestHash).ToArray(), uses.Select(u => u.ResultJson).ToArray()]),
+                uses.Select(u => u.RequestHash).ToArray(), uses.Select(u => u.ResultJson).ToArray(),
+                events.Select(e => e.MemberId).ToArray(), events.Select(e => e.At).ToArray()]),
             log.Count == 0 ? null : InsertLog(log),
             entries.Count == 0 ? null : UpdateEntries(entries),
-            OutboxRows.Postgres(plan.Events),
             Commit());
         await write.ExecuteNonQueryAsync(ct); // reads every statement's result: an error in any throws here
     }

@@ -24,6 +24,7 @@ public sealed class SqliteCardUseStore : IWriteStore<CardUseCall, CardUseBatchSt
     internal const string InsertUseSql = """
         INSERT INTO card_uses (channel_id, use_no, usage_entry_id, member_card_id, posid, use_time, cycle, created_at, request_hash, result_json)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        RETURNING id
         """;
 
     internal const string InsertLogSql = """
@@ -56,9 +57,12 @@ public sealed class SqliteCardUseStore : IWriteStore<CardUseCall, CardUseBatchSt
     public async Task WriteAsync(DbConnection connection, CardUseBatchPlan plan, CancellationToken ct)
     {
         await using (var insert = Prepare(connection, InsertUseSql, 10))
-            foreach (var u in plan.Uses)
-                await insert.Bind([u.ChannelId, u.UseNo, u.UsageEntryId, u.MemberCardId, u.Posid, u.UseTime, u.Cycle, u.CreatedAt, u.RequestHash,
-                    u.ResultJson]).ExecuteNonQueryAsync(ct);
+            for (var i = 0; i < plan.Uses.Count; i++)
+            {
+                var u = plan.Uses[i];
+                plan.Events[i].UseId = (long)(await insert.Bind([u.ChannelId, u.UseNo, u.UsageEntryId, u.MemberCardId, u.Posid, u.UseTime, u.Cycle,
+                    u.CreatedAt, u.RequestHash, u.ResultJson]).ExecuteScalarAsync(ct))!;
+            }
         await WriteLogAsync(connection, plan.Log, ct);
         await UpdateEntriesAsync(connection, plan.Changed, ct);
         await OutboxRows.WriteSqliteAsync(connection, plan.Events, ct);

@@ -735,6 +735,10 @@ namespace Patron.Data.Migrations.Postgres
                         .HasColumnType("character varying(40)")
                         .HasColumnName("type");
 
+                    b.Property<long?>("UseId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("use_id");
+
                     b.HasKey("Id");
 
                     b.ToTable("outbox_events", (string)null);

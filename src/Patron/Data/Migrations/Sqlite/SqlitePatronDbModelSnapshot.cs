@@ -715,6 +715,10 @@ namespace Patron.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("type");
 
+                    b.Property<long?>("UseId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("use_id");
+
                     b.HasKey("Id");
 
                     b.ToTable("outbox_events", (string)null);
