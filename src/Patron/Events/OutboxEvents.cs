@@ -64,11 +64,11 @@ public static class OutboxEvents
         });
     }
 
-    /// <summary>A use's event, whose data is rendered from the use's row when sent (<see cref="UseData"/>); the store sets <see cref="OutboxEvent.UseId"/>.</summary>
+    /// <summary>A use's event, whose data is rendered from the use's row when sent (<see cref="UseData"/>); the store's insert gives it the row's id.</summary>
     public static OutboxEvent Used(CardUse use, long memberId) =>
         new() { Type = EventTypes.CardUsed, MemberId = memberId, ChannelId = use.ChannelId, At = Instant(use.CreatedAt) };
 
-    /// <summary>A card.used event's data: the use and its answer. A use's row never changes (a cancel is its own event).</summary>
+    /// <summary>A card.used event's data: the use and its answer, fields no later write changes (a cancel is its own event).</summary>
     public static string UseData(CardUse use, long? memberId) => Json(w =>
     {
         w.WriteString("useNo", use.UseNo);
