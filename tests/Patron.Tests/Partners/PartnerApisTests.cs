@@ -4,8 +4,8 @@ using Patron.Compat;
 namespace Patron.Tests.Partners;
 
 /// <summary>
-/// Which envelope a failure raised outside a handler is written in, and which requests skip the
-/// console's localization: one reading of the path for both.
+/// Which envelope a failure raised outside a handler is written in: the contract a path is
+/// served under.
 /// </summary>
 public sealed class PartnerApisTests
 {
