@@ -61,6 +61,12 @@ public sealed class BenchOptions
     /// </summary>
     public string? Baseline { get; init; }
 
+    /// <summary>
+    /// Environment variables set for the services only (NAME=VALUE, comma-separated): a runtime setting tried on the
+    /// service without changing the load generator, which runs on the same runtime.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ServiceEnv { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Case keys to run (all when empty), for trying one case quickly.</summary>
     public HashSet<string> Only { get; init; } = [];
 
@@ -73,7 +79,8 @@ public sealed class BenchOptions
         usage: Patron.Bench --repo DIR --work DIR --patron Patron.dll --pg-port N [--pg-bin DIR]
                             [--out DIR] [--rounds N] [--duration S] [--warmup S] [--service-warmup S] [--connections N] [--many N] [--rate N]
                             [--quiet-cpu PERCENT] [--quiet-window S] [--quiet-wait S]
-                            [--members N] [--cards N] [--million-members N] [--million-cards N] [--only case,case] [--client raw|httpclient] [--baseline Patron.dll] [--quick]
+                            [--members N] [--cards N] [--million-members N] [--million-cards N] [--only case,case] [--client raw|httpclient] [--baseline Patron.dll]
+                            [--service-env NAME=VALUE,NAME=VALUE] [--quick]
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -123,6 +130,7 @@ public sealed class BenchOptions
             Client = values.GetValueOrDefault("client", "raw") is "raw" or "httpclient" ? values.GetValueOrDefault("client", "raw")
                 : throw new ArgumentException("--client must be raw or httpclient"),
             Baseline = values.TryGetValue("baseline", out var baseline) ? Path.GetFullPath(baseline) : null,
+            ServiceEnv = ParseEnv(values.GetValueOrDefault("service-env", "")),
             Only = [.. values.GetValueOrDefault("only", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
         };
         if (options.PgPort == 0)
@@ -132,5 +140,18 @@ public sealed class BenchOptions
         if (options.Many == options.Connections)
             throw new ArgumentException("--many must differ from --connections: the keys of the two would be the same cases");
         return options;
+    }
+
+    private static Dictionary<string, string> ParseEnv(string list)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = pair.IndexOf('=');
+            if (eq <= 0)
+                throw new ArgumentException($"--service-env: '{pair}' is not NAME=VALUE");
+            env[pair[..eq]] = pair[(eq + 1)..];
+        }
+        return env;
     }
 }

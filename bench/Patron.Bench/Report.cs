@@ -57,7 +57,7 @@ public sealed class Report(BenchOptions options, MachineInfo machine, SetupInfo?
         if (!complete)
             md.AppendLine(Inv, $"**Incomplete run**: {problem ?? "stopped early"}. The numbers below are what was measured before that.\n");
         md.AppendLine(Inv, $"- Machine: {machine.Cores} cores ({machine.CpuModel}), {machine.RamGiB:0.0} GiB RAM, Linux {machine.Kernel}; load average at start {machine.LoadAtStart}, at end {MachineInfo.LoadAverage()}");
-        md.AppendLine(Inv, $"- .NET: {machine.DotNet}; service: commit {machine.Commit}, Release build, run as `dotnet Patron.dll`");
+        md.AppendLine(Inv, $"- .NET: {machine.DotNet}; service: commit {machine.Commit}, Release build, run as `dotnet Patron.dll`{(options.ServiceEnv.Count > 0 ? $" with {string.Join(", ", options.ServiceEnv.Select(e => $"{e.Key}={e.Value}"))}" : "")}");
         md.AppendLine(Inv, $"- PostgreSQL: {machine.PostgresVersion}; {machine.PostgresSettings} (bench/postgresql.conf, pgbench's and the service's alike); data on {machine.WorkFilesystem}");
         md.AppendLine(Inv, $"- Load: {options.Connections} and {options.Many} connections (keys ending in -{options.Many}), {(options.Rate > 0 ? $"{options.Rate:N0} requests/s offered (closed loop past that)" : "closed loop")}, {options.Warmup} s warm-up then {options.Duration} s per case, {options.Rounds} round(s), pgbench's cases spread among the service's in each round; {options.Members:N0} members; client: {(options.Client == "raw" ? "raw HTTP/1.1 over sockets" : "HttpClient")}");
         md.AppendLine(Inv, $"- Quiet check before every case: under {options.QuietCpu} % of the machine busy over {options.QuietWindow} s, waiting up to {options.QuietWait} s (see the last section)");

@@ -60,6 +60,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment.Remove("storage");
         start.Environment.Remove("connection");
         start.Environment.Remove("catalog");
+        foreach (var (name, value) in options.ServiceEnv)
+            start.Environment[name] = value;
 
         var log = new StreamWriter(LogPath(options, name)) { AutoFlush = true };
         var clock = Stopwatch.StartNew();
