@@ -60,8 +60,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment.Remove("storage");
         start.Environment.Remove("connection");
         start.Environment.Remove("catalog");
-        foreach (var (name, value) in options.ServiceEnv)
-            start.Environment[name] = value;
+        foreach (var (variable, value) in options.ServiceEnv)
+            start.Environment[variable] = value;
 
         var log = new StreamWriter(LogPath(options, name)) { AutoFlush = true };
         var clock = Stopwatch.StartNew();
