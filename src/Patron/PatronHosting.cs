@@ -16,10 +16,6 @@ public static class PatronHosting
     {
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
             builder.WebHost.UseUrls(DefaultUrl);
-        // The runtime's switch for running socket completions on the polling thread; Kestrel's own half (running a
-        // connection's request where its read completed, not on the thread pool) is only safe with it, so one switch sets both.
-        var inline = Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == "1";
-        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(o => o.UnsafePreferInlineScheduling = inline);
         // EF's per-command log lines would drown the service's own; failures are still logged.
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Migrations", LogLevel.Warning);
