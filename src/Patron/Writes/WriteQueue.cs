@@ -17,6 +17,9 @@ public sealed class GroupCommitOptions
     /// <summary>Writer loops per kind of write and process: while one commits, the next gathers.</summary>
     public int Writers { get; set; } = 2;
 
+    /// <summary>How many requests must wait before a second writer starts a batch beside one in flight (<see cref="WriterTurns"/>).</summary>
+    public int OverlapAt { get; set; } = 16;
+
     /// <summary>How long a writer waits for more requests before it commits a batch that is not full; 0, not at all.</summary>
     public int GatherMilliseconds { get; set; }
 
@@ -58,6 +61,7 @@ public class WriteQueue<TRequest, TState, TPlan, TResult> : IAsyncDisposable
     private readonly Action<TPlan>? _committed;
     private readonly Func<int> _depth;
     private readonly WritePressure _pressure;
+    private readonly WriterTurns _turns;
     private long _batches;
     private int _largestBatch;
 
@@ -77,6 +81,7 @@ public class WriteQueue<TRequest, TState, TPlan, TResult> : IAsyncDisposable
         _gather = TimeSpan.FromMilliseconds(Math.Max(0, options.GatherMilliseconds));
         _answerDelay = TimeSpan.FromMilliseconds(Math.Max(0, options.AnswerDelayMilliseconds));
         var writers = Math.Clamp(options.Writers, 1, connections.MaxWriters);
+        _turns = new WriterTurns(Math.Max(1, options.OverlapAt));
         _writers = [.. Enumerable.Range(0, writers).Select(_ => Task.Run(WriteLoopAsync))];
     }
 
@@ -97,6 +102,8 @@ public class WriteQueue<TRequest, TState, TPlan, TResult> : IAsyncDisposable
     {
         var pending = new Pending(request);
         await _queue.Writer.WriteAsync(pending, ct);
+        if (_turns.Parked > 0)
+            _turns.Queued(_queue.Reader.Count);
         // Once queued, the request is settled whether or not this caller still waits: a client that
         // gives up must not leave half a request behind, and a retry with its key finds the outcome.
         return await pending.Done.Task.WaitAsync(ct);
@@ -158,17 +165,26 @@ public class WriteQueue<TRequest, TState, TPlan, TResult> : IAsyncDisposable
         var batch = new List<Pending>(_maxBatch);
         while (await _queue.Reader.WaitToReadAsync())
         {
-            batch.Clear();
-            while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var pending))
-                batch.Add(pending);
-            if (batch.Count == 0)
+            if (!await _turns.StartOrParkAsync(_queue.Reader.Count))
                 continue;
-            if (_gather > TimeSpan.Zero)
-                await GatherAsync(batch);
-            Interlocked.Increment(ref _batches);
-            if (batch.Count > Volatile.Read(ref _largestBatch))
-                Volatile.Write(ref _largestBatch, batch.Count);
-            await SettleAsync(batch);
+            try
+            {
+                batch.Clear();
+                while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var pending))
+                    batch.Add(pending);
+                if (batch.Count == 0)
+                    continue;
+                if (_gather > TimeSpan.Zero)
+                    await GatherAsync(batch);
+                Interlocked.Increment(ref _batches);
+                if (batch.Count > Volatile.Read(ref _largestBatch))
+                    Volatile.Write(ref _largestBatch, batch.Count);
+                await SettleAsync(batch);
+            }
+            finally
+            {
+                _turns.Done();
+            }
         }
     }
 
@@ -250,6 +266,7 @@ public class WriteQueue<TRequest, TState, TPlan, TResult> : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
+        _turns.Close(_writers.Length);
         await Task.WhenAll(_writers);
         PatronMetrics.Untrack(_depth);
         GC.SuppressFinalize(this);

@@ -1,0 +1,111 @@
+using Microsoft.EntityFrameworkCore;
+using Patron.Tests.Infrastructure;
+using Patron.Writes;
+
+namespace Patron.Tests.Writes;
+
+/// <summary>When a writer loop may start a batch beside one in flight (<see cref="WriterTurns"/>).</summary>
+public sealed class WriterTurnsTests
+{
+    private static readonly TimeSpan Soon = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task AWriterAloneStartsAtOnceWhateverWaits()
+    {
+        var turns = new WriterTurns(16);
+        Assert.True(await turns.StartOrParkAsync(1));
+        turns.Done();
+        Assert.True(await turns.StartOrParkAsync(1));
+    }
+
+    [Fact]
+    public async Task BesideABatchInFlightAWriterParksUntilEnoughRequestsWait()
+    {
+        var turns = new WriterTurns(16);
+        Assert.True(await turns.StartOrParkAsync(1));
+        var second = turns.StartOrParkAsync(3).AsTask();
+        Assert.Equal(1, turns.Parked);
+        turns.Queued(15);
+        await Task.Delay(100);
+        Assert.False(second.IsCompleted);
+        turns.Queued(16);
+        Assert.False(await second.WaitAsync(Soon)); // woken: it looks at the queue again
+        Assert.Equal(0, turns.Parked);
+        Assert.True(await turns.StartOrParkAsync(16));
+    }
+
+    [Fact]
+    public async Task AParkedWriterLooksAgainWhenTheBatchInFlightIsDone()
+    {
+        var turns = new WriterTurns(16);
+        Assert.True(await turns.StartOrParkAsync(1));
+        var second = turns.StartOrParkAsync(2).AsTask();
+        await Task.Delay(100);
+        Assert.False(second.IsCompleted);
+        turns.Done();
+        Assert.False(await second.WaitAsync(Soon));
+        Assert.True(await turns.StartOrParkAsync(2)); // none in flight now
+    }
+
+    [Fact]
+    public async Task AClosingQueueWakesItsParkedWritersAndParksNoneAgain()
+    {
+        var turns = new WriterTurns(16);
+        Assert.True(await turns.StartOrParkAsync(1));
+        var second = turns.StartOrParkAsync(1).AsTask();
+        turns.Close(2);
+        Assert.False(await second.WaitAsync(Soon));
+        Assert.True(await turns.StartOrParkAsync(1)); // to drain what is left, beside the batch in flight
+    }
+
+    [Fact]
+    public async Task OverlapAtOneLetsEveryWriterStartAtOnce()
+    {
+        var turns = new WriterTurns(1);
+        Assert.True(await turns.StartOrParkAsync(1));
+        Assert.True(await turns.StartOrParkAsync(1));
+        Assert.Equal(0, turns.Parked);
+    }
+}
+
+/// <summary>
+/// The rule through the service: two writers, a second batch beside one in flight only once three
+/// requests wait. Each batch holds its answers for 4 s after its commit, so the first stays in
+/// flight while the test looks.
+/// </summary>
+public sealed class WriterOverlapTestsOnPostgres() : PatronTest(Backend.Postgres)
+{
+    protected override void ConfigureHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        builder.UseSetting("GroupCommit:Writers", "2");
+        builder.UseSetting("GroupCommit:OverlapAt", "3");
+        builder.UseSetting("GroupCommit:AnswerDelayMilliseconds", "4000");
+    }
+
+    [Fact]
+    public async Task ASecondBatchStartsBesideOneInFlightOnlyOnceEnoughRequestsWait()
+    {
+        var first = Partner.AddPointsAsync(5, "P", 1, "first", key: "first");
+        await CommittedAsync("first");
+        var waiting = new[] { Partner.AddPointsAsync(6, "P", 1, "second", key: "second"), Partner.AddPointsAsync(7, "P", 1, "third", key: "third") };
+        await Task.Delay(500);
+        Assert.False(await AnyAsync("second") || await AnyAsync("third")); // two wait: the other writer stays parked
+
+        var last = Partner.AddPointsAsync(8, "P", 1, "fourth", key: "fourth");
+        await CommittedAsync("fourth");
+        Assert.True(await AnyAsync("second") && await AnyAsync("third")); // the three in one batch
+        Assert.False(first.IsCompleted); // beside the first, which still holds its answer
+        Assert.All(await Task.WhenAll([first, .. waiting, last]), a => Assert.Equal(0, a.Errcode));
+    }
+
+    private Task<bool> AnyAsync(string bill) => App.QueryAsync(db => db.PointEntries.AnyAsync(p => p.BusiBillNum == bill));
+
+    private async Task CommittedAsync(string bill)
+    {
+        for (var waited = 0; !await AnyAsync(bill); waited += 10)
+        {
+            Assert.True(waited < 30_000, $"{bill} never committed");
+            await Task.Delay(10);
+        }
+    }
+}
