@@ -36,10 +36,10 @@ public sealed class QuietCheck(BenchOptions options, Action<string> say)
         for (var attempt = 1; ; attempt++)
         {
             var load = MachineInfo.LoadAverage();
-            var (busy, ours, others, top) = await SampleAsync(window);
+            var (busy, ours, others, top, topOurs) = await SampleAsync(window);
             var quiet = busy < options.QuietCpu || options.QuietCpu >= 100;
             var waited = Math.Max(0, clock.Elapsed.TotalSeconds - window.TotalSeconds);
-            var seen = $"{busy:0.0} % of the machine busy over {window.TotalSeconds:0} s (ours {ours:0.0} %, others {others:0.0} %{(top.Length > 0 ? $" [{top}]" : "")}, " +
+            var seen = $"{busy:0.0} % of the machine busy over {window.TotalSeconds:0} s (ours {ours:0.0} %{(topOurs.Length > 0 ? $" [{topOurs}]" : "")}, others {others:0.0} %{(top.Length > 0 ? $" [{top}]" : "")}, " +
                        $"unattributed {Unattributed(busy, ours, others):0.0} %), load average {load}";
             if (quiet || clock.Elapsed.TotalSeconds >= options.QuietWait)
             {
@@ -59,8 +59,11 @@ public sealed class QuietCheck(BenchOptions options, Action<string> say)
     /// <summary>Busy time no process we saw took: the kernel's own, steal, or processes that ended within the window.</summary>
     private static double Unattributed(double busy, double ours, double others) => Math.Max(0, busy - ours - others);
 
-    /// <summary>Two readings of /proc, <paramref name="window"/> apart: busy, ours and others' CPU, percent of all cores.</summary>
-    private async Task<(double Busy, double Ours, double Others, string Top)> SampleAsync(TimeSpan window)
+    /// <summary>
+    /// Two readings of /proc, <paramref name="window"/> apart: busy, ours and others' CPU, percent of all cores, and the
+    /// busiest of each by name (PostgreSQL's processes by their title: a backend, the checkpointer, an autovacuum worker).
+    /// </summary>
+    private async Task<(double Busy, double Ours, double Others, string Top, string TopOurs)> SampleAsync(TimeSpan window)
     {
         var machine1 = ProcStat.Machine();
         var before = ProcStat.Processes();
@@ -69,9 +72,9 @@ public sealed class QuietCheck(BenchOptions options, Action<string> say)
         var after = ProcStat.Processes();
         var total = (machine2.Total - machine1.Total) * 100; // in ticks
         if (total <= 0)
-            return (0, 0, 0, "");
+            return (0, 0, 0, "", "");
         var ours = Ours(after);
-        double oursTicks = 0;
+        var oursByName = new Dictionary<string, double>(StringComparer.Ordinal);
         var othersByName = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var (pid, p) in after)
         {
@@ -80,13 +83,33 @@ public sealed class QuietCheck(BenchOptions options, Action<string> say)
             if (ticks <= 0)
                 continue;
             if (ours.Contains(pid))
-                oursTicks += ticks;
+            {
+                var title = Title(pid, p.Name);
+                oursByName[title] = oursByName.GetValueOrDefault(title) + ticks;
+            }
             else
                 othersByName[p.Name] = othersByName.GetValueOrDefault(p.Name) + ticks;
         }
-        var top = string.Join(", ", othersByName.OrderByDescending(o => o.Value).Where(o => o.Value / total >= 0.005).Take(3)
-            .Select(o => string.Create(Inv, $"{o.Key} {100 * o.Value / total:0.0} %")));
-        return (100 * (machine2.Busy - machine1.Busy) * 100 / total, 100 * oursTicks / total, 100 * othersByName.Values.Sum() / total, top);
+        string Busiest(Dictionary<string, double> byName) => string.Join(", ", byName.OrderByDescending(o => o.Value)
+            .Where(o => o.Value / total >= 0.005).Take(3).Select(o => string.Create(Inv, $"{o.Key} {100 * o.Value / total:0.0} %")));
+        return (100 * (machine2.Busy - machine1.Busy) * 100 / total, 100 * oursByName.Values.Sum() / total, 100 * othersByName.Values.Sum() / total,
+            Busiest(othersByName), Busiest(oursByName));
+    }
+
+    /// <summary>PostgreSQL titles its processes ("postgres: autovacuum worker patron"); the first two words say which.</summary>
+    private static string Title(int pid, string name)
+    {
+        if (name != "postgres")
+            return name;
+        try
+        {
+            var words = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return words.Length >= 2 && words[0] == "postgres:" ? string.Join(' ', words.Take(3)) : name;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return name; // it ended within the window
+        }
     }
 
     /// <summary>
