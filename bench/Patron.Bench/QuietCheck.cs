@@ -96,7 +96,7 @@ public sealed class QuietCheck(BenchOptions options, Action<string> say)
             Busiest(othersByName), Busiest(oursByName));
     }
 
-    /// <summary>PostgreSQL titles its processes ("postgres: autovacuum worker patron"); the first two words say which.</summary>
+    /// <summary>PostgreSQL titles its processes ("postgres: autovacuum worker patron"); the two words after "postgres:" say which.</summary>
     private static string Title(int pid, string name)
     {
         if (name != "postgres")
