@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Time.Testing;
@@ -48,5 +49,19 @@ public sealed class PatronApp(string storage, string connection, string? catalog
     {
         await using var scope = Services.CreateAsyncScope();
         return await query(scope.ServiceProvider.GetRequiredService<PatronDb>());
+    }
+
+    /// <summary>Whether a ledger row of this bill number is committed.</summary>
+    public Task<bool> HasLedgerRowAsync(string billNum) =>
+        QueryAsync(db => db.PointEntries.AnyAsync(p => p.BusiBillNum == billNum));
+
+    /// <summary>Waits until a ledger row of this bill number is committed, and fails after 30 s.</summary>
+    public async Task LedgerRowCommittedAsync(string billNum)
+    {
+        for (var waited = 0; !await HasLedgerRowAsync(billNum); waited += 10)
+        {
+            Xunit.Assert.True(waited < 30_000, $"{billNum} never committed");
+            await Task.Delay(10);
+        }
     }
 }

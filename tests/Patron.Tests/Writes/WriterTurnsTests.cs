@@ -1,4 +1,3 @@
-using Microsoft.EntityFrameworkCore;
 using Patron.Tests.Infrastructure;
 using Patron.Writes;
 
@@ -86,26 +85,15 @@ public sealed class WriterOverlapTestsOnPostgres() : PatronTest(Backend.Postgres
     public async Task ASecondBatchStartsBesideOneInFlightOnlyOnceEnoughRequestsWait()
     {
         var first = Partner.AddPointsAsync(5, "P", 1, "first", key: "first");
-        await CommittedAsync("first");
+        await App.LedgerRowCommittedAsync("first");
         var waiting = new[] { Partner.AddPointsAsync(6, "P", 1, "second", key: "second"), Partner.AddPointsAsync(7, "P", 1, "third", key: "third") };
         await Task.Delay(500);
-        Assert.False(await AnyAsync("second") || await AnyAsync("third")); // two wait: the other writer stays parked
+        Assert.False(await App.HasLedgerRowAsync("second") || await App.HasLedgerRowAsync("third")); // two wait: the other writer stays parked
 
         var last = Partner.AddPointsAsync(8, "P", 1, "fourth", key: "fourth");
-        await CommittedAsync("fourth");
-        Assert.True(await AnyAsync("second") && await AnyAsync("third")); // the three in one batch
+        await App.LedgerRowCommittedAsync("fourth");
+        Assert.True(await App.HasLedgerRowAsync("second") && await App.HasLedgerRowAsync("third")); // the three in one batch
         Assert.False(first.IsCompleted); // beside the first, which still holds its answer
         Assert.All(await Task.WhenAll([first, .. waiting, last]), a => Assert.Equal(0, a.Errcode));
-    }
-
-    private Task<bool> AnyAsync(string bill) => App.QueryAsync(db => db.PointEntries.AnyAsync(p => p.BusiBillNum == bill));
-
-    private async Task CommittedAsync(string bill)
-    {
-        for (var waited = 0; !await AnyAsync(bill); waited += 10)
-        {
-            Assert.True(waited < 30_000, $"{bill} never committed");
-            await Task.Delay(10);
-        }
     }
 }
