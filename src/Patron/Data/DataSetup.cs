@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using Patron.Cards;
 using Patron.Catalog;
@@ -81,6 +80,7 @@ public static class DataSetup
         builder.AddPatronWebhooks(options.Storage);
         // At Debug the key-ring store prints each key's XML, key material included.
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore", LogLevel.Information);
+        builder.Services.AddSingleton<DatabaseProbe>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         return builder;
     }
@@ -222,26 +222,6 @@ public static class DataSetup
             using var command = connection.CreateCommand();
             command.CommandText = SqliteCheckpointer.ConnectionPragmas;
             command.ExecuteNonQuery();
-        }
-    }
-}
-
-/// <summary>Healthy when the database answers a query against the migrated schema.</summary>
-public sealed class DatabaseHealthCheck(PatronDb db) : IHealthCheck
-{
-    private static readonly CompiledQuery<Func<PatronDb, CancellationToken, Task<bool>>> AnySetting =
-        new(() => EF.CompileAsyncQuery((PatronDb db, CancellationToken ct) => db.Settings.Any()));
-
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
-    {
-        try
-        {
-            await AnySetting.For(db)(db, ct);
-            return HealthCheckResult.Healthy();
-        }
-        catch (Exception e) when (e is DbException or InvalidOperationException or TimeoutException)
-        {
-            return HealthCheckResult.Unhealthy("database unavailable");
         }
     }
 }

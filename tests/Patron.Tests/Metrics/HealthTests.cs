@@ -75,6 +75,8 @@ public sealed class HealthTestsOnPostgres() : HealthTests(Backend.Postgres)
     public async Task ADatabaseThatIsGoneIsNotReadyButStillLive()
     {
         using (await App.CreateClient().GetAsync("/health/ready")) { }
+        using (var before = await App.CreateClient().GetAsync("/health"))
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
         var target = new NpgsqlConnectionStringBuilder(Connection);
         var admin = new NpgsqlConnectionStringBuilder(Connection) { Database = "postgres", Pooling = false };
         await using (var connection = new NpgsqlConnection(admin.ConnectionString))
@@ -86,10 +88,12 @@ public sealed class HealthTestsOnPostgres() : HealthTests(Backend.Postgres)
 
         using var ready = await App.CreateClient().GetAsync("/health/ready");
         using var live = await App.CreateClient().GetAsync("/health/live");
+        using var health = await App.CreateClient().GetAsync("/health");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         Assert.DoesNotContain(target.Database!, await ready.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
     }
 
     protected override bool BalancesAreTheirLots => false; // the test drops its database
