@@ -105,8 +105,9 @@ public static class DataSetup
     /// connection string says (<c>Maximum Pool Size=…</c>). Npgsql's default, 100, lets a rush of
     /// reads put a hundred queries on the database at once, taking turns on its few cores, and
     /// every turn costs: with 8, a read cost PostgreSQL 1.1 to 1.8 times less CPU, at 32 and at 256
-    /// clients alike (bench/results/reads-pool-2026-12-06.md). Past this many, a read waits in the
-    /// pool for a free connection; a read holds one for well under a millisecond.
+    /// clients alike (bench/results/reads-pool-2026-12-06.md). And 100 an instance would let one
+    /// instance, or a few sharing the database, take every connection PostgreSQL allows by
+    /// default. Past this many, a read waits in the pool for a free connection.
     /// </summary>
     public const int ReadPoolSize = 8;
 
