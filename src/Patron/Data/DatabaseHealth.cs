@@ -70,8 +70,10 @@ public sealed class SharedProbe(Func<Task> probe)
                 (_running, _next, begin) = (true, null, true);
             }
         }
+        // Not on the caller's thread: a probe that completes synchronously (SQLite's) would keep
+        // it probing for everyone who comes meanwhile before its own call returned.
         if (begin)
-            _ = ProbeAsync(waiting);
+            _ = Task.Run(() => ProbeAsync(waiting), CancellationToken.None);
         return waiting.Task.WaitAsync(ct);
     }
 

@@ -28,8 +28,12 @@ public sealed class SharedProbeTests
             return probe.Task;
         }
 
-        public void End(Exception? failure = null)
+        private int _ended;
+
+        /// <summary>Ends the earliest probe not yet ended, once it has begun (probes begin on a thread of their own).</summary>
+        public async Task EndAsync(Exception? failure = null)
         {
+            await WaitBegunAsync(++_ended);
             TaskCompletionSource probe;
             lock (_begun)
                 probe = _begun.Dequeue();
@@ -39,6 +43,7 @@ public sealed class SharedProbeTests
                 probe.SetException(failure);
         }
 
+        /// <summary>Waits until at least <paramref name="count"/> probes have begun, and asserts that no more have.</summary>
         public async Task WaitBegunAsync(int count)
         {
             for (var waited = 0; Begun < count && waited < 10_000; waited += 10)
@@ -55,13 +60,13 @@ public sealed class SharedProbeTests
 
         var first = shared.RunAsync(CancellationToken.None);
         var later = Enumerable.Range(0, 50).Select(_ => shared.RunAsync(CancellationToken.None)).ToList();
-        Assert.Equal(1, probes.Begun);
+        await probes.WaitBegunAsync(1);
 
-        probes.End();
+        await probes.EndAsync();
         await first.WaitAsync(Soon);
         await probes.WaitBegunAsync(2);
         Assert.All(later, t => Assert.False(t.IsCompleted));
-        probes.End();
+        await probes.EndAsync();
         await Task.WhenAll(later).WaitAsync(Soon);
         await Task.Delay(50);
         Assert.Equal(2, probes.Begun);
@@ -79,10 +84,9 @@ public sealed class SharedProbeTests
         var first = shared.RunAsync(CancellationToken.None);
         var later = shared.RunAsync(CancellationToken.None);
 
-        probes.End();
+        await probes.EndAsync();
         await first.WaitAsync(Soon);
-        await probes.WaitBegunAsync(2);
-        probes.End(new TimeoutException("the database stopped answering"));
+        await probes.EndAsync(new TimeoutException("the database stopped answering"));
 
         await Assert.ThrowsAsync<TimeoutException>(() => later.WaitAsync(Soon));
     }
@@ -93,12 +97,11 @@ public sealed class SharedProbeTests
         var probes = new Probes();
         var shared = new SharedProbe(probes.Next);
         var failing = shared.RunAsync(CancellationToken.None);
-        probes.End(new InvalidOperationException("refused"));
+        await probes.EndAsync(new InvalidOperationException("refused"));
         await Assert.ThrowsAsync<InvalidOperationException>(() => failing.WaitAsync(Soon));
 
         var next = shared.RunAsync(CancellationToken.None);
-        await probes.WaitBegunAsync(2);
-        probes.End();
+        await probes.EndAsync();
         await next.WaitAsync(Soon);
     }
 
@@ -113,9 +116,28 @@ public sealed class SharedProbeTests
 
         impatient.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => leaving.WaitAsync(Soon));
-        probes.End();
-        await probes.WaitBegunAsync(2);
-        probes.End();
+        await probes.EndAsync();
+        await probes.EndAsync();
         await staying.WaitAsync(Soon);
+    }
+
+    /// <summary>A probe that blocks its thread (SQLite's run synchronously) does not block the call that began it.</summary>
+    [Fact]
+    public async Task TheCallThatBeginsAProbeReturnsWithoutWaitingForIt()
+    {
+        using var release = new ManualResetEventSlim();
+        var shared = new SharedProbe(() =>
+        {
+            release.Wait(Soon);
+            return Task.CompletedTask;
+        });
+
+        // The call itself, on a thread of its own: it must come back while the probe still blocks.
+        var call = Task.Factory.StartNew(() => shared.RunAsync(CancellationToken.None), CancellationToken.None,
+            TaskCreationOptions.None, TaskScheduler.Default);
+        var answer = await call.WaitAsync(Soon / 2);
+        Assert.False(answer.IsCompleted);
+        release.Set();
+        await answer.WaitAsync(Soon);
     }
 }

@@ -40,7 +40,7 @@ public sealed class PostgresCluster : IAsyncDisposable
     }
 
     public string ConnectionString(string database) =>
-        $"Host=127.0.0.1;Port={_port};Username=postgres;Database={database};Timeout=30;Command Timeout=60";
+        $"Host=127.0.0.1;Port={_port};Username=postgres;Database={database};Maximum Pool Size=60;Timeout=30;Command Timeout=60";
 
     /// <summary>A new database, empty or a copy of <paramref name="template"/> (a database no one is connected to).</summary>
     public async Task<string> CreateDatabaseAsync(string? template = null)
