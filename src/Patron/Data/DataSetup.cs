@@ -101,17 +101,6 @@ public static class DataSetup
     }
 
     /// <summary>
-    /// How many connections the pool EF and the background jobs share may open, unless the
-    /// connection string says (<c>Maximum Pool Size=…</c>). Npgsql's default, 100, lets a rush of
-    /// reads put a hundred queries on the database at once, taking turns on its few cores, and
-    /// every turn costs: with 8, a read cost PostgreSQL 1.1 to 1.8 times less CPU, at 32 and at 256
-    /// clients alike (bench/results/reads-pool-2026-12-06.md). And 100 an instance would let one
-    /// instance, or a few sharing the database, take every connection PostgreSQL allows by
-    /// default. Past this many, a read waits in the pool for a free connection.
-    /// </summary>
-    public const int ReadPoolSize = 8;
-
-    /// <summary>
     /// The pool EF and the background jobs share. Nothing here leaves session state behind (the
     /// start-up lock is released by hand, the import's temporary table goes at commit), so its
     /// connections are kept as the writers' are (<see cref="KeepingSessions"/>).
@@ -120,16 +109,8 @@ public static class DataSetup
     {
         var builder = KeepingSessions(connection, prepared: 64);
         builder.Options = WithoutJit(builder.Options);
-        if (!NamesPoolSize(connection))
-            builder.MaxPoolSize = ReadPoolSize;
         return NpgsqlDataSource.Create(builder);
     }
-
-    /// <summary>Whether a connection string sets the pool's size (Npgsql's builder answers as if every keyword it knows were set).</summary>
-    private static bool NamesPoolSize(string connection) =>
-        new DbConnectionStringBuilder { ConnectionString = connection }.Keys.Cast<string>()
-            .Select(k => k.Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant())
-            .Any(k => k is "maximumpoolsize" or "maxpoolsize");
 
     /// <summary>
     /// A connection's options with PostgreSQL's JIT compiler off. It pays for itself on analytic
