@@ -20,17 +20,19 @@ public sealed class DispatcherPlanTestsOnPostgres() : PatronTest(Backend.Postgre
     /// <summary>No dispatcher of the app's own fans out or claims beside the statements under test.</summary>
     protected override void ConfigureHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder) => builder.UseSetting("Webhooks:Enabled", "false");
 
-    /// <param name="pending">How many of the deliveries, the last ones, are pending: all of them for a backlog, 60 a member.</param>
+    /// <param name="pending">How many of the deliveries, the last ones, are pending: all of them for a backlog.</param>
+    /// <param name="members">Whose the deliveries are, in turn: 500 members, or one member's backlog, which the claim takes a batch of.</param>
     /// <param name="pages">
     /// At most. A claim out of a backlog leases its whole batch of 40, each a new row version with
     /// its five index entries (some 800 pages); its walk to them reads some 160. Before the claim's
     /// plan setting, the planner sorted every pending delivery: 120,000 pages.
     /// </param>
     [Theory]
-    [InlineData(nameof(PostgresDispatchStore.ClaimSql), 3, 150)]
-    [InlineData(nameof(PostgresDispatchStore.SettleSql), 3, 150)]
-    [InlineData(nameof(PostgresDispatchStore.ClaimSql), Rows, 1500)]
-    public async Task AStatementReadsAFewPagesOfFullTables(string statement, int pending, int pages)
+    [InlineData(nameof(PostgresDispatchStore.ClaimSql), 3, 150, 500)]
+    [InlineData(nameof(PostgresDispatchStore.SettleSql), 3, 150, 500)]
+    [InlineData(nameof(PostgresDispatchStore.ClaimSql), Rows, 1500, 500)]
+    [InlineData(nameof(PostgresDispatchStore.ClaimSql), Rows, 1500, 1)]
+    public async Task AStatementReadsAFewPagesOfFullTables(string statement, int pending, int pages, int members)
     {
         await using var connection = await App.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync();
         // The planner's view of a busy outbox: statistics taken while the tables were empty, which
@@ -42,11 +44,11 @@ public sealed class DispatcherPlanTestsOnPostgres() : PatronTest(Backend.Postgre
         }
         await PlanProbe.ExecuteAsync(connection, $"""
             INSERT INTO outbox_events (type, member_id, at, data)
-                SELECT 'member.created', g % 500, now(), NULL FROM generate_series(1, {Rows}) AS g;
+                SELECT 'member.created', g % {members}, now(), NULL FROM generate_series(1, {Rows}) AS g;
             INSERT INTO webhooks (name, url, events, secret, enabled, from_catalog, created_at)
                 VALUES ('crm', 'http://127.0.0.1:9/', '*', 'whsec_AAAA', true, false, now());
             INSERT INTO webhook_deliveries (event_id, webhook_id, member_id, state, attempts, due_at, created_at, done_at)
-                SELECT g, (SELECT id FROM webhooks), g % 500, CASE WHEN g > {Rows - pending} THEN 'P' ELSE 'D' END, 1, now() - interval '1 minute',
+                SELECT g, (SELECT id FROM webhooks), g % {members}, CASE WHEN g > {Rows - pending} THEN 'P' ELSE 'D' END, 1, now() - interval '1 minute',
                     now(), CASE WHEN g > {Rows - pending} THEN NULL ELSE now() END
                 FROM generate_series(1, {Rows}) AS g;
             UPDATE webhook_deliveries SET leased_until = '2030-01-01T00:00:00Z' WHERE id = {Rows};
@@ -131,7 +133,7 @@ public sealed class DispatcherPlanTestsOnPostgres() : PatronTest(Backend.Postgre
 
     private static string Sql(string statement) => (string)typeof(PostgresDispatchStore).GetField(statement)!.GetRawConstantValue()!;
 
-    /// <summary>Values as the store binds them: a claim of 40, the settling of the one leased delivery.</summary>
+    /// <summary>Values as the store binds them: a claim of 40, the settling of the one leased delivery with none given back.</summary>
     private static object[] Arguments(string statement)
     {
         var now = DateTimeOffset.UtcNow;
@@ -143,6 +145,7 @@ public sealed class DispatcherPlanTestsOnPostgres() : PatronTest(Backend.Postgre
             [
                 new long[] { Rows }, new[] { lease }, new[] { "D" }, new[] { 2 }, new[] { now }, new DateTimeOffset?[] { now }, new int?[] { 204 },
                 new string?[] { null }, new[] { false }, new[] { now }, new[] { 3 }, new string?[] { null }, new string?[] { null },
+                Array.Empty<long>(), Array.Empty<DateTimeOffset>(),
             ],
         };
     }

@@ -68,6 +68,42 @@ public sealed class WebhookClaimTestsOnPostgres() : WebhookTestBase(Backend.Post
         Assert.Equal(claimed.Count, claimed.Distinct().Count());
     }
 
+    /// <summary>
+    /// One member's queue, claimed by four at once again and again: a claim takes the queue's next
+    /// deliveries only when no other holds the ones before them, so one claim a round gets any.
+    /// </summary>
+    [Fact]
+    public async Task ClaimsMadeAtOnceNeverTakeAMembersEventWhileAnotherHoldsTheOneBefore()
+    {
+        var second = StartApp(Time);
+        for (var i = 1; i <= 30; i++)
+            await AddPointsAsync(12, 1, $"Q-{i}");
+        await FanOutAsync();
+        var queue = (await DeliveriesAsync()).Select(d => d.Id).ToList();
+        Assert.Equal(30, queue.Count);
+        var stores = new[] { App, second, App, second }.Select(app => app.Services.GetRequiredService<IDispatchStore>()).ToList();
+        var now = Time.GetUtcNow();
+
+        var taken = 0;
+        while (taken < queue.Count)
+        {
+            using var start = new ManualResetEventSlim();
+            var claims = stores.Select(store => Task.Run(async () =>
+            {
+                start.Wait();
+                return await store.ClaimAsync(now, now + TimeSpan.FromMinutes(1), 3, [], CancellationToken.None);
+            })).ToList();
+            start.Set();
+            var got = (await Task.WhenAll(claims)).Where(c => c.Count > 0).ToList();
+            var claim = Assert.Single(got);
+            Assert.Equal(queue.Skip(taken).Take(3), claim.Select(c => c.Id).Order());
+            taken += claim.Count;
+            // Delivered, as the pass would settle them: the next round goes on behind them.
+            await App.QueryAsync(db => db.Set<WebhookDelivery>().Where(d => d.LeasedUntil != null)
+                .ExecuteUpdateAsync(s => s.SetProperty(d => d.State, WebhookDelivery.Delivered).SetProperty(d => d.LeasedUntil, (DateTimeOffset?)null)));
+        }
+    }
+
     [Fact]
     public async Task AnEventCommittedAfterALaterOneIsStillDelivered()
     {

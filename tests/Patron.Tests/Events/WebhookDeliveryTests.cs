@@ -146,13 +146,34 @@ public abstract class WebhookDeliveryTests(Backend backend) : WebhookTestBase(ba
         await AddPointsAsync(6, 10, "O-2");
         await AddPointsAsync(7, 10, "O-3");
 
-        Assert.Equal(2, await DispatchAsync()); // member 6's first (fails) and member 7's
-        Assert.Equal(["O-1", "O-3"], Bills().Order()); // sent side by side
+        Assert.Equal(3, await DispatchAsync()); // member 6's two, member 7's
+        Assert.Equal(["O-1", "O-3"], Bills().Order()); // O-1 failed, so O-2 behind it was not sent
+        var o2 = (await DeliveriesAsync())[1];
+        Assert.Equal((WebhookDelivery.Pending, 0, (DateTimeOffset?)null), (o2.State, o2.Attempts, o2.LeasedUntil)); // given back, not left leased
         Assert.Equal(0, await DispatchAsync()); // O-1 waits for its retry, O-2 behind it
         Time.Advance(TimeSpan.FromSeconds(5));
-        Assert.Equal(1, await DispatchAsync());
-        Assert.Equal(1, await DispatchAsync());
+        Assert.Equal(2, await DispatchAsync());
         Assert.Equal(["O-1", "O-1", "O-2"], Bills().Where(b => b != "O-3"));
+        Assert.All(await DeliveriesAsync(), d => Assert.Equal(WebhookDelivery.Delivered, d.State));
+    }
+
+    [Fact]
+    public async Task AMembersBacklogGoesInOnePassInOrderAndStopsAtAFailure()
+    {
+        var failedOnce = 0;
+        Receiver.Answer = r => Task.FromResult(r.Body.Contains("\"busiBillNum\":\"B-3\"") && Interlocked.Exchange(ref failedOnce, 1) == 0 ? 500 : 200);
+        for (var i = 1; i <= 6; i++)
+            await AddPointsAsync(9, 10, $"B-{i}");
+
+        Assert.Equal(6, await DispatchAsync());
+        Assert.Equal(["B-1", "B-2", "B-3"], Bills()); // one after another; B-3 failed, B-4 to B-6 not sent
+        Assert.Equal([WebhookDelivery.Delivered, WebhookDelivery.Delivered, WebhookDelivery.Pending, WebhookDelivery.Pending, WebhookDelivery.Pending, WebhookDelivery.Pending],
+            (await DeliveriesAsync()).Select(d => d.State));
+        Assert.Equal(0, await DispatchAsync()); // behind B-3's retry
+
+        Time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(4, await DispatchAsync());
+        Assert.Equal(["B-1", "B-2", "B-3", "B-3", "B-4", "B-5", "B-6"], Bills());
         Assert.All(await DeliveriesAsync(), d => Assert.Equal(WebhookDelivery.Delivered, d.State));
     }
 
@@ -161,8 +182,8 @@ public abstract class WebhookDeliveryTests(Backend backend) : WebhookTestBase(ba
     {
         await App.QueryAsync(db => db.Set<Webhook>().Where(w => w.Name == "cards").ExecuteUpdateAsync(s => s.SetProperty(w => w.Events, "*")));
         await AddPointsAsync(8, 2000, "S-1"); // promotes: points.changed and level.changed
-        Assert.Equal(2, await DispatchAsync()); // points.changed to crm and to cards; level.changed waits behind it
-        Assert.Equal(1, await DispatchAsync());
+        Assert.Equal(3, await DispatchAsync()); // points.changed to crm and to cards; level.changed to cards after it
+        Assert.Equal(0, await DispatchAsync());
         Assert.Equal(["points.changed", "level.changed"], Receiver.At("/cards").Select(r => (string)JsonNode.Parse(r.Body)!["type"]!));
         var level = JsonNode.Parse(Receiver.At("/cards").Single(r => r.Body.Contains("level.changed")).Body)!["data"]!;
         Assert.Equal("points", (string)level["cause"]!);

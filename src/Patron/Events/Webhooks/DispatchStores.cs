@@ -5,7 +5,8 @@ using Patron.Data;
 namespace Patron.Events.Webhooks;
 
 /// <summary>A delivery this instance has claimed: it alone sends it until <see cref="LeasedUntil"/>.</summary>
-public sealed record ClaimedDelivery(long Id, long EventId, int WebhookId, int Attempts, DateTimeOffset DueAt, DateTimeOffset LeasedUntil);
+/// <remarks>Deliveries of one subscriber and member (<see cref="MemberId"/>) form a queue, sent in id order; those with no member stand alone.</remarks>
+public sealed record ClaimedDelivery(long Id, long EventId, int WebhookId, long? MemberId, int Attempts, DateTimeOffset DueAt, DateTimeOffset LeasedUntil);
 
 /// <summary>The steps of a dispatcher pass that differ between the backends: claiming deliveries, and settling them.</summary>
 public interface IDispatchStore
@@ -22,17 +23,21 @@ public interface IDispatchStore
 
     /// <summary>
     /// Leases up to <paramref name="limit"/> due pending deliveries of enabled webhooks but those in
-    /// <paramref name="skip"/>, each only when no earlier delivery of the same webhook and member is
-    /// still pending.
+    /// <paramref name="skip"/>, in id order. A delivery is taken only when no earlier pending
+    /// delivery of the same webhook and member waits: one not due yet (a retry), or one leased. So
+    /// a claim may take the head of a member's queue and the deliveries right behind it, which the
+    /// pass then sends one after another; it never takes a delivery whose predecessor another pass holds.
     /// </summary>
     Task<List<ClaimedDelivery>> ClaimAsync(DateTimeOffset now, DateTimeOffset leaseUntil, int limit, IReadOnlyCollection<int> skip, CancellationToken ct);
 
     /// <summary>
-    /// Records a pass's attempts and moves their deliveries on, in one transaction, each only if it
-    /// is still pending under this pass's lease: an operator's resend or another instance's claim
-    /// after the lease ran out has taken it over otherwise. Returns the deliveries it settled.
+    /// Records a pass's attempts and moves their deliveries on, and gives back the leases of the
+    /// claimed deliveries it did not send (<paramref name="unsent"/>: behind a failed attempt in
+    /// their queue), in one transaction; each only if it is still pending under this pass's lease:
+    /// an operator's resend or another instance's claim after the lease ran out has taken it over
+    /// otherwise. Returns the deliveries it settled.
     /// </summary>
-    Task<HashSet<long>> SettleAsync(IReadOnlyList<DeliverySettling> pass, CancellationToken ct);
+    Task<HashSet<long>> SettleAsync(IReadOnlyList<DeliverySettling> pass, IReadOnlyList<ClaimedDelivery> unsent, CancellationToken ct);
 }
 
 /// <summary>One sent delivery as its pass settles it: the attempt, and what it does to the delivery.</summary>
@@ -47,13 +52,17 @@ public sealed record DeliverySettling(ClaimedDelivery Claim, WebhookAttempt Atte
 public sealed partial class PostgresDispatchStore(NpgsqlDataSource source) : IDispatchStore
 {
     /// <summary>
-    /// Set for the claim's transaction: the only plan left for its <c>ORDER BY id LIMIT</c> is the
-    /// walk of the pending deliveries' index in id order, which stops once it has its batch. With
-    /// the statistics of a table that was small when last analyzed (a backlog grows far quicker
-    /// than autovacuum looks), the planner took every pending delivery of the webhook, checked
-    /// each, and sorted them: 0.3–0.5 s a claim with 150,000 pending, against 6 ms for the walk.
+    /// Run first in the claim's transaction. The plan setting leaves the claim's <c>ORDER BY id
+    /// LIMIT</c> one plan: the walk of the pending deliveries' index in id order, which stops once
+    /// it has its batch. With the statistics of a table that was small when last analyzed (a backlog
+    /// grows far quicker than autovacuum looks), the planner took every pending delivery of the
+    /// webhook, checked each, and sorted them: 0.3–0.5 s a claim with 150,000 pending, against 6 ms
+    /// for the walk. The lock makes instances claim one at a time: a claim takes a delivery when
+    /// the earlier ones of its queue are free, so it must see the leases of every claim before it;
+    /// a claim running beside another would see its predecessors free while the other takes them.
     /// </summary>
-    public const string ClaimPlanSql = "SET LOCAL enable_sort = off";
+    /// <remarks>The lock's key is "PatronWC" in ASCII (0x5061_7472_6F6E_5743); the start-up lock's is "Patron".</remarks>
+    public const string ClaimPlanSql = "SET LOCAL enable_sort = off; SELECT pg_advisory_xact_lock(5792038630619764547)";
 
     public const string ClaimSql = """
         WITH c AS (
@@ -61,16 +70,17 @@ public sealed partial class PostgresDispatchStore(NpgsqlDataSource source) : IDi
             WHERE d.state = 'P' AND d.due_at <= $1 AND (d.leased_until IS NULL OR d.leased_until <= $1) AND NOT (d.webhook_id = ANY ($4))
               AND (d.member_id IS NULL OR NOT EXISTS (
                   SELECT 1 FROM webhook_deliveries p
-                  WHERE p.state = 'P' AND p.webhook_id = d.webhook_id AND p.member_id = d.member_id AND p.id < d.id))
+                  WHERE p.state = 'P' AND p.webhook_id = d.webhook_id AND p.member_id = d.member_id AND p.id < d.id
+                    AND (p.due_at > $1 OR p.leased_until > $1)))
             ORDER BY d.id LIMIT $3
             FOR UPDATE OF d SKIP LOCKED)
         UPDATE webhook_deliveries d SET leased_until = $2 WHERE d.id = ANY (ARRAY(SELECT id FROM c))
-        RETURNING d.id, d.event_id, d.webhook_id, d.attempts, d.due_at
+        RETURNING d.id, d.event_id, d.webhook_id, d.member_id, d.attempts, d.due_at
         """;
 
     /// <summary>
     /// A pass in one statement: the deliveries still under this pass's lease are settled, their
-    /// attempts inserted, and a 410's subscriber disabled.
+    /// attempts inserted, a 410's subscriber disabled, and the unsent given back.
     /// </summary>
     public const string SettleSql = """
         WITH s AS (
@@ -88,11 +98,14 @@ public sealed partial class PostgresDispatchStore(NpgsqlDataSource source) : IDi
                 AS x(delivery_id, at, status, duration_ms, answer, error)
             WHERE x.delivery_id IN (SELECT id FROM u)),
         g AS (
-            UPDATE webhooks w SET enabled = false, disabled_reason = '410 Gone' WHERE w.id IN (SELECT webhook_id FROM u WHERE gone))
+            UPDATE webhooks w SET enabled = false, disabled_reason = '410 Gone' WHERE w.id IN (SELECT webhook_id FROM u WHERE gone)),
+        r AS (
+            UPDATE webhook_deliveries d SET leased_until = NULL FROM unnest($14::bigint[], $15::timestamptz[]) AS r(id, leased)
+            WHERE d.id = ANY ($14) AND d.id = r.id AND d.state = 'P' AND d.leased_until = r.leased)
         SELECT id FROM u
         """;
 
-    public async Task<HashSet<long>> SettleAsync(IReadOnlyList<DeliverySettling> pass, CancellationToken ct)
+    public async Task<HashSet<long>> SettleAsync(IReadOnlyList<DeliverySettling> pass, IReadOnlyList<ClaimedDelivery> unsent, CancellationToken ct)
     {
         await using var connection = await source.OpenConnectionAsync(ct);
         await using var settle = new NpgsqlCommand(SettleSql, connection);
@@ -104,6 +117,7 @@ public sealed partial class PostgresDispatchStore(NpgsqlDataSource source) : IDi
             pass.Select(p => p.Attempt.Status).ToArray(), pass.Select(p => p.Error).ToArray(), pass.Select(p => p.Outcome.DisablesWebhook).ToArray(),
             pass.Select(p => p.Attempt.At.ToUniversalTime()).ToArray(), pass.Select(p => p.Attempt.DurationMs).ToArray(),
             pass.Select(p => p.Attempt.Answer).ToArray(), pass.Select(p => p.Attempt.Error).ToArray(),
+            unsent.Select(c => c.Id).ToArray(), unsent.Select(c => c.LeasedUntil.ToUniversalTime()).ToArray(),
         ];
         foreach (var value in values)
             settle.Parameters.Add(new NpgsqlParameter { Value = value });
@@ -131,8 +145,8 @@ public sealed partial class PostgresDispatchStore(NpgsqlDataSource source) : IDi
         var claimed = new List<ClaimedDelivery>();
         await using (var reader = await claim.ExecuteReaderAsync(ct))
             while (await reader.ReadAsync(ct))
-                claimed.Add(new(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetInt32(3),
-                    reader.GetFieldValue<DateTimeOffset>(4), leaseUntil.ToUniversalTime()));
+                claimed.Add(new(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetInt64(3),
+                    reader.GetInt32(4), reader.GetFieldValue<DateTimeOffset>(5), leaseUntil.ToUniversalTime()));
         await tx.CommitAsync(ct);
         return claimed;
     }
@@ -153,7 +167,7 @@ public sealed class SqliteDispatchStore(IServiceScopeFactory scopes) : IDispatch
 
     public Task<DateTimeOffset?> OldestNotFannedOutAsync(CancellationToken ct) => Task.FromResult<DateTimeOffset?>(null);
 
-    public async Task<HashSet<long>> SettleAsync(IReadOnlyList<DeliverySettling> pass, CancellationToken ct)
+    public async Task<HashSet<long>> SettleAsync(IReadOnlyList<DeliverySettling> pass, IReadOnlyList<ClaimedDelivery> unsent, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
@@ -175,6 +189,9 @@ public sealed class SqliteDispatchStore(IServiceScopeFactory scopes) : IDispatch
                 await db.Set<Webhook>().Where(w => w.Id == claim.WebhookId)
                     .ExecuteUpdateAsync(s => s.SetProperty(w => w.Enabled, false).SetProperty(w => w.DisabledReason, "410 Gone"), ct);
         }
+        foreach (var claim in unsent)
+            await db.Set<WebhookDelivery>().Where(x => x.Id == claim.Id && x.State == WebhookDelivery.Pending && x.LeasedUntil == claim.LeasedUntil)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.LeasedUntil, (DateTimeOffset?)null), ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return settled;
@@ -192,9 +209,9 @@ public sealed class SqliteDispatchStore(IServiceScopeFactory scopes) : IDispatch
             .Where(d => d.State == WebhookDelivery.Pending && d.DueAt <= now && (d.LeasedUntil == null || d.LeasedUntil <= now) && !skip.Contains(d.WebhookId)
                 && db.Set<Webhook>().Any(w => w.Id == d.WebhookId && w.Enabled)
                 && (d.MemberId == null || !deliveries.Any(p => p.State == WebhookDelivery.Pending && p.WebhookId == d.WebhookId
-                    && p.MemberId == d.MemberId && p.Id < d.Id)))
+                    && p.MemberId == d.MemberId && p.Id < d.Id && (p.DueAt > now || p.LeasedUntil > now))))
             .OrderBy(d => d.Id).Take(limit)
-            .Select(d => new ClaimedDelivery(d.Id, d.EventId, d.WebhookId, d.Attempts, d.DueAt, leaseUntil)).ToListAsync(ct);
+            .Select(d => new ClaimedDelivery(d.Id, d.EventId, d.WebhookId, d.MemberId, d.Attempts, d.DueAt, leaseUntil)).ToListAsync(ct);
         if (claimed.Count > 0)
         {
             var ids = claimed.Select(c => c.Id).ToList();

@@ -78,7 +78,7 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
     }
 
     /// <summary>
-    /// One round of fan-out, claim, send and settle. Returns how many deliveries it sent. It makes
+    /// One round of fan-out, claim, send and settle. Returns how many deliveries it claimed. It makes
     /// new deliveries only once those already made run short (the last claim was not full), and not
     /// at all while the dispatcher yields to the writes (<paramref name="makeDeliveries"/> false): a
     /// claim also runs short when a slow subscriber's deliveries are left out, and through a peak
@@ -122,25 +122,20 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
         return claimed.Count;
     }
 
-    /// <summary>One subscriber's deliveries of a pass: sent, at most <c>Parallel</c> at once, then settled together.</summary>
+    /// <summary>
+    /// One subscriber's deliveries of a pass: sent, at most <c>Parallel</c> at once, then settled
+    /// together. A member's queue goes one delivery after another, in id order, and stops at the
+    /// first that is not delivered: the rest wait for its retry, and their leases are given back.
+    /// </summary>
     private async Task SendAndSettleAsync(List<WebhookMessage> batch, CancellationToken ct)
     {
         try
         {
             using var sending = new SemaphoreSlim(options.Parallel);
-            var attempts = await Task.WhenAll(batch.Select(async m =>
-            {
-                await sending.WaitAsync(ct);
-                try
-                {
-                    return await SendAsync(m, ct);
-                }
-                finally
-                {
-                    sending.Release();
-                }
-            }));
-            await SettleAsync(batch, attempts, ct);
+            var queues = batch.GroupBy(m => (m.Delivery.MemberId, Alone: m.Delivery.MemberId is null ? m.Delivery.Id : 0))
+                .Select(q => SendQueueAsync([.. q.OrderBy(m => m.Delivery.Id)], sending, ct));
+            var sent = await Task.WhenAll(queues);
+            await SettleAsync([.. sent.SelectMany(q => q.Sent)], [.. sent.SelectMany(q => q.Unsent)], ct);
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
@@ -153,6 +148,31 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
         catch (OperationCanceledException)
         {
         }
+    }
+
+    private async Task<(List<(WebhookMessage Message, DeliverySettling Settling)> Sent, List<ClaimedDelivery> Unsent)> SendQueueAsync(
+        List<WebhookMessage> queue, SemaphoreSlim sending, CancellationToken ct)
+    {
+        var sent = new List<(WebhookMessage, DeliverySettling)>(queue.Count);
+        foreach (var message in queue)
+        {
+            WebhookAttempt attempt;
+            await sending.WaitAsync(ct);
+            try
+            {
+                attempt = await SendAsync(message, ct);
+            }
+            finally
+            {
+                sending.Release();
+            }
+            var d = message.Delivery;
+            var outcome = DeliveryOutcome.Decide(attempt.Status, d.Attempts, d.DueAt, _retries, clock.GetUtcNow());
+            sent.Add((message, new DeliverySettling(d, attempt, outcome, attempt.Error ?? (outcome.Metric == "delivered" ? null : $"HTTP {attempt.Status}"))));
+            if (outcome.State != WebhookDelivery.Delivered)
+                return (sent, [.. queue.Skip(sent.Count).Select(m => m.Delivery)]);
+        }
+        return (sent, []);
     }
 
     private async Task<WebhookAttempt> SendAsync(WebhookMessage message, CancellationToken ct)
@@ -221,17 +241,10 @@ public sealed class WebhookDispatcher(IServiceScopeFactory scopes, IDispatchStor
     }
 
     /// <summary>Settles the pass's attempts in one transaction, then counts and logs those it settled.</summary>
-    private async Task SettleAsync(List<WebhookMessage> batch, WebhookAttempt[] attempts, CancellationToken ct)
+    private async Task SettleAsync(List<(WebhookMessage Message, DeliverySettling Settling)> sent, List<ClaimedDelivery> unsent, CancellationToken ct)
     {
-        var now = clock.GetUtcNow();
-        var pass = batch.Select((m, i) =>
-        {
-            var d = m.Delivery;
-            var outcome = DeliveryOutcome.Decide(attempts[i].Status, d.Attempts, d.DueAt, _retries, now);
-            return new DeliverySettling(d, attempts[i], outcome, attempts[i].Error ?? (outcome.Metric == "delivered" ? null : $"HTTP {attempts[i].Status}"));
-        }).ToList();
-        var settled = await store.SettleAsync(pass, ct);
-        foreach (var (message, s) in batch.Zip(pass))
+        var settled = await store.SettleAsync([.. sent.Select(x => x.Settling)], unsent, ct);
+        foreach (var (message, s) in sent)
         {
             if (!settled.Contains(s.Claim.Id))
                 continue;
