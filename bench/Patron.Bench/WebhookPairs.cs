@@ -13,7 +13,9 @@ namespace Patron.Bench;
 /// With <c>--baseline</c>, the same case on an earlier build (its own service and database) runs
 /// beside them, so that "before" is measured in the same round. Each round runs each case's sides
 /// back to back, the order reversed from one round to the next. The subscriber is a row in the
-/// service's <c>webhooks</c> table, enabled or disabled before each case. After each case the
+/// service's <c>webhooks</c> table, enabled or disabled before each case, and disabled after each
+/// round's pair: the other cases run with none (a subscriber left behind got every event of the
+/// hot member's case, a backlog that kept the machine busy into the next). After each case the
 /// benchmark waits (up to <see cref="DrainLimit"/>) until the dispatcher has made the deliveries of
 /// every event (it makes them from the outbox, and for a disabled subscriber none) and sent them,
 /// so that the next case neither pays for this one's backlog nor sends its events; what is still
@@ -73,6 +75,9 @@ public sealed class WebhookPairs
             Sides.Add(side);
             results.Add(side.Result);
         }
+        await using var db = new NpgsqlConnection(options.PgConnection("patron"));
+        await db.OpenAsync();
+        await SubscribeAsync(db, null);
         return results;
     }
 
