@@ -46,20 +46,10 @@ public sealed class WebhookClaimTestsOnPostgres() : WebhookTestBase(Backend.Post
         for (var member = 11; member <= 40; member++)
             await AddPointsAsync(member, 10, $"C-{member}");
         await FanOutAsync();
-        var stores = new[] { App, second, App, second }.Select(app => app.Services.GetRequiredService<IDispatchStore>()).ToList();
-        var now = Time.GetUtcNow();
-
         var claimed = new List<long>();
         for (var round = 0; round < 20; round++)
         {
-            using var start = new ManualResetEventSlim();
-            var claims = stores.Select(store => Task.Run(async () =>
-            {
-                start.Wait();
-                return await store.ClaimAsync(now, now + TimeSpan.FromMinutes(1), 3, [], CancellationToken.None);
-            })).ToList();
-            start.Set();
-            var ids = (await Task.WhenAll(claims)).SelectMany(c => c).Select(c => c.Id).ToList();
+            var ids = (await ClaimAtOnceAsync(second)).SelectMany(c => c).Select(c => c.Id).ToList();
             if (ids.Count == 0)
                 break;
             claimed.AddRange(ids);
@@ -81,20 +71,10 @@ public sealed class WebhookClaimTestsOnPostgres() : WebhookTestBase(Backend.Post
         await FanOutAsync();
         var queue = (await DeliveriesAsync()).Select(d => d.Id).ToList();
         Assert.Equal(30, queue.Count);
-        var stores = new[] { App, second, App, second }.Select(app => app.Services.GetRequiredService<IDispatchStore>()).ToList();
-        var now = Time.GetUtcNow();
-
         var taken = 0;
         while (taken < queue.Count)
         {
-            using var start = new ManualResetEventSlim();
-            var claims = stores.Select(store => Task.Run(async () =>
-            {
-                start.Wait();
-                return await store.ClaimAsync(now, now + TimeSpan.FromMinutes(1), 3, [], CancellationToken.None);
-            })).ToList();
-            start.Set();
-            var got = (await Task.WhenAll(claims)).Where(c => c.Count > 0).ToList();
+            var got = (await ClaimAtOnceAsync(second)).Where(c => c.Count > 0).ToList();
             var claim = Assert.Single(got);
             Assert.Equal(queue.Skip(taken).Take(3), claim.Select(c => c.Id).Order());
             taken += claim.Count;
@@ -102,6 +82,20 @@ public sealed class WebhookClaimTestsOnPostgres() : WebhookTestBase(Backend.Post
             await App.QueryAsync(db => db.Set<WebhookDelivery>().Where(d => d.LeasedUntil != null)
                 .ExecuteUpdateAsync(s => s.SetProperty(d => d.State, WebhookDelivery.Delivered).SetProperty(d => d.LeasedUntil, (DateTimeOffset?)null)));
         }
+    }
+
+    /// <summary>Four claims of three, two through each instance, let go together.</summary>
+    private async Task<List<ClaimedDelivery>[]> ClaimAtOnceAsync(PatronApp second)
+    {
+        var now = Time.GetUtcNow();
+        using var start = new ManualResetEventSlim();
+        var claims = new[] { App, second, App, second }.Select(app => app.Services.GetRequiredService<IDispatchStore>()).Select(store => Task.Run(async () =>
+        {
+            start.Wait();
+            return await store.ClaimAsync(now, now + TimeSpan.FromMinutes(1), 3, [], CancellationToken.None);
+        })).ToList();
+        start.Set();
+        return await Task.WhenAll(claims);
     }
 
     [Fact]
