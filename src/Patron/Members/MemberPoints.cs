@@ -38,21 +38,20 @@ public sealed record MemberPoints(long Pending, long Expiring)
     public static async Task<MemberPoints> LoadAsync(PatronDb db, long memberId, DateTimeOffset now, CancellationToken ct) =>
         (await LoadAsync(db, [memberId], now, ct)).GetValueOrDefault(memberId, None);
 
-    /// <summary>
-    /// Several members' numbers in one query, e.g. a page of search results: one pass over their
-    /// live lots, each rule a conditional sum (<see cref="Counted"/>).
-    /// </summary>
+    /// <summary>Several members' numbers in one query, e.g. a page of search results: from <c>point_lots</c>, a subquery each.</summary>
     public static async Task<Dictionary<long, MemberPoints>> LoadAsync(PatronDb db, IReadOnlyCollection<long> memberIds, DateTimeOffset now,
         CancellationToken ct)
     {
         if (memberIds.Count == 0)
             return [];
-        var rows = await db.PointLots.AsNoTracking().Where(l => memberIds.Contains(l.MemberId) && l.Remaining > 0)
-            .Select(Counted(Horizon(now)))
-            .GroupBy(c => c.MemberId)
-            .Select(g => new { g.Key, Pending = g.Sum(c => c.Pending), Expiring = g.Sum(c => c.Expiring) })
-            .ToListAsync(ct);
-        return rows.ToDictionary(r => r.Key, r => new MemberPoints(r.Pending, r.Expiring));
+        var expiring = ExpiringBy(Horizon(now));
+        var rows = await db.Members.AsNoTracking().Where(m => memberIds.Contains(m.Id)).Select(m => new
+        {
+            m.Id,
+            Pending = db.PointLots.Where(l => l.MemberId == m.Id).Where(PendingRule).Sum(l => l.Remaining),
+            Expiring = db.PointLots.Where(l => l.MemberId == m.Id).Where(expiring).Sum(l => l.Remaining),
+        }).ToListAsync(ct);
+        return rows.ToDictionary(r => r.Id, r => new MemberPoints(r.Pending, r.Expiring));
     }
 
     /// <summary>
@@ -113,31 +112,6 @@ public sealed record MemberPoints(long Pending, long Expiring)
     private sealed class Substitute(ParameterExpression parameter, Expression value) : ExpressionVisitor
     {
         protected override Expression VisitParameter(ParameterExpression node) => node == parameter ? value : node;
-    }
-
-    /// <summary>A lot's remaining points under each rule, 0 where the rule does not hold.</summary>
-    private sealed class LotCounts
-    {
-        public long MemberId { get; init; }
-        public long Pending { get; init; }
-        public long Expiring { get; init; }
-    }
-
-    /// <summary>
-    /// <see cref="PendingRule"/> and <see cref="ExpiringRule"/> as the two counts of a lot, so that one
-    /// pass sums both: with a subquery for each, every member's lots were read twice.
-    /// </summary>
-    private static Expression<Func<PointLot, LotCounts>> Counted(DateTimeOffset? horizon)
-    {
-        var lot = PendingRule.Parameters[0];
-        var expiring = ExpiringBy(horizon);
-        var remaining = Expression.Property(lot, nameof(PointLot.Remaining));
-        Expression CountIf(Expression rule) => Expression.Condition(rule, remaining, Expression.Constant(0L));
-        return Expression.Lambda<Func<PointLot, LotCounts>>(Expression.MemberInit(Expression.New(typeof(LotCounts)),
-            Expression.Bind(typeof(LotCounts).GetProperty(nameof(LotCounts.MemberId))!, Expression.Property(lot, nameof(PointLot.MemberId))),
-            Expression.Bind(typeof(LotCounts).GetProperty(nameof(LotCounts.Pending))!, CountIf(PendingRule.Body)),
-            Expression.Bind(typeof(LotCounts).GetProperty(nameof(LotCounts.Expiring))!,
-                CountIf(new Substitute(expiring.Parameters[0], lot).Visit(expiring.Body)))), lot);
     }
 
     /// <summary>Lots are stored in UTC; on SQLite instants compare as integers, which is right only between UTC values.</summary>
