@@ -84,6 +84,37 @@ public sealed class WebhookClaimTestsOnPostgres() : WebhookTestBase(Backend.Post
         }
     }
 
+    /// <summary>
+    /// A member's first delivery, free and due, but locked by another transaction (an operator's
+    /// resend mid-commit): the claim skips the locked row, and must then take nothing behind it.
+    /// </summary>
+    [Fact]
+    public async Task AClaimTakesNothingBehindADeliveryAnotherTransactionHolds()
+    {
+        for (var i = 1; i <= 3; i++)
+            await AddPointsAsync(13, 1, $"H-{i}");
+        await FanOutAsync();
+        var queue = (await DeliveriesAsync()).Select(d => d.Id).ToList();
+        var store = App.Services.GetRequiredService<IDispatchStore>();
+        var now = Time.GetUtcNow();
+
+        await using var holder = new NpgsqlConnection(Connection);
+        await holder.OpenAsync();
+        await using (var tx = await holder.BeginTransactionAsync())
+        {
+            await using (var hold = new NpgsqlCommand("UPDATE webhook_deliveries SET due_at = due_at WHERE id = $1", holder, tx)
+            {
+                Parameters = { new() { Value = queue[0] } },
+            })
+                await hold.ExecuteNonQueryAsync();
+            Assert.Empty(await store.ClaimAsync(now, now + TimeSpan.FromMinutes(1), 10, [], CancellationToken.None));
+            await tx.RollbackAsync();
+        }
+
+        var claimed = await store.ClaimAsync(now, now + TimeSpan.FromMinutes(1), 10, [], CancellationToken.None);
+        Assert.Equal(queue, claimed.Select(c => c.Id).Order());
+    }
+
     /// <summary>Four claims of three, two through each instance, let go together.</summary>
     private async Task<List<ClaimedDelivery>[]> ClaimAtOnceAsync(PatronApp second)
     {

@@ -64,17 +64,29 @@ public sealed partial class PostgresDispatchStore(NpgsqlDataSource source) : IDi
     /// <remarks>The lock's key is "PatronWC" in ASCII (0x5061_7472_6F6E_5743); the start-up lock's is "Patron".</remarks>
     public const string ClaimPlanSql = "SET LOCAL enable_sort = off; SELECT pg_advisory_xact_lock(5792038630619764547)";
 
+    /// <summary>
+    /// The walk (<c>c</c>) passes over deliveries behind a waiting one, so that a blocked queue does
+    /// not fill the batch. It also skips rows another transaction holds (an operator's resend,
+    /// mid-commit), which it cannot tell from free ones; so the claim keeps (<c>t</c>) only the
+    /// deliveries whose every earlier pending one in their queue it has taken too.
+    /// </summary>
     public const string ClaimSql = """
         WITH c AS (
-            SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id AND w.enabled
+            SELECT d.id, d.webhook_id, d.member_id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id AND w.enabled
             WHERE d.state = 'P' AND d.due_at <= $1 AND (d.leased_until IS NULL OR d.leased_until <= $1) AND NOT (d.webhook_id = ANY ($4))
               AND (d.member_id IS NULL OR NOT EXISTS (
                   SELECT 1 FROM webhook_deliveries p
                   WHERE p.state = 'P' AND p.webhook_id = d.webhook_id AND p.member_id = d.member_id AND p.id < d.id
                     AND (p.due_at > $1 OR p.leased_until > $1)))
             ORDER BY d.id LIMIT $3
-            FOR UPDATE OF d SKIP LOCKED)
-        UPDATE webhook_deliveries d SET leased_until = $2 WHERE d.id = ANY (ARRAY(SELECT id FROM c))
+            FOR UPDATE OF d SKIP LOCKED),
+        t AS (
+            SELECT c.id FROM c
+            WHERE c.member_id IS NULL OR NOT EXISTS (
+                SELECT 1 FROM webhook_deliveries p
+                WHERE p.state = 'P' AND p.webhook_id = c.webhook_id AND p.member_id = c.member_id AND p.id < c.id
+                  AND p.id <> ALL (ARRAY(SELECT id FROM c))))
+        UPDATE webhook_deliveries d SET leased_until = $2 WHERE d.id = ANY (ARRAY(SELECT id FROM t))
         RETURNING d.id, d.event_id, d.webhook_id, d.member_id, d.attempts, d.due_at
         """;
 
