@@ -95,8 +95,9 @@ public abstract class PatronDb(DbContextOptions options) : DbContext(options), I
             e.ToTable("point_lots");
             e.Property(p => p.BusiType).HasMaxLength(1);
             e.Property(p => p.BusiBillNum).HasMaxLength(20);
-            // A spending member's live lots; spent lots stay as history but drop out of every index below.
-            e.HasIndex(p => new { p.MemberId, p.Id }).HasFilter("remaining > 0").HasDatabaseName("ix_point_lots_live");
+            // A member's live lots, in the order a detail view lists them (MemberPoints.LiveLots), so that the list of
+            // the first 200 stops there; spent lots stay as history but drop out of every index here. An index on an
+            // expression (never-expiring lots last), which the model cannot state: the LiveLotsInListOrder migrations.
             // What the settling job looks for: lots that expire, and pending lots that become available. Lots that
             // never expire, the default, stay out of the first, so an earning under it costs one index the less.
             e.HasIndex(p => p.ExpiresAt).HasFilter("remaining > 0 AND NOT pending AND expires_at IS NOT NULL").HasDatabaseName("ix_point_lots_expiring");

@@ -1,11 +1,14 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Patron.Cards;
 using Patron.Compat;
+using Patron.Members;
+using Patron.Points.Lots;
 using Patron.Tests.Infrastructure;
 
 namespace Patron.Tests.Data;
@@ -15,7 +18,7 @@ namespace Patron.Tests.Data;
 /// socket write, so a read that needs one row set asks for it once. Counted after a first call,
 /// which may load caches (channels, keys) that later calls do without.
 /// </summary>
-public abstract class ReadQueriesTests(Backend backend) : PatronTest(backend)
+public abstract partial class ReadQueriesTests(Backend backend) : PatronTest(backend)
 {
     protected override void ConfigureHost(IWebHostBuilder builder) => RequestCommands.AddTo(builder, Backend.Storage);
 
@@ -69,6 +72,59 @@ public abstract class ReadQueriesTests(Backend backend) : PatronTest(backend)
         Assert.Equal(2, sums.Split("point_lots").Length - 1);
         Assert.Contains("<= @Horizon", sums, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// A member who earns often and seldom spends holds hundreds of live lots; a detail lists 200.
+    /// The lots' query reads them in list order from the index and stops at 201, rather than read and
+    /// sort them all: the plan has no sort, and its scan of the lots returns no more than it lists.
+    /// </summary>
+    [Fact]
+    public async Task AMemberWithManyLotsIsListedFromTheIndexWithoutSortingThemAll()
+    {
+        var now = TestWorld.Clock.GetUtcNow();
+        await App.QueryAsync(async db =>
+        {
+            // Never-expiring lots and lots expiring on many days, written out of list order, and the balance they make.
+            db.PointLots.AddRange(Enumerable.Range(0, 1_000).Select(i => new PointLot
+            {
+                MemberId = 1, BusiType = "S", BusiBillNum = $"N-{i}", Amount = 1, Remaining = 1, EarnedAt = now.AddDays(-1),
+                AvailableAt = now.AddDays(-1 - i % 7), ExpiresAt = i % 3 == 0 ? null : now.AddDays(400 - i % 97),
+            }));
+            (await db.Members.SingleAsync(m => m.Id == 1)).Balance += 1_000;
+            return await db.SaveChangesAsync();
+        });
+        var viewer = OperatorClient(TestCatalog.ViewerToken);
+
+        var sql = await SecondCallAsync("/api/v1/members/1", async () => (await viewer.GetAsync("/api/v1/members/1")).EnsureSuccessStatusCode());
+
+        var list = Assert.Single(sql, q => q.Contains("point_lots", StringComparison.Ordinal) && q.Contains("LIMIT", StringComparison.Ordinal));
+        var plan = string.Join('\n', await PlanAsync(MemberIdParameter().Replace(list, "1")));
+        Assert.DoesNotContain("Sort", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("TEMP B-TREE", plan, StringComparison.Ordinal);
+        Assert.Contains("ix_point_lots_live", plan, StringComparison.Ordinal);
+        if (Backend == Backend.Postgres)
+            Assert.True(ScanRows().Match(plan) is { Success: true } scan && int.Parse(scan.Groups[1].Value) <= MemberPoints.MaxLots + 1, plan);
+    }
+
+    private Task<List<string>> PlanAsync(string query) => App.QueryAsync(async db =>
+    {
+        var connection = db.Database.GetDbConnection();
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = (Backend == Backend.Postgres ? "EXPLAIN ANALYZE " : "EXPLAIN QUERY PLAN ") + query;
+        await using var reader = await command.ExecuteReaderAsync();
+        var lines = new List<string>();
+        while (await reader.ReadAsync())
+            lines.Add(reader.GetValue(reader.FieldCount - 1).ToString()!);
+        return lines;
+    });
+
+    [GeneratedRegex(@"@\w*[mM]ember[iI]d\w*")]
+    private static partial Regex MemberIdParameter();
+
+    /// <summary>The rows PostgreSQL's scan of <c>point_lots</c> returned.</summary>
+    [GeneratedRegex(@"Scan using ix_point_lots_live on point_lots.*?actual time=\S+ rows=(\d+)")]
+    private static partial Regex ScanRows();
 
     [Fact]
     public async Task APartnersCardQueryTakesTwoQueries()

@@ -1113,10 +1113,6 @@ namespace Patron.Data.Migrations.Postgres
                         .HasDatabaseName("ix_point_lots_expiring")
                         .HasFilter("remaining > 0 AND NOT pending AND expires_at IS NOT NULL");
 
-                    b.HasIndex("MemberId", "Id")
-                        .HasDatabaseName("ix_point_lots_live")
-                        .HasFilter("remaining > 0");
-
                     b.ToTable("point_lots", (string)null);
                 });
 
