@@ -129,7 +129,8 @@ public sealed record MemberPoints(long Pending, long Expiring)
 
     /// <summary>
     /// A member's lots that still hold points, soonest to expire first (never-expiring last), then
-    /// the soonest available, then the oldest: the order spending takes them in. One more than
+    /// the soonest available, then the oldest: the order spending takes them in, and the order of the
+    /// index <c>ix_point_lots_live</c>, so the query reads no further than it lists. One more than
     /// <see cref="MaxLots"/>, to tell a full list from a cut one. The channel's name by a join, not
     /// a subquery: a subquery is an index lookup per lot, and a member who earns often has tens of them.
     /// </summary>
