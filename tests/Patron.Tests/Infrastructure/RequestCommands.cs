@@ -15,7 +15,10 @@ namespace Patron.Tests.Infrastructure;
 /// </summary>
 public sealed class RequestCommands(IHttpContextAccessor http) : DbCommandInterceptor
 {
-    private readonly ConcurrentQueue<(string Path, string Sql)> _commands = new();
+    private readonly ConcurrentQueue<(string Path, Command Command)> _commands = new();
+
+    /// <summary>A command's text and its parameters' values, as sent: enough to ask the database for its plan.</summary>
+    public sealed record Command(string Sql, IReadOnlyList<(string Name, object? Value)> Parameters);
 
     /// <summary>Adds the counter to a host's contexts: call from <c>ConfigureHost</c>.</summary>
     public static void AddTo(IWebHostBuilder builder, string storage) => builder.ConfigureServices(services =>
@@ -30,12 +33,15 @@ public sealed class RequestCommands(IHttpContextAccessor http) : DbCommandInterc
 
     public void Clear() => _commands.Clear();
 
-    public List<string> Of(string path) => [.. _commands.Where(c => c.Path == path).Select(c => c.Sql)];
+    public List<string> Of(string path) => [.. CommandsOf(path).Select(c => c.Sql)];
+
+    public List<Command> CommandsOf(string path) => [.. _commands.Where(c => c.Path == path).Select(c => c.Command)];
 
     private void Record(DbCommand command)
     {
         if (http.HttpContext is { } context)
-            _commands.Enqueue((context.Request.Path.Value ?? "", command.CommandText));
+            _commands.Enqueue((context.Request.Path.Value ?? "",
+                new Command(command.CommandText, [.. command.Parameters.Cast<DbParameter>().Select(p => (p.ParameterName, (object?)p.Value))])));
     }
 
     public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData,

@@ -1201,6 +1201,8 @@ namespace Patron.Data.Migrations.Postgres
 
                     b.HasIndex("CreatedAt");
 
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("CreatedAt"), "brin");
+
                     b.HasIndex("Actor", "IdempotencyKey")
                         .IsUnique()
                         .HasDatabaseName("ux_point_ledger_operator_key")
