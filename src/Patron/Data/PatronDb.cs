@@ -83,7 +83,7 @@ public abstract class PatronDb(DbContextOptions options) : DbContext(options), I
             e.Property(p => p.IdempotencyKey).HasMaxLength(PointRules.MaxIdempotencyKeyLength);
             e.Property(p => p.RequestHash).HasMaxLength(64);
             e.HasIndex(p => new { p.MemberId, p.AutoId });
-            e.HasIndex(p => p.CreatedAt);
+            e.HasIndex(p => p.CreatedAt); // BRIN on PostgreSQL (PostgresPatronDb), a B-tree on SQLite
             // Exactly-once lives here: one ledger row per (channel, key). NULL keys never collide.
             e.HasIndex(p => new { p.ChannelId, p.IdempotencyKey }).IsUnique();
             // An operator's key is the operator's own; a channel's rows never match this index.
