@@ -11,7 +11,8 @@ namespace Patron.Channels;
 /// </summary>
 public sealed class ChannelDirectory(IServiceScopeFactory scopes, IConfiguration configuration)
 {
-    private sealed record Snapshot(Dictionary<string, Channel> ByName, Dictionary<string, Channel> ByApiKeyHash, long TakenAt);
+    private sealed record Snapshot(Dictionary<string, Channel> ByName, Dictionary<string, Channel> ByApiKeyHash, Dictionary<int, string> NameById,
+        long TakenAt);
 
     private readonly long _maxAge = configuration.GetValue("Channels:CacheMilliseconds", 1_000L);
     private readonly SemaphoreSlim _reload = new(1, 1);
@@ -23,6 +24,19 @@ public sealed class ChannelDirectory(IServiceScopeFactory scopes, IConfiguration
 
     public async ValueTask<Channel?> ByApiKeyHashAsync(string hash, CancellationToken ct) =>
         (await CurrentAsync(ct)).ByApiKeyHash.GetValueOrDefault(hash);
+
+    /// <summary>
+    /// A channel's name by its id, for views that list what channels did. A channel's name never
+    /// changes, so the snapshot's answer is the table's; a channel made after the snapshot was taken
+    /// (by another instance) is read from the table at once.
+    /// </summary>
+    public async ValueTask<string?> NameAsync(int id, CancellationToken ct)
+    {
+        if ((await CurrentAsync(ct)).NameById.TryGetValue(id, out var name))
+            return name;
+        Invalidate();
+        return (await CurrentAsync(ct)).NameById.GetValueOrDefault(id);
+    }
 
     /// <summary>Forgets the snapshot: the next request reads the table again.</summary>
     public void Invalidate()
@@ -48,7 +62,8 @@ public sealed class ChannelDirectory(IServiceScopeFactory scopes, IConfiguration
             await using var scope = scopes.CreateAsyncScope();
             var channels = await scope.ServiceProvider.GetRequiredService<PatronDb>().Channels.AsNoTracking().ToListAsync(ct);
             snapshot = new Snapshot(channels.ToDictionary(c => c.Name, StringComparer.Ordinal),
-                channels.Where(c => c.ApiKeyHash.Length > 0).ToDictionary(c => c.ApiKeyHash, StringComparer.Ordinal), takenAt);
+                channels.Where(c => c.ApiKeyHash.Length > 0).ToDictionary(c => c.ApiKeyHash, StringComparer.Ordinal),
+                channels.ToDictionary(c => c.Id, c => c.Name), takenAt);
             // A change committed while the table was being read may be missing: use it, but do not keep it.
             if (generation == Volatile.Read(ref _generation))
                 _snapshot = snapshot;

@@ -1,5 +1,6 @@
 using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
+using Patron.Channels;
 using Patron.Data;
 using Patron.Points.Lots;
 
@@ -56,25 +57,33 @@ public sealed record MemberPoints(long Pending, long Expiring)
 
     /// <summary>
     /// One member with its level's name, these numbers and its live lots: a detail view. The numbers
-    /// are summed from the lots read for the list when the list holds them all, so that the lots are
-    /// read once; a member with more lots than the list holds gets them from the sums' query.
+    /// are summed from the lots as they are read, so that the lots are read once; a member with more
+    /// lots than the list holds gets them from the sums' query. Each row becomes its view as it is
+    /// read, and channels are named from <see cref="ChannelDirectory"/>: a detail holds one small
+    /// object per lot while it waits to be written, which matters with hundreds of details in flight.
     /// </summary>
-    public static async Task<(Member Member, string? LevelName, MemberPoints Points, MemberLotList Lots)?> DetailAsync(PatronDb db, long memberId,
-        DateTimeOffset now, CancellationToken ct)
+    public static async Task<(Member Member, string? LevelName, MemberPoints Points, MemberLotList Lots)?> DetailAsync(PatronDb db,
+        ChannelDirectory channels, long memberId, DateTimeOffset now, CancellationToken ct)
     {
         if (await MemberWithLevel.For(db)(db, memberId) is not { } found)
             return null;
-        var rows = new List<LiveLot>();
-        await foreach (var row in LiveLots.For(db)(db, memberId).WithCancellation(ct))
-            rows.Add(row);
-        var capped = rows.Count > MaxLots;
         var horizon = Horizon(now);
-        var points = capped
-            ? await LoadAsync(db, memberId, now, ct)
-            : new MemberPoints(rows.Where(r => IsPending(r.Lot)).Sum(r => r.Lot.Remaining),
-                rows.Where(r => IsExpiring(r.Lot, horizon)).Sum(r => r.Lot.Remaining));
-        var lots = rows.Take(MaxLots).Select(r => new MemberLot(r.Lot.Id, r.Lot.BusiType, r.Lot.BusiBillNum, r.Channel, r.Lot.Amount, r.Lot.Remaining,
-            r.Lot.Pending, r.Lot.EarnedAt.ToUniversalTime(), r.Lot.AvailableAt.ToUniversalTime(), r.Lot.ExpiresAt?.ToUniversalTime())).ToList();
+        var lots = new List<MemberLot>();
+        long pending = 0, expiring = 0;
+        var capped = false;
+        await foreach (var lot in LiveLots.For(db)(db, memberId).WithCancellation(ct))
+        {
+            if (lots.Count == MaxLots)
+            {
+                capped = true;
+                break;
+            }
+            pending += IsPending(lot) ? lot.Remaining : 0;
+            expiring += IsExpiring(lot, horizon) ? lot.Remaining : 0;
+            lots.Add(new MemberLot(lot.Id, lot.BusiType, lot.BusiBillNum, lot.ChannelId is { } channel ? await channels.NameAsync(channel, ct) : null,
+                lot.Amount, lot.Remaining, lot.Pending, lot.EarnedAt.ToUniversalTime(), lot.AvailableAt.ToUniversalTime(), lot.ExpiresAt?.ToUniversalTime()));
+        }
+        var points = capped ? await LoadAsync(db, memberId, now, ct) : new MemberPoints(pending, expiring);
         return (found.Member, found.LevelName, points, new MemberLotList(lots, capped));
     }
 
@@ -124,22 +133,15 @@ public sealed record MemberPoints(long Pending, long Expiring)
             .Select(m => new MemberAndLevel(m, db.Levels.Where(l => l.Id == m.LevelId).Select(l => l.Name).FirstOrDefault()))
             .SingleOrDefault()));
 
-    /// <summary>A live lot with its channel's name.</summary>
-    private sealed record LiveLot(PointLot Lot, string? Channel);
-
     /// <summary>
     /// A member's lots that still hold points, soonest to expire first (never-expiring last), then
     /// the soonest available, then the oldest: the order spending takes them in, and the order of the
     /// index <c>ix_point_lots_live</c>, so the query reads no further than it lists. One more than
-    /// <see cref="MaxLots"/>, to tell a full list from a cut one. The channel's name by a join, not
-    /// a subquery: a subquery is an index lookup per lot, and a member who earns often has tens of them.
+    /// <see cref="MaxLots"/>, to tell a full list from a cut one.
     /// </summary>
-    private static readonly CompiledQuery<Func<PatronDb, long, IAsyncEnumerable<LiveLot>>> LiveLots =
-        new(() => EF.CompileAsyncQuery((PatronDb db, long memberId) => (
-            from l in db.PointLots.AsNoTracking()
-            where l.MemberId == memberId && l.Remaining > 0
-            join c in db.Channels on l.ChannelId equals (int?)c.Id into channels
-            from c in channels.DefaultIfEmpty()
-            orderby l.ExpiresAt == null, l.ExpiresAt, l.AvailableAt, l.Id
-            select new LiveLot(l, c == null ? null : c.Name)).Take(MaxLots + 1)));
+    private static readonly CompiledQuery<Func<PatronDb, long, IAsyncEnumerable<PointLot>>> LiveLots =
+        new(() => EF.CompileAsyncQuery((PatronDb db, long memberId) => db.PointLots.AsNoTracking()
+            .Where(l => l.MemberId == memberId && l.Remaining > 0)
+            .OrderBy(l => l.ExpiresAt == null).ThenBy(l => l.ExpiresAt).ThenBy(l => l.AvailableAt).ThenBy(l => l.Id)
+            .Take(MaxLots + 1)));
 }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Patron.Cards;
+using Patron.Channels;
 using Patron.Console;
 using Patron.Data;
 using Patron.Levels;
@@ -42,10 +43,10 @@ public static class MembersApi
     }
 
     /// <summary>The member with its pending and expiring points and its live lots, soonest to expire first.</summary>
-    public static async Task<Results<Ok<MemberDetailResponse>, ProblemHttpResult>> GetMemberAsync(long id, PatronDb db, TimeProvider clock,
-        CancellationToken ct)
+    public static async Task<Results<Ok<MemberDetailResponse>, ProblemHttpResult>> GetMemberAsync(long id, PatronDb db, ChannelDirectory channels,
+        TimeProvider clock, CancellationToken ct)
     {
-        if (await MemberPoints.DetailAsync(db, id, clock.GetUtcNow(), ct) is not { } found)
+        if (await MemberPoints.DetailAsync(db, channels, id, clock.GetUtcNow(), ct) is not { } found)
             return Problems.NotFound($"There is no member {id}.");
         var (member, level, points, lots) = found;
         return TypedResults.Ok(member.ToDetail(level, points, lots));

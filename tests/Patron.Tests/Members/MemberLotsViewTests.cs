@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Patron.Channels;
 using Patron.Points.Lots;
 using Patron.Tests.Infrastructure;
 
@@ -19,7 +20,9 @@ public abstract class MemberLotsViewTests(Backend backend) : PatronTest(backend)
 {
     protected override bool BalancesAreTheirLots => false;
 
-    protected override void ConfigureHost(IWebHostBuilder builder) => builder.UseSetting("Points:SettleSeconds", "3000000");
+    // The channel directory's snapshot lives an hour, so that a test sees what it answers from it.
+    protected override void ConfigureHost(IWebHostBuilder builder) =>
+        builder.UseSetting("Points:SettleSeconds", "3000000").UseSetting("Channels:CacheMilliseconds", "3600000");
 
     private const long Member = 9;
     private static readonly TimeZoneInfo Shanghai = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
@@ -180,7 +183,8 @@ public abstract class MemberLotsViewTests(Backend backend) : PatronTest(backend)
         });
 
         // Sums from the listed lots (the detail view's road) and from the sums' query (every list's).
-        var detail = await App.QueryAsync(db => Patron.Members.MemberPoints.DetailAsync(db, Member, Now, CancellationToken.None));
+        var detail = await App.QueryAsync(db => Patron.Members.MemberPoints.DetailAsync(db, App.Services.GetRequiredService<ChannelDirectory>(), Member, Now,
+            CancellationToken.None));
         var summed = await App.QueryAsync(db => Patron.Members.MemberPoints.LoadAsync(db, Member, Now, CancellationToken.None));
 
         Assert.False(detail!.Value.Lots.Capped);
@@ -188,6 +192,32 @@ public abstract class MemberLotsViewTests(Backend backend) : PatronTest(backend)
         // Pending: B-PEND 70 + E-PEND 4,000. Expiring: B-29 60, B-29B 10, B-PAST 50 and E-AT 1,000.
         Assert.Equal(new Patron.Members.MemberPoints(4_070, 1_120), summed);
         Assert.Equal(summed, detail.Value.Points);
+    }
+
+    [Fact]
+    public async Task ALotOfAChannelMadeSinceTheDirectoryReadTheTableIsNamed()
+    {
+        await SeedAsync();
+        Assert.Equal("hkl-test", S((await OperatorClient().GetFromJsonAsync<JsonObject>($"/api/v1/members/{Member}"))!["lots"]![2]!, "channel"));
+        // Another instance makes a channel, and it earns points for member 9: this instance's snapshot predates it.
+        await App.QueryAsync(async db =>
+        {
+            var channel = new Channel { Name = "made-elsewhere", ApiKeyHash = "", DesKey = "", Cipher = "des", Scopes = "points.add" };
+            db.Channels.Add(channel);
+            await db.SaveChangesAsync();
+            db.PointLots.Add(new PointLot
+            {
+                MemberId = Member, ChannelId = channel.Id, BusiType = "P", BusiBillNum = "B-ELSEWHERE", Amount = 8, Remaining = 8,
+                EarnedAt = Days(-1), AvailableAt = Days(-1), ExpiresAt = Days(1),
+            });
+            return await db.SaveChangesAsync();
+        });
+
+        var lots = (await OperatorClient().GetFromJsonAsync<JsonObject>($"/api/v1/members/{Member}"))!["lots"]!.AsArray();
+
+        var made = lots.Single(l => S(l!, "busiBillNum") == "B-ELSEWHERE")!;
+        Assert.Equal("made-elsewhere", S(made, "channel"));
+        Assert.Equal("hkl-test", S(lots.Single(l => S(l!, "busiBillNum") == "B-29")!, "channel"));
     }
 
     private static string Local(DateTimeOffset t) => TimeZoneInfo.ConvertTime(t, Shanghai).ToString("yyyy-MM-dd HH:mm");

@@ -3,14 +3,15 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using Patron.Cards;
+using Patron.Channels;
 using Patron.Data;
 using Patron.Members;
 using Patron.Points;
 
 namespace Patron.Console.Pages.Members;
 
-public sealed partial class MemberDetailModel(PatronDb db, PointsWrites points, CardRefundWrites refunds, CardCancelWrites cancels, TimeProvider clock)
-    : PageModel
+public sealed partial class MemberDetailModel(PatronDb db, PointsWrites points, CardRefundWrites refunds, CardCancelWrites cancels,
+    ChannelDirectory channels, TimeProvider clock) : PageModel
 {
     private TimeZoneInfo _zone = TimeZoneInfo.Utc;
     private Dictionary<string, string> _cardZones = [];
@@ -30,7 +31,7 @@ public sealed partial class MemberDetailModel(PatronDb db, PointsWrites points, 
 
     public async Task<IActionResult> OnGetAsync(long id, long? before, CancellationToken ct)
     {
-        if ((await MembersApi.GetMemberAsync(id, db, clock, ct)).Result is not Ok<MemberDetailResponse> found)
+        if ((await MembersApi.GetMemberAsync(id, db, channels, clock, ct)).Result is not Ok<MemberDetailResponse> found)
             return NotFound();
         Member = found.Value!;
         Ledger = ((Ok<LedgerPage>)(await LedgerApi.GetLedgerAsync(id, before, 50, db, ct)).Result).Value!;
