@@ -26,17 +26,12 @@ public sealed class ChannelDirectory(IServiceScopeFactory scopes, IConfiguration
         (await CurrentAsync(ct)).ByApiKeyHash.GetValueOrDefault(hash);
 
     /// <summary>
-    /// A channel's name by its id, for views that list what channels did. A channel's name never
-    /// changes, so the snapshot's answer is the table's; a channel made after the snapshot was taken
-    /// (by another instance) is read from the table at once.
+    /// Every channel's name by its id, for views that list what channels did. A channel's name never
+    /// changes, so the snapshot's answer is the table's, but a channel made since it was taken (by
+    /// another instance) is missing: <see cref="Invalidate"/> and ask again. Never call it while
+    /// holding a connection: a reload takes one from the same pool.
     /// </summary>
-    public async ValueTask<string?> NameAsync(int id, CancellationToken ct)
-    {
-        if ((await CurrentAsync(ct)).NameById.TryGetValue(id, out var name))
-            return name;
-        Invalidate();
-        return (await CurrentAsync(ct)).NameById.GetValueOrDefault(id);
-    }
+    public async ValueTask<IReadOnlyDictionary<int, string>> NamesAsync(CancellationToken ct) => (await CurrentAsync(ct)).NameById;
 
     /// <summary>Forgets the snapshot: the next request reads the table again.</summary>
     public void Invalidate()

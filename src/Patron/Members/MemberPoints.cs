@@ -59,16 +59,20 @@ public sealed record MemberPoints(long Pending, long Expiring)
     /// One member with its level's name, these numbers and its live lots: a detail view. The numbers
     /// are summed from the lots as they are read, so that the lots are read once; a member with more
     /// lots than the list holds gets them from the sums' query. Each row becomes its view as it is
-    /// read, and channels are named from <see cref="ChannelDirectory"/>: a detail holds one small
-    /// object per lot while it waits to be written, which matters with hundreds of details in flight.
+    /// read, its channel named from <see cref="ChannelDirectory"/>: a detail holds one small object
+    /// per lot while it waits to be written, which counts with hundreds of details in flight.
     /// </summary>
     public static async Task<(Member Member, string? LevelName, MemberPoints Points, MemberLotList Lots)?> DetailAsync(PatronDb db,
         ChannelDirectory channels, long memberId, DateTimeOffset now, CancellationToken ct)
     {
+        // The names before the rows and after them, never while the rows' connection is held: a
+        // reload of the directory takes a connection too, and at a full pool it would wait on its own.
+        var names = await channels.NamesAsync(ct);
         if (await MemberWithLevel.For(db)(db, memberId) is not { } found)
             return null;
         var horizon = Horizon(now);
         var lots = new List<MemberLot>();
+        List<(int Index, int Channel)>? unnamed = null;
         long pending = 0, expiring = 0;
         var capped = false;
         await foreach (var lot in LiveLots.For(db)(db, memberId).WithCancellation(ct))
@@ -80,8 +84,18 @@ public sealed record MemberPoints(long Pending, long Expiring)
             }
             pending += IsPending(lot) ? lot.Remaining : 0;
             expiring += IsExpiring(lot, horizon) ? lot.Remaining : 0;
-            lots.Add(new MemberLot(lot.Id, lot.BusiType, lot.BusiBillNum, lot.ChannelId is { } channel ? await channels.NameAsync(channel, ct) : null,
-                lot.Amount, lot.Remaining, lot.Pending, lot.EarnedAt.ToUniversalTime(), lot.AvailableAt.ToUniversalTime(), lot.ExpiresAt?.ToUniversalTime()));
+            string? channel = null;
+            if (lot.ChannelId is { } id && !names.TryGetValue(id, out channel))
+                (unnamed ??= []).Add((lots.Count, id));
+            lots.Add(new MemberLot(lot.Id, lot.BusiType, lot.BusiBillNum, channel, lot.Amount, lot.Remaining, lot.Pending,
+                lot.EarnedAt.ToUniversalTime(), lot.AvailableAt.ToUniversalTime(), lot.ExpiresAt?.ToUniversalTime()));
+        }
+        if (unnamed is not null)
+        {
+            channels.Invalidate();
+            names = await channels.NamesAsync(ct);
+            foreach (var (index, id) in unnamed)
+                lots[index] = lots[index] with { Channel = names.GetValueOrDefault(id) };
         }
         var points = capped ? await LoadAsync(db, memberId, now, ct) : new MemberPoints(pending, expiring);
         return (found.Member, found.LevelName, points, new MemberLotList(lots, capped));

@@ -24,7 +24,7 @@ public abstract class MemberLotsViewTests(Backend backend) : PatronTest(backend)
     protected override void ConfigureHost(IWebHostBuilder builder) =>
         builder.UseSetting("Points:SettleSeconds", "3000000").UseSetting("Channels:CacheMilliseconds", "3600000");
 
-    private const long Member = 9;
+    protected const long Member = 9;
     private static readonly TimeZoneInfo Shanghai = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
 
     /// <summary>Whole seconds: both backends keep instants to well under a second.</summary>
@@ -33,7 +33,7 @@ public abstract class MemberLotsViewTests(Backend backend) : PatronTest(backend)
     private static DateTimeOffset Days(double n) => Now.AddDays(n);
 
     /// <summary>Member 9's lots, by bill; the balance is what the available ones hold (625).</summary>
-    private async Task SeedAsync()
+    protected async Task SeedAsync()
     {
         // B-PAST is due and must stay unsettled: the settling job's run at start-up, which on a fast start
         // could come after the seed and expire it, must be over, and its next run is days away.
@@ -231,4 +231,31 @@ public abstract class MemberLotsViewTests(Backend backend) : PatronTest(backend)
 
 public sealed class MemberLotsViewTestsOnSqlite() : MemberLotsViewTests(Backend.Sqlite);
 
-public sealed class MemberLotsViewTestsOnPostgres() : MemberLotsViewTests(Backend.Postgres);
+public sealed class MemberLotsViewTestsOnPostgres() : MemberLotsViewTests(Backend.Postgres)
+{
+    /// <summary>
+    /// A detail that read the channels' names while holding its rows' connection would, with the
+    /// directory due a reload and no other connection free, wait on itself until the pool's timeout:
+    /// a pool with one connection free and a snapshot that is always stale make that every time.
+    /// </summary>
+    [Fact]
+    public async Task ADetailNeverWaitsOnItsOwnConnectionForTheChannelsNames()
+    {
+        await SeedAsync();
+        // Start-up takes three at once; once it is over, all but one are taken here.
+        const int poolSize = 4;
+        var smallPool = new Npgsql.NpgsqlConnectionStringBuilder(Connection) { MaxPoolSize = poolSize, Timeout = 3 }.ConnectionString;
+        await using var app = new PatronApp(Backend.Postgres.Storage, smallPool, null, configure: b => b.UseSetting("Channels:CacheMilliseconds", "0"));
+        var pool = app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>();
+        var held = new List<Npgsql.NpgsqlConnection>();
+        for (var i = 0; i < poolSize - 1; i++)
+            held.Add(await pool.OpenConnectionAsync());
+
+        var answer = await OperatorClient(app: app).GetAsync($"/api/v1/members/{Member}");
+
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal("hkl-test", (await answer.Content.ReadFromJsonAsync<JsonObject>())!["lots"]![2]!["channel"]!.GetValue<string>());
+        foreach (var connection in held)
+            await connection.DisposeAsync();
+    }
+}
