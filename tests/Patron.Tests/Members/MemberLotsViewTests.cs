@@ -242,7 +242,7 @@ public sealed class MemberLotsViewTestsOnPostgres() : MemberLotsViewTests(Backen
     public async Task ADetailNeverWaitsOnItsOwnConnectionForTheChannelsNames()
     {
         await SeedAsync();
-        // Start-up takes three at once; once it is over, all but one are taken here.
+        // Start-up needs more than two at once (its lock, the migrations, the key ring); after it, all but one are taken here.
         const int poolSize = 4;
         var smallPool = new Npgsql.NpgsqlConnectionStringBuilder(Connection) { MaxPoolSize = poolSize, Timeout = 3 }.ConnectionString;
         await using var app = new PatronApp(Backend.Postgres.Storage, smallPool, null, configure: b => b.UseSetting("Channels:CacheMilliseconds", "0"));
