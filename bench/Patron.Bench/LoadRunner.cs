@@ -41,6 +41,9 @@ public sealed record CaseResult(
 {
     /// <summary>PostgreSQL's own CPU (all its processes) per request or transaction, in µs; null where not counted.</summary>
     public double? PostgresCpuUsPerRequest { get; init; }
+
+    /// <summary>The batches the write road committed during the measurement; null for a case that writes nothing.</summary>
+    public WriteRoad? Writes { get; init; }
 }
 
 /// <summary>
@@ -91,8 +94,10 @@ public static class LoadRunner
 
         await Until(measureStart);
         var before = Counters.Read(c.Service);
+        var writesBefore = await WriteRoad.ReadAsync(c.Service.Url);
         await Until(measureEnd);
         var after = Counters.Read(c.Service);
+        var writesAfter = await WriteRoad.ReadAsync(c.Service.Url);
         await Task.WhenAll(running);
         var peakRss = c.Service.PeakRssMb();
         c.Service.Phase = "between cases";
@@ -111,6 +116,7 @@ public static class LoadRunner
             c.Service.Warnings - warnings, c.Service.Errors - errors, failures.Snapshot())
         {
             PostgresCpuUsPerRequest = succeeded == 0 ? null : (after.Postgres - before.Postgres) / succeeded * 1e6,
+            Writes = WriteRoad.Between(writesBefore, writesAfter),
         };
     }
 

@@ -23,6 +23,12 @@ public sealed record CaseSummary(CaseInfo Info, IReadOnlyList<CaseResult> Rounds
     public double ClientCpuPercent => Median(r => r.ClientCpuPercent);
     public double MachineBusyPercent => Median(r => r.MachineBusyPercent);
 
+    /// <summary>The write road's batches: their mean size, their transactions' mean time, and writers in a transaction on average.</summary>
+    public bool Writes => Rounds.Any(r => r.Writes is not null);
+    public double BatchSize => Median(r => r.Writes?.BatchSize ?? double.NaN);
+    public double TransactionMs => Median(r => r.Writes?.TransactionMs ?? double.NaN);
+    public double WritersBusy => Median(r => r.Writes is { } w && r.Succeeded > 0 ? w.TransactionSeconds * r.Throughput / r.Succeeded : double.NaN);
+
     /// <summary>All the machine's CPU time (every process) per request or transaction, in µs.</summary>
     public double MachineCpuUs(int cores) => Median(r => r.Throughput > 0 ? r.MachineBusyPercent / 100 * cores / r.Throughput * 1e6 : double.NaN);
 
@@ -95,6 +101,18 @@ public sealed class Report(BenchOptions options, MachineInfo machine, SetupInfo?
         md.AppendLine(Inv, $"CPU % is of one core ({machine.Cores} cores = {machine.Cores * 100} %); PostgreSQL's CPU is its processes' own time (the postmaster and its children, live or exited, as /proc/PID/stat counts it), pgbench's cases included; machine busy is all processes, this benchmark's and anyone else's, from /proc/stat. The load generator runs on the same cores as the service; pgbench's own CPU is part of machine busy. Machine CPU per request is everything the machine spent (service, load generator or pgbench, PostgreSQL, kernel) divided by the requests or transactions done; with every core busy, no case can go faster than {machine.Cores} × 10⁶ ÷ that figure per second.");
         md.AppendLine();
 
+        if (_summaries.Any(s => s.Writes))
+        {
+            md.AppendLine("## The write road (medians)");
+            md.AppendLine();
+            md.AppendLine("| case | requests a batch | transaction ms | writers in a transaction | request p50 ms |");
+            md.AppendLine("|---|--:|--:|--:|--:|");
+            foreach (var s in _summaries.Where(s => s.Writes))
+                md.AppendLine(Inv, $"| {s.Info.Title} | {Num(s.BatchSize, "0.0")} | {Num(s.TransactionMs, "0.00")} | {Num(s.WritersBusy, "0.00")} | {Goals.Ms(s.P50Ms)} |");
+            md.AppendLine();
+            md.AppendLine("From the service's `/metrics` before and after each measurement (`patron.writes.batch_size` and `patron.writes.commit_duration`, every kind of write): the requests a committed batch carried, the time of its transaction (read under lock, decide, write, commit), and how many writer loops were inside a transaction on average. A request's time beyond its batch's transaction is its way to the queue, its wait for a writer, and its answer.");
+            md.AppendLine();
+        }
         if (Expiry is { Sides.Count: > 0 } expiry)
             md.Append(expiry.Markdown());
         if (Webhooks is { Sides.Count: > 0 } webhooks)
