@@ -17,8 +17,11 @@ public sealed class GroupCommitOptions
     /// <summary>Writer loops per kind of write and process: while one commits, the next gathers.</summary>
     public int Writers { get; set; } = 2;
 
-    /// <summary>How many requests must wait before a second writer starts a batch beside one in flight (<see cref="WriterTurns"/>).</summary>
-    public int OverlapAt { get; set; } = 16;
+    /// <summary>
+    /// How many requests must wait before a second writer starts a batch beside one in flight
+    /// (<see cref="WriterTurns"/>), for every kind of write; unset, each kind's own (16; card uses and sales 8).
+    /// </summary>
+    public int? OverlapAt { get; set; }
 
     /// <summary>How long a writer waits for more requests before it commits a batch that is not full; 0, not at all.</summary>
     public int GatherMilliseconds { get; set; }
@@ -66,13 +69,18 @@ public class WriteQueue<TRequest, TState, TPlan, TResult> : IAsyncDisposable
     private int _largestBatch;
 
     /// <param name="kind">The kind of write, as metrics tag it: points, card.sale, card.use, card.cancel, card.refund.</param>
+    /// <param name="overlapAt">
+    /// This kind's <see cref="GroupCommitOptions.OverlapAt"/> unless the setting names one. The fewer
+    /// of a batch's costs in the database are the batch's own rather than its requests', the sooner a
+    /// second batch pays for itself.
+    /// </param>
     /// <param name="committed">
     /// Given each plan once it has committed, before its answers go out, for what only the plan
     /// knows (the rows it wrote): quick, and a fault in it is logged, never answered.
     /// </param>
     public WriteQueue(WriterConnections connections, IWriteStore<TRequest, TState, TPlan> store,
         Func<IReadOnlyList<TRequest>, TState, DateTimeOffset, TPlan> decide, GroupCommitOptions options, WritePressure pressure, TimeProvider clock,
-        ILogger log, string kind = "other", Action<TPlan>? committed = null)
+        ILogger log, string kind = "other", Action<TPlan>? committed = null, int overlapAt = 16)
     {
         (_connections, _store, _decide, _pressure, _clock, _log, _kind, _committed) = (connections, store, decide, pressure, clock, log, kind, committed);
         _depth = () => _queue.Reader.Count;
@@ -81,7 +89,8 @@ public class WriteQueue<TRequest, TState, TPlan, TResult> : IAsyncDisposable
         _gather = TimeSpan.FromMilliseconds(Math.Max(0, options.GatherMilliseconds));
         _answerDelay = TimeSpan.FromMilliseconds(Math.Max(0, options.AnswerDelayMilliseconds));
         var writers = Math.Clamp(options.Writers, 1, connections.MaxWriters);
-        _turns = new WriterTurns(Math.Max(1, options.OverlapAt));
+        OverlapAt = Math.Max(1, options.OverlapAt ?? overlapAt);
+        _turns = new WriterTurns(OverlapAt);
         _writers = [.. Enumerable.Range(0, writers).Select(_ => Task.Run(WriteLoopAsync))];
     }
 
@@ -93,6 +102,9 @@ public class WriteQueue<TRequest, TState, TPlan, TResult> : IAsyncDisposable
 
     /// <summary>The writer loops this process runs for this kind of write.</summary>
     public int WriterLoops => _writers.Length;
+
+    /// <summary>How many requests must wait before a second batch starts beside one in flight.</summary>
+    public int OverlapAt { get; }
 
     /// <summary>Batches committed so far, and the largest: what group commit achieved.</summary>
     public (long Batches, int Largest) Stats => (Interlocked.Read(ref _batches), Volatile.Read(ref _largestBatch));

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
+using Patron.Cards;
+using Patron.Points;
 using Patron.Tests.Infrastructure;
 using Patron.Writes;
 
@@ -96,4 +99,20 @@ public sealed class WriterOverlapTestsOnPostgres() : PatronTest(Backend.Postgres
         Assert.False(first.IsCompleted); // beside the first, which still holds its answer
         Assert.All(await Task.WhenAll([first, .. waiting, last]), a => Assert.Equal(0, a.Errcode));
     }
+
+    [Fact]
+    public void TheSettingNamesTheOverlapOfEveryKind() =>
+        Assert.Equal([3, 3, 3], Overlaps(App.Services));
+
+    /// <summary>Points adds', card uses' and card sales' queues' <see cref="WriteQueue{TRequest,TState,TPlan,TResult}.OverlapAt"/>.</summary>
+    internal static int[] Overlaps(IServiceProvider services) =>
+        [services.GetRequiredService<PointsWrites>().OverlapAt, services.GetRequiredService<CardUseWrites>().OverlapAt,
+            services.GetRequiredService<CardSaleWrites>().OverlapAt];
+}
+
+/// <summary>Unset, each kind of write has its own: card uses and sales start a second batch sooner than points adds.</summary>
+public sealed class WriterOverlapDefaultTests() : PatronTest(Backend.Postgres)
+{
+    [Fact]
+    public void CardWritesOverlapSoonerThanPointsAdds() => Assert.Equal([16, 8, 8], WriterOverlapTestsOnPostgres.Overlaps(App.Services));
 }
