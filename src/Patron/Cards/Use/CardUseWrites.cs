@@ -11,11 +11,11 @@ public sealed class CardUseWrites(WriterConnections connections, IWriteStore<Car
         "card.use", plan => PatronMetrics.CardUsesCommitted(plan.Uses.Count, plan.Outcomes), overlapAt: CardOverlapAt)
 {
     /// <summary>
-    /// A second batch beside one in flight once 8 uses wait, not 16: a use costs the database more
+    /// A second batch beside one in flight once 8 wait, not 16: a use costs the database more
     /// of its own than a points add (its row and kept answer, a log row, the entry's counts), so a
-    /// smaller batch costs little more a use. At 32 connections it served more uses in 5 of 6
-    /// alternated pairs, and more sales in 3 of 3; points adds served fewer in every pair, so
-    /// they keep 16 (bench/results/overlap-2026-12-07.md).
+    /// smaller batch costs little more a use. At 32 connections it served more uses in 8 of 11
+    /// alternated pairs (median 1.10×) and more sales in 6 of 8 (1.13×); points adds served fewer
+    /// in every pair, so they keep 16 (bench/results/overlap-2026-12-07.md).
     /// </summary>
     public const int CardOverlapAt = 8;
 
