@@ -19,9 +19,25 @@ public sealed class GroupCommitOptions
 
     /// <summary>
     /// How many requests must wait before a second writer starts a batch beside one in flight
-    /// (<see cref="WriterTurns"/>), for every kind of write; unset, each kind's own (16; card uses and sales 8).
+    /// (<see cref="WriterTurns"/>), for every kind of write; unset, each kind's own
+    /// (<see cref="BatchOverlapAt"/> or <see cref="CardOverlapAt"/>).
     /// </summary>
     public int? OverlapAt { get; set; }
+
+    /// <summary>
+    /// Points changes, cancels and refunds: much of a points batch's cost in the database is the
+    /// batch's own (its round trips, levels and settings, the commit), so a second batch of a few
+    /// requests would cost nearly what a full one does.
+    /// </summary>
+    public const int BatchOverlapAt = 16;
+
+    /// <summary>
+    /// Card uses and sales: each costs the database more of its own (its row and kept answer, a log
+    /// row, the entry's counts), so a smaller batch costs little more a request. At 32 connections 8
+    /// served more uses than 16 in 8 of 11 alternated pairs (median 1.10×) and more sales in 6 of 8
+    /// (1.13×), where points adds served fewer in every pair (bench/results/overlap-2026-12-07.md).
+    /// </summary>
+    public const int CardOverlapAt = 8;
 
     /// <summary>How long a writer waits for more requests before it commits a batch that is not full; 0, not at all.</summary>
     public int GatherMilliseconds { get; set; }
@@ -69,18 +85,14 @@ public class WriteQueue<TRequest, TState, TPlan, TResult> : IAsyncDisposable
     private int _largestBatch;
 
     /// <param name="kind">The kind of write, as metrics tag it: points, card.sale, card.use, card.cancel, card.refund.</param>
-    /// <param name="overlapAt">
-    /// This kind's <see cref="GroupCommitOptions.OverlapAt"/> unless the setting names one. The fewer
-    /// of a batch's costs in the database are the batch's own rather than its requests', the sooner a
-    /// second batch pays for itself.
-    /// </param>
+    /// <param name="overlapAt">This kind's <see cref="GroupCommitOptions.OverlapAt"/> unless the setting names one.</param>
     /// <param name="committed">
     /// Given each plan once it has committed, before its answers go out, for what only the plan
     /// knows (the rows it wrote): quick, and a fault in it is logged, never answered.
     /// </param>
     public WriteQueue(WriterConnections connections, IWriteStore<TRequest, TState, TPlan> store,
         Func<IReadOnlyList<TRequest>, TState, DateTimeOffset, TPlan> decide, GroupCommitOptions options, WritePressure pressure, TimeProvider clock,
-        ILogger log, string kind = "other", Action<TPlan>? committed = null, int overlapAt = 16)
+        ILogger log, string kind = "other", Action<TPlan>? committed = null, int overlapAt = GroupCommitOptions.BatchOverlapAt)
     {
         (_connections, _store, _decide, _pressure, _clock, _log, _kind, _committed) = (connections, store, decide, pressure, clock, log, kind, committed);
         _depth = () => _queue.Reader.Count;
