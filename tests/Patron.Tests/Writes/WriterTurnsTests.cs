@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Patron.Cards;
 using Patron.Points;
@@ -94,9 +95,13 @@ public sealed class WriterOverlapTestsOnPostgres() : PatronTest(Backend.Postgres
         Assert.False(await App.HasLedgerRowAsync("second") || await App.HasLedgerRowAsync("third")); // two wait: the other writer stays parked
 
         var last = Partner.AddPointsAsync(8, "P", 1, "fourth", key: "fourth");
+        var sent = Stopwatch.StartNew();
         await App.LedgerRowCommittedAsync("fourth");
         Assert.True(await App.HasLedgerRowAsync("second") && await App.HasLedgerRowAsync("third")); // the three in one batch
-        Assert.False(first.IsCompleted); // beside the first, which still holds its answer
+        // Beside the first, whose answer is held for more than 3 s yet. Queued behind it, the three
+        // would commit only after that; the first's task alone cannot tell, as its answer arrives late.
+        Assert.True(sent.Elapsed < TimeSpan.FromSeconds(2), $"the three committed {sent.Elapsed} after the fourth was sent");
+        Assert.False(first.IsCompleted);
         Assert.All(await Task.WhenAll([first, .. waiting, last]), a => Assert.Equal(0, a.Errcode));
     }
 
