@@ -32,9 +32,10 @@ public readonly record struct WriteRoad(double Batches, double Requests, double 
         double batches = 0, requests = 0, seconds = 0;
         foreach (var line in text.AsSpan().EnumerateLines())
         {
-            if (!line.StartsWith("patron_writes_"))
+            var end = line.IndexOfAny('{', ' ');
+            if (!line.StartsWith("patron_writes_") || end < 0)
                 continue;
-            var name = line[..line.IndexOfAny('{', ' ')];
+            var name = line[..end];
             if (!double.TryParse(line[(line.LastIndexOf(' ') + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
                 continue;
             if (name.StartsWith("patron_writes_batch_size") && name.EndsWith("_count"))
