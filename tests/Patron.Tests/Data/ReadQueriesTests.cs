@@ -22,14 +22,14 @@ public abstract partial class ReadQueriesTests(Backend backend) : PatronTest(bac
 {
     protected override void ConfigureHost(IWebHostBuilder builder) => RequestCommands.AddTo(builder, Backend.Storage);
 
-    private RequestCommands Commands => App.Services.GetRequiredService<RequestCommands>();
+    protected RequestCommands Commands => App.Services.GetRequiredService<RequestCommands>();
 
-    private OpenApiClient Hkl => new(App.CreateClient());
+    protected OpenApiClient Hkl => new(App.CreateClient());
 
     private OpenApiClient Aes => new(App.CreateClient()) { Channel = "aes-partner", Key = TestCatalog.AesKey, Cipher = OpenApiCipher.AesGcm };
 
     /// <summary>Member 1 holds lots and cards of two channels, one of them two-product, one card used.</summary>
-    private async Task SeedAsync()
+    protected async Task SeedAsync()
     {
         var card = (await Hkl.SellAsync("S-1", num: 2)).Data!["list"]![0]!["cpnCodes"]![0]!.GetValue<string>();
         Assert.Equal(0, (await Hkl.SellAsync("S-2", card: TestCatalog.TwoProductCard, payAmt: "20.00")).Code);
@@ -38,7 +38,7 @@ public abstract partial class ReadQueriesTests(Backend backend) : PatronTest(bac
         await Partner.AddPointsAsync(1, "P", 25);
     }
 
-    private async Task<List<string>> SecondCallAsync(string path, Func<Task> call)
+    protected async Task<List<string>> SecondCallAsync(string path, Func<Task> call)
     {
         await call();
         Commands.Clear();
@@ -128,7 +128,7 @@ public abstract partial class ReadQueriesTests(Backend backend) : PatronTest(bac
         Assert.Equal(Backend == Backend.Postgres, definition.Contains("USING brin", StringComparison.Ordinal));
     }
 
-    private Task<List<string>> PlanAsync(string query, IReadOnlyList<(string Name, object? Value)>? parameters = null,
+    protected Task<List<string>> PlanAsync(string query, IReadOnlyList<(string Name, object? Value)>? parameters = null,
         bool withoutTableScans = false) => App.QueryAsync(async db =>
     {
         var connection = db.Database.GetDbConnection();
@@ -164,16 +164,19 @@ public abstract partial class ReadQueriesTests(Backend backend) : PatronTest(bac
     private static partial Regex ScanRows();
 
     [Fact]
-    public async Task APartnersCardQueryTakesTwoQueries()
+    public async Task APartnersCardQueryTakesThreeQueries()
     {
         await SeedAsync();
 
-        var sql = await SecondCallAsync("/openapi/v1/queryMncardByMember",
-            async () => Assert.Equal(0, (await Hkl.CallAsync("queryMncardByMember", new { memberId = "M0001" })).Code));
+        var sql = await SecondCallAsync(CardQueryPath, CardQueryAsync);
 
-        // The member by code; its cards with their entries, sales and card names.
-        Assert.True(sql.Count <= 2, string.Join("\n--\n", sql));
+        // The member by code; its cards with their sales and card names; the cards' entries by their ids.
+        Assert.True(sql.Count <= 3, string.Join("\n--\n", sql));
     }
+
+    protected const string CardQueryPath = "/openapi/v1/queryMncardByMember";
+
+    protected async Task CardQueryAsync() => Assert.Equal(0, (await Hkl.CallAsync("queryMncardByMember", new { memberId = "M0001" })).Code);
 
     [Fact]
     public async Task HealthTakesOneQuery()
@@ -185,9 +188,9 @@ public abstract partial class ReadQueriesTests(Backend backend) : PatronTest(bac
         Assert.Single(sql);
     }
 
-    /// <summary>The one-query card list against the plain reads that sales and card actions still build views from.</summary>
+    /// <summary>The card list's own reads against the plain reads that sales and card actions build views from.</summary>
     [Fact]
-    public async Task ACardListInOneQueryIsWhatItsPartsReadApartMake()
+    public async Task ACardListIsWhatItsPartsReadApartMake()
     {
         await SeedAsync();
         var channels = await App.QueryAsync(db => db.Channels.ToDictionaryAsync(c => c.Name, c => c.Id));
@@ -214,4 +217,62 @@ public abstract partial class ReadQueriesTests(Backend backend) : PatronTest(bac
 
 public sealed class ReadQueriesTestsOnSqlite() : ReadQueriesTests(Backend.Sqlite);
 
-public sealed class ReadQueriesTestsOnPostgres() : ReadQueriesTests(Backend.Postgres);
+public sealed class ReadQueriesTestsOnPostgres() : ReadQueriesTests(Backend.Postgres)
+{
+    /// <summary>
+    /// After a burst of sales the statistics still count the cards a member held when they were
+    /// taken: here 150 members of about 13 cards each, then 60,000 cards more. The planner then expects
+    /// hundreds of cards for a member it has no figure for, and a join of the cards to their entries
+    /// hashed the whole entries table on every call. The entries are found by the cards' ids,
+    /// whatever the statistics say.
+    /// </summary>
+    [Fact]
+    public async Task ACardQueryReadsTheEntriesByIndexWhenTheStatisticsAreStale()
+    {
+        await SeedAsync();
+        await App.QueryAsync(async db =>
+        {
+            // No analyze may catch up with the copies.
+            await db.Database.ExecuteSqlRawAsync(
+                "ALTER TABLE member_cards SET (autovacuum_enabled = false); ALTER TABLE usage_entries SET (autovacuum_enabled = false); " +
+                "ALTER TABLE card_sales SET (autovacuum_enabled = false)");
+            // More members than the 100 values the statistics list: none is listed, each counts as the average.
+            await db.Database.ExecuteSqlRawAsync(CopyCards(1, 2_000, members: 150));
+            await db.Database.ExecuteSqlRawAsync("ANALYZE member_cards, usage_entries, card_sales");
+            return await db.Database.ExecuteSqlRawAsync(CopyCards(2_001, 62_000, members: 60_000));
+        });
+        Assert.Equal(0, (await Hkl.SellAsync("S-2-1", num: 2, memberId: "M0002")).Code);
+
+        await SecondCallAsync(CardQueryPath, async () => Assert.Equal(0, (await Hkl.CallAsync("queryMncardByMember", new { memberId = "M0002" })).Code));
+
+        var commands = Commands.CommandsOf(CardQueryPath);
+        Assert.Contains(commands, c => c.Sql.Contains("usage_entries", StringComparison.Ordinal));
+        foreach (var command in commands)
+        {
+            var plan = string.Join('\n', await PlanAsync(command.Sql, command.Parameters));
+            Assert.DoesNotMatch("Seq Scan on (usage_entries|member_cards|card_sales)", plan);
+        }
+    }
+
+    /// <summary>
+    /// Sales <paramref name="from"/> to <paramref name="to"/> of a card with an entry, copies of member 1's first, spread over
+    /// other members.
+    /// </summary>
+    private static string CopyCards(int from, int to, int members) => $"""
+        WITH g AS (SELECT n FROM generate_series({from}, {to}) AS n),
+        s AS (INSERT INTO card_sales (channel_id, channel_name, sale_no, card_info_id, member_id, member_code, num, pay_amt, sale_time,
+                create_time, status, request_hash, result_json)
+            SELECT channel_id, channel_name, 'B' || n, card_info_id, 1000 + n % {members}, member_code, 1, pay_amt, sale_time,
+                create_time, status, request_hash, '[]'
+            FROM card_sales, g WHERE id = (SELECT min(id) FROM card_sales WHERE member_id = 1)
+            RETURNING id, sale_no, member_id),
+        c AS (INSERT INTO member_cards (id, sale_id, card_info_id, member_id, member_code, status, begin_time, end_time, create_time, time_zone, lock_version)
+            SELECT s.sale_no, s.id, card_info_id, s.member_id, member_code, status, begin_time, end_time, create_time, time_zone, lock_version
+            FROM member_cards, s WHERE member_cards.id = (SELECT min(id) FROM member_cards WHERE member_id = 1))
+        INSERT INTO usage_entries (id, member_card_id, card_product_id, card_product_name, begin_time, end_time, create_time, cycle_days,
+            cycle_num, has_used_num, last_cycle, last_cycle_used, lock_version, posid, status, total_used_num)
+        SELECT 'E' || n, 'B' || n, card_product_id, card_product_name, begin_time, end_time, create_time, cycle_days,
+            cycle_num, has_used_num, last_cycle, last_cycle_used, lock_version, posid, status, total_used_num
+        FROM usage_entries, g WHERE id = (SELECT min(e.id) FROM usage_entries AS e JOIN member_cards AS m ON m.id = e.member_card_id WHERE m.member_id = 1)
+        """;
+}
