@@ -16,7 +16,9 @@ public static class CardQueries
         if (rows.Count == 0)
             return [];
         var byId = rows.ToDictionary(r => r.Card.Id, r => r.Card, StringComparer.Ordinal);
-        await foreach (var entry in EntriesOf.For(db)(db, [.. byId.Keys]).WithCancellation(ct))
+        // In a statement of their own: joined to the cards, the plan followed the statistics, and right
+        // after a burst of sales PostgreSQL hashed the whole entries table at every call.
+        foreach (var entry in await db.CardEntriesAsync([.. byId.Keys], ct))
             byId[entry.MemberCardId].Entries.Add(entry);
         var at = now.ToUnixTimeMilliseconds();
         return [.. rows.Select(r => r.Card.ToView(r.Sale, r.CardName ?? r.Card.CardInfoId, at))];
@@ -36,17 +38,6 @@ public static class CardQueries
                 (c, s) => new { Card = c, Sale = new SaleOfCard(s.ChannelName, s.SaleNo, s.PayAmt, s.SaleTime, s.SaleUser, s.SaleOrgCode) })
             .OrderByDescending(x => x.Card.CreateTime).ThenBy(x => x.Card.Id)
             .Select(x => new CardRow(x.Card, x.Sale, db.Cards.Where(k => k.Id == x.Card.CardInfoId).Select(k => k.Name).FirstOrDefault()))));
-
-    /// <summary>
-    /// The cards' usage entries, looked up by card id, in a statement of their own. Joined to the
-    /// cards in one statement, the plan followed the statistics: right after a burst of sales, with
-    /// the planner still counting a few hundred cards a member, PostgreSQL hashed the whole entries
-    /// table at every call (in the benchmark, hundreds of calls of 50 to 300 ms each, where the plan
-    /// by index takes about 2 under the same load).
-    /// </summary>
-    private static readonly CompiledQuery<Func<PatronDb, string[], IAsyncEnumerable<UsageEntry>>> EntriesOf =
-        new(() => EF.CompileAsyncQuery((PatronDb db, string[] cardIds) => db.UsageEntries.AsNoTracking()
-            .Where(e => cardIds.Contains(e.MemberCardId))));
 
     public static async Task<List<MemberCardView>> ViewsAsync(PatronDb db, List<MemberCard> cards, DateTimeOffset now, CancellationToken ct)
     {
