@@ -1,7 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
-using Patron.Cards;
 using Patron.Members;
 
 namespace Patron.Data;
@@ -38,21 +37,6 @@ public static class Dialect
             await db.Database.SqlQuery<string>($"SELECT id AS \"Value\" FROM usage_entries WHERE member_card_id = {memberCardId} ORDER BY id FOR UPDATE")
                 .ToListAsync(ct);
     }
-
-    /// <summary>
-    /// The usage entries of the given member cards. On PostgreSQL each card's are looked up on their
-    /// own through the card's index: <c>OFFSET 0</c> keeps the planner from flattening the lookup into
-    /// a join, so the plan cannot follow stale statistics to a scan of the whole table (after a burst
-    /// of sales, before the next analyze, <c>member_card_id = ANY</c> was planned as one, 50 to 140 ms
-    /// a call under load).
-    /// </summary>
-    public static Task<List<UsageEntry>> CardEntriesAsync(this PatronDb db, string[] cardIds, CancellationToken ct) =>
-        db is PostgresPatronDb
-            ? db.UsageEntries.FromSql($"""
-                SELECT e.* FROM (SELECT unnest({cardIds}) AS card_id) AS k
-                CROSS JOIN LATERAL (SELECT * FROM usage_entries AS u WHERE u.member_card_id = k.card_id OFFSET 0) AS e
-                """).AsNoTracking().ToListAsync(ct)
-            : db.UsageEntries.AsNoTracking().Where(e => cardIds.Contains(e.MemberCardId)).ToListAsync(ct);
 
     public static bool IsUniqueViolation(this PatronDb db, DbUpdateException e) => e.InnerException switch
     {

@@ -22,7 +22,7 @@ public abstract partial class ReadQueriesTests(Backend backend) : PatronTest(bac
 {
     protected override void ConfigureHost(IWebHostBuilder builder) => RequestCommands.AddTo(builder, Backend.Storage);
 
-    protected RequestCommands Commands => App.Services.GetRequiredService<RequestCommands>();
+    private RequestCommands Commands => App.Services.GetRequiredService<RequestCommands>();
 
     protected OpenApiClient Hkl => new(App.CreateClient());
 
@@ -38,7 +38,7 @@ public abstract partial class ReadQueriesTests(Backend backend) : PatronTest(bac
         await Partner.AddPointsAsync(1, "P", 25);
     }
 
-    protected async Task<List<string>> SecondCallAsync(string path, Func<Task> call)
+    private async Task<List<string>> SecondCallAsync(string path, Func<Task> call)
     {
         await call();
         Commands.Clear();
@@ -164,19 +164,16 @@ public abstract partial class ReadQueriesTests(Backend backend) : PatronTest(bac
     private static partial Regex ScanRows();
 
     [Fact]
-    public async Task APartnersCardQueryTakesThreeQueries()
+    public async Task APartnersCardQueryTakesTwoQueries()
     {
         await SeedAsync();
 
-        var sql = await SecondCallAsync(CardQueryPath, CardQueryAsync);
+        var sql = await SecondCallAsync("/openapi/v1/queryMncardByMember",
+            async () => Assert.Equal(0, (await Hkl.CallAsync("queryMncardByMember", new { memberId = "M0001" })).Code));
 
-        // The member by code; its cards with their sales and card names; the cards' entries by their ids.
-        Assert.True(sql.Count <= 3, string.Join("\n--\n", sql));
+        // The member by code; its cards with their entries, sales and card names (on PostgreSQL not through EF, so not counted).
+        Assert.True(sql.Count <= 2, string.Join("\n--\n", sql));
     }
-
-    protected const string CardQueryPath = "/openapi/v1/queryMncardByMember";
-
-    protected async Task CardQueryAsync() => Assert.Equal(0, (await Hkl.CallAsync("queryMncardByMember", new { memberId = "M0001" })).Code);
 
     [Fact]
     public async Task HealthTakesOneQuery()
@@ -221,14 +218,13 @@ public sealed class ReadQueriesTestsOnPostgres() : ReadQueriesTests(Backend.Post
 {
     /// <summary>
     /// After a burst of sales the statistics still count what the tables held when they were taken:
-    /// here 150 members of about 13 cards each, and 150 cards of about 13 entries each, then 60,000
-    /// cards more. The planner then expects hundreds of cards for a member, and hundreds of entries
-    /// for a few cards: a join of the cards to their entries hashed the whole entries table at every
-    /// call; a lookup of the entries by <c>member_card_id = ANY</c> did in the benchmark. Each card's
-    /// entries are found through the index on their own, whatever the statistics say.
+    /// here 150 members of about 13 cards each, then 60,000 cards more. The planner then expects
+    /// hundreds of cards for a member, and a join of the cards to their entries hashed the whole
+    /// entries table at every call. Each card's entries are found through the index on their own,
+    /// whatever the statistics say.
     /// </summary>
     [Fact]
-    public async Task ACardQueryReadsTheEntriesByIndexWhenTheStatisticsAreStale()
+    public async Task ACardListReadsTheEntriesByIndexWhenTheStatisticsAreStale()
     {
         await SeedAsync();
         await App.QueryAsync(async db =>
@@ -238,32 +234,25 @@ public sealed class ReadQueriesTestsOnPostgres() : ReadQueriesTests(Backend.Post
                 "ALTER TABLE member_cards SET (autovacuum_enabled = false); ALTER TABLE usage_entries SET (autovacuum_enabled = false); " +
                 "ALTER TABLE card_sales SET (autovacuum_enabled = false)");
             // More members than the 100 values the statistics list: none is listed, each counts as the average.
-            await db.Database.ExecuteSqlRawAsync(CopyCards(1, 2_000, members: 150, entryCards: 150));
+            await db.Database.ExecuteSqlRawAsync(CopyCards(1, 2_000, members: 150));
             await db.Database.ExecuteSqlRawAsync("ANALYZE member_cards, usage_entries, card_sales");
-            return await db.Database.ExecuteSqlRawAsync(CopyCards(2_001, 62_000, members: 60_000, entryCards: 60_000));
+            return await db.Database.ExecuteSqlRawAsync(CopyCards(2_001, 62_000, members: 60_000));
         });
         Assert.Equal(0, (await Hkl.SellAsync("S-2-1", num: 10, memberId: "M0002")).Code);
+        var hkl = await App.QueryAsync(db => db.Channels.Where(c => c.Name == "hkl-test").Select(c => c.Id).SingleAsync());
 
-        await SecondCallAsync(CardQueryPath, async () => Assert.Equal(0, (await Hkl.CallAsync("queryMncardByMember", new { memberId = "M0002" })).Code));
+        var plan = string.Join('\n', await PlanAsync(PostgresCardList.Sql, [("", 2L), ("", hkl)]));
 
-        var commands = Commands.CommandsOf(CardQueryPath);
-        Assert.Contains(commands, c => c.Sql.Contains("usage_entries", StringComparison.Ordinal));
-        foreach (var command in commands)
-        {
-            var plan = string.Join('\n', await PlanAsync(command.Sql, command.Parameters));
-            Assert.DoesNotMatch("Seq Scan on (usage_entries|member_cards|card_sales)", plan);
-            // One lookup a card (M0002's ten). Estimated at hundreds of rows a card, one lookup of them all
-            // by member_card_id = ANY was a bitmap scan here, and in the benchmark a scan of the table.
-            if (command.Sql.Contains("usage_entries", StringComparison.Ordinal))
-                Assert.Matches(@"(Index|Bitmap Heap) Scan .*on usage_entries .* loops=10\)", plan);
-        }
+        Assert.DoesNotMatch("Seq Scan on (usage_entries|member_cards|card_sales)", plan);
+        Assert.Matches(@"Scan .*on usage_entries .* loops=10\)", plan); // a lookup for each of M0002's ten cards
+        Assert.Equal(10, (await Hkl.CallAsync("queryMncardByMember", new { memberId = "M0002" })).Data!.AsArray().Count);
     }
 
     /// <summary>
-    /// Sales <paramref name="from"/> to <paramref name="to"/> of a card, copies of member 1's first, spread over other members,
-    /// and as many entries spread over the first <paramref name="entryCards"/> of those cards.
+    /// Sales <paramref name="from"/> to <paramref name="to"/> of a card with an entry, copies of member 1's first, spread over
+    /// other members.
     /// </summary>
-    private static string CopyCards(int from, int to, int members, int entryCards) => $"""
+    private static string CopyCards(int from, int to, int members) => $"""
         WITH g AS (SELECT n FROM generate_series({from}, {to}) AS n),
         s AS (INSERT INTO card_sales (channel_id, channel_name, sale_no, card_info_id, member_id, member_code, num, pay_amt, sale_time,
                 create_time, status, request_hash, result_json)
@@ -276,7 +265,7 @@ public sealed class ReadQueriesTestsOnPostgres() : ReadQueriesTests(Backend.Post
             FROM member_cards, s WHERE member_cards.id = (SELECT min(id) FROM member_cards WHERE member_id = 1))
         INSERT INTO usage_entries (id, member_card_id, card_product_id, card_product_name, begin_time, end_time, create_time, cycle_days,
             cycle_num, has_used_num, last_cycle, last_cycle_used, lock_version, posid, status, total_used_num)
-        SELECT 'E' || n, 'B' || ({from} + (n - {from}) % {entryCards}), card_product_id || n, card_product_name, begin_time, end_time, create_time, cycle_days,
+        SELECT 'E' || n, 'B' || n, card_product_id, card_product_name, begin_time, end_time, create_time, cycle_days,
             cycle_num, has_used_num, last_cycle, last_cycle_used, lock_version, posid, status, total_used_num
         FROM usage_entries, g WHERE id = (SELECT min(e.id) FROM usage_entries AS e JOIN member_cards AS m ON m.id = e.member_card_id WHERE m.member_id = 1)
         """;
