@@ -185,7 +185,11 @@ public abstract partial class ReadQueriesTests(Backend backend) : PatronTest(bac
         Assert.Single(sql);
     }
 
-    /// <summary>The card list's own reads against the plain reads that sales and card actions build views from.</summary>
+    /// <summary>
+    /// The card list's own read against the plain reads that sales and card actions build views from:
+    /// on PostgreSQL the list's rows are read by hand (<see cref="PostgresCardList"/>), and this holds
+    /// them to what EF maps.
+    /// </summary>
     [Fact]
     public async Task ACardListIsWhatItsPartsReadApartMake()
     {
