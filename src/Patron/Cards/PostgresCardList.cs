@@ -21,16 +21,15 @@ namespace Patron.Cards;
 /// </remarks>
 internal static class PostgresCardList
 {
-    internal const string Sql = """
-        SELECT m.id, m.sale_id, m.card_info_id, m.member_id, m.member_code, m.status, m.begin_time, m.end_time, m.create_time,
+    internal const string Sql = $"""
+        SELECT {UseTargets.EntryColumns},
+            m.id, m.sale_id, m.card_info_id, m.member_id, m.member_code, m.status, m.begin_time, m.end_time, m.create_time,
             m.time_zone, m.lock_version,
             s.channel_name, s.sale_no, s.pay_amt, s.sale_time, s.sale_user, s.sale_org_code,
-            (SELECT k.name FROM cards AS k WHERE k.id = m.card_info_id),
-            u.id, u.card_product_id, u.card_product_name, u.total_used_num, u.cycle_days, u.cycle_num, u.has_used_num, u.last_cycle,
-            u.last_cycle_used, u.posid, u.lock_version, u.status, u.begin_time, u.end_time, u.create_time
+            (SELECT k.name FROM cards AS k WHERE k.id = m.card_info_id)
         FROM member_cards AS m
         JOIN card_sales AS s ON s.id = m.sale_id AND ($2::integer IS NULL OR s.channel_id = $2)
-        LEFT JOIN LATERAL (SELECT * FROM usage_entries AS e WHERE e.member_card_id = m.id OFFSET 0) AS u ON true
+        LEFT JOIN LATERAL (SELECT * FROM usage_entries AS u WHERE u.member_card_id = m.id OFFSET 0) AS e ON true
         WHERE m.member_id = $1
         ORDER BY m.create_time DESC, m.id
         """;
@@ -60,23 +59,18 @@ internal static class PostgresCardList
         }
     }
 
+    /// <summary>The entry's columns first, as <see cref="UseTargets.ReadEntry"/> reads them; null for a card without entries.</summary>
     private static CardQueries.CardRow Row(DbDataReader r)
     {
+        var entry = r.IsDBNull(0) ? null : UseTargets.ReadEntry(r);
         var card = new MemberCard
         {
-            Id = r.GetString(0), SaleId = r.GetInt64(1), CardInfoId = r.GetString(2), MemberId = r.GetInt64(3), MemberCode = r.GetString(4),
-            Status = r.GetInt32(5), BeginTime = r.GetInt64(6), EndTime = r.GetInt64(7), CreateTime = r.GetInt64(8), TimeZone = r.GetString(9),
-            LockVersion = r.GetInt32(10),
+            Id = r.GetString(16), SaleId = r.GetInt64(17), CardInfoId = r.GetString(18), MemberId = r.GetInt64(19), MemberCode = r.GetString(20),
+            Status = r.GetInt32(21), BeginTime = r.GetInt64(22), EndTime = r.GetInt64(23), CreateTime = r.GetInt64(24), TimeZone = r.GetString(25),
+            LockVersion = r.GetInt32(26),
         };
-        var sale = new SaleOfCard(r.GetString(11), r.GetString(12), r.GetDecimal(13), r.GetInt64(14), Text(r, 15), Text(r, 16));
-        var entry = r.IsDBNull(18) ? null : new UsageEntry
-        {
-            Id = r.GetString(18), MemberCardId = card.Id, CardProductId = r.GetString(19), CardProductName = r.GetString(20),
-            TotalUsedNum = r.GetInt32(21), CycleDays = r.GetInt32(22), CycleNum = r.GetInt32(23), HasUsedNum = r.GetInt32(24),
-            LastCycle = r.GetInt32(25), LastCycleUsed = r.GetInt32(26), Posid = Text(r, 27), LockVersion = r.GetInt32(28),
-            Status = r.GetInt32(29), BeginTime = r.GetInt64(30), EndTime = r.GetInt64(31), CreateTime = r.GetInt64(32),
-        };
-        return new CardQueries.CardRow(card, entry, sale, Text(r, 17));
+        var sale = new SaleOfCard(r.GetString(27), r.GetString(28), r.GetDecimal(29), r.GetInt64(30), Text(r, 31), Text(r, 32));
+        return new CardQueries.CardRow(card, entry, sale, Text(r, 33));
     }
 
     private static string? Text(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
