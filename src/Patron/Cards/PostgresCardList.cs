@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using NpgsqlTypes;
 using Patron.Data;
+using static Patron.Writes.PostgresSql;
 
 namespace Patron.Cards;
 
@@ -18,9 +19,16 @@ namespace Patron.Cards;
 /// under load, where a lookup a card took about 2). Each card's entries are a lateral lookup behind
 /// <c>OFFSET 0</c>, which the planner cannot flatten into a join. EF cannot say this (it turns an
 /// offset into a window over the whole table), so the rows are read here.
+/// The member's cards themselves can only be found through their index: the statement runs with
+/// sequential scans off (<see cref="PlanSettings"/>). Re-planned while autovacuum was analyzing
+/// the card tables one after another, it had read them by scanning <c>member_cards</c> whole, calls
+/// of 60 to 550 ms for a few seconds.
 /// </remarks>
 internal static class PostgresCardList
 {
+    /// <summary>The list's plan may take no table whole: the cards by member, the sales and entries by key.</summary>
+    internal const string PlanSettings = "SET LOCAL enable_seqscan = off";
+
     internal const string Sql = $"""
         SELECT {UseTargets.EntryColumns},
             m.id, m.sale_id, m.card_info_id, m.member_id, m.member_code, m.status, m.begin_time, m.end_time, m.create_time,
@@ -41,7 +49,7 @@ internal static class PostgresCardList
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            await using var command = new NpgsqlCommand(Sql, (NpgsqlConnection)db.Database.GetDbConnection())
+            var list = new NpgsqlBatchCommand(Sql)
             {
                 Parameters =
                 {
@@ -49,7 +57,12 @@ internal static class PostgresCardList
                     new NpgsqlParameter { Value = soldBy is { } channel ? channel : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer },
                 },
             };
-            await using var r = await command.ExecuteReaderAsync(ct);
+            // The settings live and die with a transaction of the list's own, in the same round trip;
+            // inside a caller's transaction they would outlast the list, so there it runs without them.
+            var own = db.Database.CurrentTransaction is null;
+            await using var batch = Batch(db.Database.GetDbConnection(),
+                own ? Begin() : null, own ? Command(PlanSettings) : null, list, own ? Commit() : null);
+            await using var r = await batch.ExecuteReaderAsync(ct);
             while (await r.ReadAsync(ct))
                 yield return Row(r);
         }

@@ -1,0 +1,114 @@
+using Microsoft.EntityFrameworkCore;
+using Patron.Cards;
+using Patron.Tests.Infrastructure;
+
+namespace Patron.Tests.Data;
+
+public sealed class ReadQueriesTestsOnPostgres() : ReadQueriesTests(Backend.Postgres)
+{
+    /// <summary>
+    /// After a burst of sales the statistics still count what the tables held when they were taken:
+    /// here 150 members of about 13 cards each, then 60,000 cards more. The planner then expects
+    /// hundreds of cards for a member, and a join of the cards to their entries hashed the whole
+    /// entries table at every call. Each card's entries are found through the index on their own,
+    /// whatever the statistics say.
+    /// </summary>
+    [Fact]
+    public async Task ACardListReadsTheEntriesByIndexWhenTheStatisticsAreStale()
+    {
+        await SeedAsync();
+        await App.QueryAsync(async db =>
+        {
+            // No analyze may catch up with the copies.
+            await db.Database.ExecuteSqlRawAsync(
+                "ALTER TABLE member_cards SET (autovacuum_enabled = false); ALTER TABLE usage_entries SET (autovacuum_enabled = false); " +
+                "ALTER TABLE card_sales SET (autovacuum_enabled = false)");
+            // More members than the 100 values the statistics list: none is listed, each counts as the average.
+            await db.Database.ExecuteSqlRawAsync(CopyCards(1, 2_000, members: 150));
+            await db.Database.ExecuteSqlRawAsync("ANALYZE member_cards, usage_entries, card_sales");
+            return await db.Database.ExecuteSqlRawAsync(CopyCards(2_001, 62_000, members: 60_000));
+        });
+        Assert.Equal(0, (await Hkl.SellAsync("S-2-1", num: 10, memberId: "M0002")).Code);
+        var hkl = await App.QueryAsync(db => db.Channels.Where(c => c.Name == "hkl-test").Select(c => c.Id).SingleAsync());
+
+        var plan = string.Join('\n', await PlanAsync(PostgresCardList.Sql, [("", 2L), ("", hkl)]));
+
+        Assert.DoesNotMatch("Seq Scan on (usage_entries|member_cards|card_sales)", plan);
+        Assert.Matches(@"Scan .*on usage_entries .* loops=10\)", plan); // a lookup for each of M0002's ten cards
+        Assert.Equal(10, (await Hkl.CallAsync("queryMncardByMember", new { memberId = "M0002" })).Data!.AsArray().Count);
+    }
+
+    /// <summary>
+    /// The member's cards by their index whatever the statistics say. Here they were taken while
+    /// M0002 held nearly every card, so the planner expects tens of thousands of cards for it and,
+    /// left to itself, reads <c>member_cards</c> whole; under the list's settings it cannot.
+    /// </summary>
+    [Fact]
+    public async Task ACardListReadsTheMembersCardsByIndexWhateverTheStatisticsSay()
+    {
+        await SeedAsync();
+        await App.QueryAsync(async db =>
+        {
+            await db.Database.ExecuteSqlRawAsync(
+                "ALTER TABLE member_cards SET (autovacuum_enabled = false); ALTER TABLE usage_entries SET (autovacuum_enabled = false); " +
+                "ALTER TABLE card_sales SET (autovacuum_enabled = false)");
+            await db.Database.ExecuteSqlRawAsync(CopyCards(1, 2_000, members: 1, first: 2));
+            await db.Database.ExecuteSqlRawAsync("ANALYZE member_cards, usage_entries, card_sales");
+            await db.Database.ExecuteSqlRawAsync(
+                "DELETE FROM usage_entries WHERE member_card_id IN (SELECT id FROM member_cards WHERE member_id = 2); " +
+                "DELETE FROM member_cards WHERE member_id = 2; DELETE FROM card_sales WHERE member_id = 2");
+            return await db.Database.ExecuteSqlRawAsync(CopyCards(2_001, 62_000, members: 60_000));
+        });
+        Assert.Equal(0, (await Hkl.SellAsync("S-2-1", num: 10, memberId: "M0002")).Code);
+        var hkl = await App.QueryAsync(db => db.Channels.Where(c => c.Name == "hkl-test").Select(c => c.Id).SingleAsync());
+        IReadOnlyList<(string, object?)> parameters = [("", 2L), ("", hkl)];
+
+        var unset = string.Join('\n', await PlanAsync(PostgresCardList.Sql, parameters));
+        var plan = string.Join('\n', await PlanAsync(PostgresCardList.Sql, parameters, PostgresCardList.PlanSettings));
+
+        Assert.Contains("Seq Scan on member_cards", unset, StringComparison.Ordinal); // what the settings are for
+        Assert.DoesNotMatch("Seq Scan on (usage_entries|member_cards|card_sales)", plan);
+        Assert.Equal(10, (await Hkl.CallAsync("queryMncardByMember", new { memberId = "M0002" })).Data!.AsArray().Count);
+    }
+
+    /// <summary>Inside a caller's transaction the list takes none of its own: its COMMIT would end the caller's.</summary>
+    [Fact]
+    public async Task ACardListInACallersTransactionLeavesItOpen()
+    {
+        await SeedAsync();
+
+        var (cards, renamed) = await App.QueryAsync(async db =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            await db.Database.ExecuteSqlRawAsync("UPDATE members SET name = 'Rolled back' WHERE id = 1");
+            var cards = await CardQueries.MemberCardsAsync(db, 1, TestWorld.Clock.GetUtcNow(), CancellationToken.None);
+            await transaction.RollbackAsync();
+            return (cards.Count, await db.Members.CountAsync(m => m.Name == "Rolled back"));
+        });
+
+        Assert.Equal(4, cards);
+        Assert.Equal(0, renamed);
+    }
+
+    /// <summary>
+    /// Sales <paramref name="from"/> to <paramref name="to"/> of a card with an entry, copies of member 1's first, spread over
+    /// <paramref name="members"/> members from <paramref name="first"/> on.
+    /// </summary>
+    private static string CopyCards(int from, int to, int members, int first = 1000) => $"""
+        WITH g AS (SELECT n FROM generate_series({from}, {to}) AS n),
+        s AS (INSERT INTO card_sales (channel_id, channel_name, sale_no, card_info_id, member_id, member_code, num, pay_amt, sale_time,
+                create_time, status, request_hash, result_json)
+            SELECT channel_id, channel_name, 'B' || n, card_info_id, {first} + n % {members}, member_code, 1, pay_amt, sale_time,
+                create_time, status, request_hash, '[]'
+            FROM card_sales, g WHERE id = (SELECT min(id) FROM card_sales WHERE member_id = 1)
+            RETURNING id, sale_no, member_id),
+        c AS (INSERT INTO member_cards (id, sale_id, card_info_id, member_id, member_code, status, begin_time, end_time, create_time, time_zone, lock_version)
+            SELECT s.sale_no, s.id, card_info_id, s.member_id, member_code, status, begin_time, end_time, create_time, time_zone, lock_version
+            FROM member_cards, s WHERE member_cards.id = (SELECT min(id) FROM member_cards WHERE member_id = 1))
+        INSERT INTO usage_entries (id, member_card_id, card_product_id, card_product_name, begin_time, end_time, create_time, cycle_days,
+            cycle_num, has_used_num, last_cycle, last_cycle_used, lock_version, posid, status, total_used_num)
+        SELECT 'E' || n, 'B' || n, card_product_id, card_product_name, begin_time, end_time, create_time, cycle_days,
+            cycle_num, has_used_num, last_cycle, last_cycle_used, lock_version, posid, status, total_used_num
+        FROM usage_entries, g WHERE id = (SELECT min(e.id) FROM usage_entries AS e JOIN member_cards AS m ON m.id = e.member_card_id WHERE m.member_id = 1)
+        """;
+}
