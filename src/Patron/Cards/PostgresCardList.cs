@@ -10,23 +10,22 @@ namespace Patron.Cards;
 
 /// <summary>
 /// A member's card list on PostgreSQL: the rows <see cref="CardQueries"/> reads on SQLite, in one
-/// statement whose plan cannot follow stale statistics into a scan of the entries table.
+/// statement whose plan stale statistics cannot turn into a scan of a whole table.
 /// </summary>
 /// <remarks>
-/// Joined plainly to the cards, the entries were planned from the statistics: after a burst of
-/// sales, before the next analyze counted it, PostgreSQL expected hundreds of cards a member and
-/// hashed the whole entries table at every call (in the benchmark, hundreds of calls of 50 to 300 ms
-/// under load, where a lookup a card took about 2). Each card's entries are a lateral lookup behind
-/// <c>OFFSET 0</c>, which the planner cannot flatten into a join. EF cannot say this (it turns an
-/// offset into a window over the whole table), so the rows are read here.
-/// The member's cards themselves can only be found through their index: the statement runs with
-/// sequential scans off (<see cref="PlanSettings"/>). Re-planned while autovacuum was analyzing
-/// the card tables one after another, it had read them by scanning <c>member_cards</c> whole, calls
-/// of 60 to 550 ms for a few seconds.
+/// After a burst of sales, until the next analyze counts it, the statistics expect hundreds or
+/// thousands of cards a member. Planned from them, a plain join read a whole table at every call:
+/// it hashed all the entries, or scanned all the cards, or with sequential scans off merged the
+/// whole index of sales with the whole index of cards by sale (in the benchmark, calls of 50 to
+/// 550 ms for seconds on end, where the lookups take about 2). So the plan has one shape: the
+/// member's cards through their index (sequential scans off, <see cref="PlanSettings"/>), and each
+/// card's sale and entries a lateral lookup behind <c>OFFSET 0</c>, which the planner cannot
+/// flatten into a join. EF cannot say this (it turns an offset into a window over the whole
+/// table), so the rows are read here.
 /// </remarks>
 internal static class PostgresCardList
 {
-    /// <summary>The list's plan may take no table whole: the cards by member, the sales and entries by key.</summary>
+    /// <summary>Left to choose, the planner reads the member's cards by scanning them all when it expects many.</summary>
     internal const string PlanSettings = "SET LOCAL enable_seqscan = off";
 
     internal const string Sql = $"""
@@ -36,7 +35,7 @@ internal static class PostgresCardList
             s.channel_name, s.sale_no, s.pay_amt, s.sale_time, s.sale_user, s.sale_org_code,
             (SELECT k.name FROM cards AS k WHERE k.id = m.card_info_id)
         FROM member_cards AS m
-        JOIN card_sales AS s ON s.id = m.sale_id AND ($2::integer IS NULL OR s.channel_id = $2)
+        CROSS JOIN LATERAL (SELECT * FROM card_sales AS c WHERE c.id = m.sale_id AND ($2::integer IS NULL OR c.channel_id = $2) OFFSET 0) AS s
         LEFT JOIN LATERAL (SELECT * FROM usage_entries AS u WHERE u.member_card_id = m.id OFFSET 0) AS e ON true
         WHERE m.member_id = $1
         ORDER BY m.create_time DESC, m.id

@@ -41,7 +41,9 @@ public sealed class ReadQueriesTestsOnPostgres() : ReadQueriesTests(Backend.Post
     /// <summary>
     /// The member's cards by their index whatever the statistics say. Here they were taken while
     /// M0002 held nearly every card, so the planner expects tens of thousands of cards for it and,
-    /// left to itself, reads <c>member_cards</c> whole; under the list's settings it cannot.
+    /// left to itself, reads <c>member_cards</c> whole. Under the list's settings it cannot, and
+    /// with the sales joined plainly it merged the whole index of sales with the whole index of
+    /// cards by sale instead; each card's sale is looked up on its own.
     /// </summary>
     [Fact]
     public async Task ACardListReadsTheMembersCardsByIndexWhateverTheStatisticsSay()
@@ -68,6 +70,9 @@ public sealed class ReadQueriesTestsOnPostgres() : ReadQueriesTests(Backend.Post
 
         Assert.Contains("Seq Scan on member_cards", unset, StringComparison.Ordinal); // what the settings are for
         Assert.DoesNotMatch("Seq Scan on (usage_entries|member_cards|card_sales)", plan);
+        Assert.Matches("Index Scan using \"IX_member_cards_member_id\" on member_cards .*\n *Index Cond: \\(member_id = ", plan);
+        Assert.Matches(@"Scan .*on card_sales .* loops=10\)", plan); // a lookup for each of M0002's ten cards
+        Assert.Matches(@"Scan .*on usage_entries .* loops=10\)", plan);
         Assert.Equal(10, (await Hkl.CallAsync("queryMncardByMember", new { memberId = "M0002" })).Data!.AsArray().Count);
     }
 
