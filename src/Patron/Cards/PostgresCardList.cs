@@ -26,7 +26,7 @@ namespace Patron.Cards;
 internal static class PostgresCardList
 {
     /// <summary>Left to choose, the planner reads the member's cards by scanning them all when it expects many.</summary>
-    internal const string PlanSettings = "SET LOCAL enable_seqscan = off";
+    internal const string PlanSettings = "SELECT set_config('enable_seqscan', 'off', true)";
 
     internal const string Sql = $"""
         SELECT {UseTargets.EntryColumns},
@@ -56,12 +56,12 @@ internal static class PostgresCardList
                     new NpgsqlParameter { Value = soldBy is { } channel ? channel : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer },
                 },
             };
-            // The settings live and die with a transaction of the list's own, in the same round trip;
-            // inside a caller's transaction they would outlast the list, so there it runs without them.
-            var own = db.Database.CurrentTransaction is null;
-            await using var batch = Batch(db.Database.GetDbConnection(),
-                own ? Begin() : null, own ? Command(PlanSettings) : null, list, own ? Commit() : null);
+            // Inside a caller's transaction the setting would outlast the list, so there the list goes alone.
+            var set = db.Database.CurrentTransaction is null;
+            await using var batch = Planned(db.Database.GetDbConnection(), list, set);
             await using var r = await batch.ExecuteReaderAsync(ct);
+            if (set)
+                await r.NextResultAsync(ct); // past the setting's own row
             while (await r.ReadAsync(ct))
                 yield return Row(r);
         }
@@ -70,6 +70,13 @@ internal static class PostgresCardList
             await db.Database.CloseConnectionAsync();
         }
     }
+
+    /// <summary>
+    /// One round trip: <see cref="PlanSettings"/>, then <paramref name="list"/> planned under it. A
+    /// round trip's statements are one transaction up to its Sync, and the setting ends with it.
+    /// </summary>
+    internal static NpgsqlBatch Planned(DbConnection connection, NpgsqlBatchCommand list, bool set) =>
+        Batch(connection, set ? Command(PlanSettings) : null, list);
 
     /// <summary>The entry's columns first, as <see cref="UseTargets.ReadEntry"/> reads them; null for a card without entries.</summary>
     private static CardQueries.CardRow Row(DbDataReader r)

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using Patron.Cards;
 using Patron.Tests.Infrastructure;
 
@@ -74,6 +75,32 @@ public sealed class ReadQueriesTestsOnPostgres() : ReadQueriesTests(Backend.Post
         Assert.Matches(@"Scan .*on card_sales .* loops=10\)", plan); // a lookup for each of M0002's ten cards
         Assert.Matches(@"Scan .*on usage_entries .* loops=10\)", plan);
         Assert.Equal(10, (await Hkl.CallAsync("queryMncardByMember", new { memberId = "M0002" })).Data!.AsArray().Count);
+    }
+
+    /// <summary>The list's setting holds for the statement after it and ends with their round trip, never left on the pooled connection.</summary>
+    [Fact]
+    public async Task ACardListsSettingEndsWithItsRoundTrip()
+    {
+        var (during, after, notices) = await App.QueryAsync(async db =>
+        {
+            await db.Database.OpenConnectionAsync();
+            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+            var notices = new List<string>();
+            connection.Notice += (_, e) => notices.Add(e.Notice.MessageText);
+            string during;
+            await using (var batch = PostgresCardList.Planned(connection, new NpgsqlBatchCommand("SELECT current_setting('enable_seqscan')"), set: true))
+            await using (var r = await batch.ExecuteReaderAsync())
+            {
+                await r.NextResultAsync();
+                await r.ReadAsync();
+                during = r.GetString(0);
+            }
+            var after = await db.Database.SqlQueryRaw<string>("SELECT current_setting('enable_seqscan') AS \"Value\"").SingleAsync();
+            return (during, after, notices);
+        });
+
+        Assert.Equal(("off", "on"), (during, after));
+        Assert.Empty(notices);
     }
 
     /// <summary>Inside a caller's transaction the list takes none of its own: its COMMIT would end the caller's.</summary>
