@@ -32,10 +32,11 @@ internal static class PostgresCardList
         SELECT {UseTargets.EntryColumns},
             m.id, m.sale_id, m.card_info_id, m.member_id, m.member_code, m.status, m.begin_time, m.end_time, m.create_time,
             m.time_zone, m.lock_version,
-            s.channel_name, s.sale_no, s.pay_amt, s.sale_time, s.sale_user, s.sale_org_code,
+            s.*,
             (SELECT k.name FROM cards AS k WHERE k.id = m.card_info_id)
         FROM member_cards AS m
-        CROSS JOIN LATERAL (SELECT * FROM card_sales AS c WHERE c.id = m.sale_id AND ($2::integer IS NULL OR c.channel_id = $2) OFFSET 0) AS s
+        CROSS JOIN LATERAL (SELECT c.channel_name, c.sale_no, c.pay_amt, c.sale_time, c.sale_user, c.sale_org_code FROM card_sales AS c
+            WHERE c.id = m.sale_id AND ($2::integer IS NULL OR c.channel_id = $2) OFFSET 0) AS s
         LEFT JOIN LATERAL (SELECT * FROM usage_entries AS u WHERE u.member_card_id = m.id OFFSET 0) AS e ON true
         WHERE m.member_id = $1
         ORDER BY m.create_time DESC, m.id
