@@ -45,11 +45,11 @@ public sealed record MemberPoints(long Pending, long Expiring)
     {
         if (memberIds.Count == 0)
             return [];
-        var expiring = ExpiringBy(Horizon(now));
+        var expiring = OnLots(ExpiringRule, Horizon(now));
         var rows = await db.Members.AsNoTracking().Where(m => memberIds.Contains(m.Id)).Select(m => new
         {
             m.Id,
-            Pending = db.PointLots.Where(l => l.MemberId == m.Id).Where(PendingRule).Sum(l => l.Remaining),
+            Pending = db.PointLots.Where(l => l.MemberId == m.Id).Where(PendingLots).Sum(l => l.Remaining),
             Expiring = db.PointLots.Where(l => l.MemberId == m.Id).Where(expiring).Sum(l => l.Remaining),
         }).ToListAsync(ct);
         return rows.ToDictionary(r => r.Id, r => new MemberPoints(r.Pending, r.Expiring));
@@ -60,7 +60,8 @@ public sealed record MemberPoints(long Pending, long Expiring)
     /// are summed from the lots as they are read, so that the lots are read once; a member with more
     /// lots than the list holds gets them from the sums' query. Each row becomes its view as it is
     /// read, its channel named from <see cref="ChannelDirectory"/>: a detail holds one small object
-    /// per lot while it waits to be written, which counts with hundreds of details in flight.
+    /// per lot while it waits to be written, which counts with hundreds of details in flight, and
+    /// the rows are read as values, not entities, so that no second object is made per lot.
     /// </summary>
     public static async Task<(Member Member, string? LevelName, MemberPoints Points, MemberLotList Lots)?> DetailAsync(PatronDb db,
         ChannelDirectory channels, long memberId, DateTimeOffset now, CancellationToken ct)
@@ -101,30 +102,36 @@ public sealed record MemberPoints(long Pending, long Expiring)
         return (found.Member, found.LevelName, points, new MemberLotList(lots, capped));
     }
 
+    /// <summary>A live lot as a detail reads it: the columns it shows and the rules read, as a value.</summary>
+    private readonly record struct LotRow(long Id, int? ChannelId, string BusiType, string BusiBillNum, long Amount, long Remaining,
+        bool Pending, DateTimeOffset EarnedAt, DateTimeOffset AvailableAt, DateTimeOffset? ExpiresAt);
+
     /// <summary>The rule for pending points: the remaining points of a pending lot.</summary>
-    private static readonly Expression<Func<PointLot, bool>> PendingRule = l => l.Remaining > 0 && l.Pending;
+    private static readonly Expression<Func<LotRow, bool>> PendingRule = l => l.Remaining > 0 && l.Pending;
 
     /// <summary>
     /// The rule for expiring points: the remaining points of an available lot that expires by the
     /// horizon. A lot already past its <c>ExpiresAt</c> that the settling job has not expired yet
     /// still has points, and they are about to go: it counts.
     /// </summary>
-    private static readonly Expression<Func<PointLot, DateTimeOffset?, bool>> ExpiringRule =
+    private static readonly Expression<Func<LotRow, DateTimeOffset?, bool>> ExpiringRule =
         (l, horizon) => l.Remaining > 0 && !l.Pending && l.ExpiresAt != null && l.ExpiresAt <= horizon;
 
-    // The same rules, for lots in hand.
-    private static readonly Func<PointLot, bool> IsPending = PendingRule.Compile();
-    private static readonly Func<PointLot, DateTimeOffset?, bool> IsExpiring = ExpiringRule.Compile();
+    // The same rules, for rows in hand and for a query's stored lots.
+    private static readonly Func<LotRow, bool> IsPending = PendingRule.Compile();
+    private static readonly Func<LotRow, DateTimeOffset?, bool> IsExpiring = ExpiringRule.Compile();
+    private static readonly Expression<Func<PointLot, bool>> PendingLots = OnLots(PendingRule);
 
     /// <summary>
-    /// <see cref="ExpiringRule"/> for one horizon, as a query takes it: the horizon a field of an
-    /// object, as a captured variable is, so that EF sends it as a parameter and keeps one plan.
+    /// A rule as a condition on stored lots: each field of the row read from the lot's property of
+    /// the same name, and the horizon a field of an object, as a captured variable is, so that EF
+    /// sends it as a parameter and keeps one plan.
     /// </summary>
-    private static Expression<Func<PointLot, bool>> ExpiringBy(DateTimeOffset? horizon)
+    private static Expression<Func<PointLot, bool>> OnLots(LambdaExpression rule, DateTimeOffset? horizon = null)
     {
+        var lot = Expression.Parameter(typeof(PointLot), "l");
         var bound = Expression.Field(Expression.Constant(new Bound(horizon)), nameof(Bound.Horizon));
-        return Expression.Lambda<Func<PointLot, bool>>(new Substitute(ExpiringRule.Parameters[1], bound).Visit(ExpiringRule.Body),
-            ExpiringRule.Parameters[0]);
+        return Expression.Lambda<Func<PointLot, bool>>(new OnLot(rule.Parameters, lot, bound).Visit(rule.Body), lot);
     }
 
     private sealed class Bound(DateTimeOffset? horizon)
@@ -132,9 +139,12 @@ public sealed record MemberPoints(long Pending, long Expiring)
         public readonly DateTimeOffset? Horizon = horizon;
     }
 
-    private sealed class Substitute(ParameterExpression parameter, Expression value) : ExpressionVisitor
+    private sealed class OnLot(IReadOnlyList<ParameterExpression> rule, ParameterExpression lot, Expression horizon) : ExpressionVisitor
     {
-        protected override Expression VisitParameter(ParameterExpression node) => node == parameter ? value : node;
+        protected override Expression VisitMember(MemberExpression node) =>
+            node.Expression == rule[0] ? Expression.Property(lot, node.Member.Name) : base.VisitMember(node);
+
+        protected override Expression VisitParameter(ParameterExpression node) => rule.Count > 1 && node == rule[1] ? horizon : node;
     }
 
     /// <summary>Lots are stored in UTC; on SQLite instants compare as integers, which is right only between UTC values.</summary>
@@ -153,9 +163,11 @@ public sealed record MemberPoints(long Pending, long Expiring)
     /// index <c>ix_point_lots_live</c>, so the query reads no further than it lists. One more than
     /// <see cref="MaxLots"/>, to tell a full list from a cut one.
     /// </summary>
-    private static readonly CompiledQuery<Func<PatronDb, long, IAsyncEnumerable<PointLot>>> LiveLots =
-        new(() => EF.CompileAsyncQuery((PatronDb db, long memberId) => db.PointLots.AsNoTracking()
+    private static readonly CompiledQuery<Func<PatronDb, long, IAsyncEnumerable<LotRow>>> LiveLots =
+        new(() => EF.CompileAsyncQuery((PatronDb db, long memberId) => db.PointLots
             .Where(l => l.MemberId == memberId && l.Remaining > 0)
             .OrderBy(l => l.ExpiresAt == null).ThenBy(l => l.ExpiresAt).ThenBy(l => l.AvailableAt).ThenBy(l => l.Id)
-            .Take(MaxLots + 1)));
+            .Take(MaxLots + 1)
+            .Select(l => new LotRow(l.Id, l.ChannelId, l.BusiType, l.BusiBillNum, l.Amount, l.Remaining, l.Pending, l.EarnedAt, l.AvailableAt,
+                l.ExpiresAt))));
 }
