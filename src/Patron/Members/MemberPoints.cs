@@ -69,39 +69,6 @@ public sealed record MemberPoints(long Pending, long Expiring)
         // The names before the rows and after them, never while the rows' connection is held: a
         // reload of the directory takes a connection too, and at a full pool it would wait on its own.
         var names = await channels.NamesAsync(ct);
-        // One connection for the member, its lots and their sums. Taken anew for each query, at a
-        // full pool a detail waited in line between its lots and their sums, holding the lots long
-        // enough, with 256 requests in flight, for the collector to promote them.
-        await db.Database.OpenConnectionAsync(ct);
-        Rows? read;
-        try
-        {
-            read = await ReadAsync(db, names, memberId, now, ct);
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
-        if (read is null)
-            return null;
-        var (found, lots, unnamed, points, capped) = read;
-        if (unnamed is not null)
-        {
-            channels.Invalidate();
-            names = await channels.NamesAsync(ct);
-            foreach (var (index, id) in unnamed)
-                lots[index] = lots[index] with { Channel = names.GetValueOrDefault(id) };
-        }
-        return (found.Member, found.LevelName, points, new MemberLotList(lots, capped));
-    }
-
-    /// <summary>A detail as read: its lots of a channel <c>names</c> did not know are listed by index, to be named after.</summary>
-    private sealed record Rows(MemberAndLevel Found, List<MemberLot> Lots, List<(int Index, int Channel)>? Unnamed, MemberPoints Points,
-        bool Capped);
-
-    private static async Task<Rows?> ReadAsync(PatronDb db, IReadOnlyDictionary<int, string> names, long memberId, DateTimeOffset now,
-        CancellationToken ct)
-    {
         if (await MemberWithLevel.For(db)(db, memberId) is not { } found)
             return null;
         var horizon = Horizon(now);
@@ -124,8 +91,15 @@ public sealed record MemberPoints(long Pending, long Expiring)
             lots.Add(new MemberLot(lot.Id, lot.BusiType, lot.BusiBillNum, channel, lot.Amount, lot.Remaining, lot.Pending,
                 lot.EarnedAt.ToUniversalTime(), lot.AvailableAt.ToUniversalTime(), lot.ExpiresAt?.ToUniversalTime()));
         }
+        if (unnamed is not null)
+        {
+            channels.Invalidate();
+            names = await channels.NamesAsync(ct);
+            foreach (var (index, id) in unnamed)
+                lots[index] = lots[index] with { Channel = names.GetValueOrDefault(id) };
+        }
         var points = capped ? await LoadAsync(db, memberId, now, ct) : new MemberPoints(pending, expiring);
-        return new Rows(found, lots, unnamed, points, capped);
+        return (found.Member, found.LevelName, points, new MemberLotList(lots, capped));
     }
 
     /// <summary>A live lot as a detail reads it: the columns it shows and the rules read, as a value.</summary>
