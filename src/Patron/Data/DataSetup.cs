@@ -43,7 +43,8 @@ public static class DataSetup
                 var sqlite = new SqliteConnectionStringBuilder(options.Connection ?? StorageOptions.DefaultSqlite);
                 if (Path.GetDirectoryName(Path.GetFullPath(sqlite.DataSource)) is { } folder)
                     Directory.CreateDirectory(folder);
-                builder.Services.AddDbContextPool<PatronDb, SqlitePatronDb>(o => Configure(o.UseSqlite(sqlite.ToString()).AddInterceptors(new SqlitePragmas()), checks));
+                builder.Services.AddDbContextPool<PatronDb, SqlitePatronDb>(o =>
+                    Configure(o.UseSqlite(sqlite.ToString()).AddInterceptors(new SqlitePragmas()), checks));
                 builder.Services.AddSingleton(sqlite);
                 builder.Services.AddHostedService<SqliteCheckpointer>();
                 builder.Services.AddSingleton<WriterConnections>(_ => new SqliteWriterConnections(sqlite));
@@ -53,7 +54,8 @@ public static class DataSetup
                 var connection = options.Connection
                     ?? throw new InvalidOperationException("--storage postgres needs --connection \"Host=…;Database=…;Username=…\"");
                 builder.Services.AddSingleton(_ => ReadConnections(connection));
-                builder.Services.AddDbContextPool<PatronDb, PostgresPatronDb>((sp, o) => Configure(o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()), checks));
+                builder.Services.AddDbContextPool<PatronDb, PostgresPatronDb>((sp, o) =>
+                    Configure(o.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>()), checks));
                 // Made by the container, so that it disposes the pool with the host.
                 builder.Services.AddSingleton<WriterConnections>(_ => new PostgresWriterConnections(connection));
                 builder.Services.AddWriteStores<PostgresPointsStore, PostgresCardSaleStore, PostgresCardUseStore, PostgresCardCancelStore,
@@ -145,13 +147,14 @@ public static class DataSetup
     /// </summary>
     /// <remarks>
     /// EF's thread-safety check, which throws when one context is used by two operations at once,
-    /// allocates for every row a query reads (an async-local value each time): on a member's detail of 200
-    /// lots that was half of what the request allocated (bench/results/member-detail-alloc-2026-12-07.md).
-    /// It guards against a bug, not bad input: the tests and development keep it, production does not.
+    /// allocates for every row a query reads (an async-local value each time): on a member's detail
+    /// of 150 lots, about half of what the request allocated
+    /// (bench/results/member-detail-alloc-2026-12-07.md). It guards against a bug, not bad input:
+    /// the tests and development keep it, production does not.
     /// </remarks>
     private static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, bool threadSafetyChecks) =>
-        options.EnableThreadSafetyChecks(threadSafetyChecks).ConfigureWarnings(w => w.Ignore(RelationalEventId.ConnectionError, RelationalEventId.CommandError,
-            CoreEventId.QueryIterationFailed, CoreEventId.SaveChangesFailed));
+        options.EnableThreadSafetyChecks(threadSafetyChecks).ConfigureWarnings(w => w.Ignore(RelationalEventId.ConnectionError,
+            RelationalEventId.CommandError, CoreEventId.QueryIterationFailed, CoreEventId.SaveChangesFailed));
 
     /// <summary>Start-up work of one instance at a time: <c>pg_advisory_lock</c> takes a 64-bit key; this is "Patron" in ASCII.</summary>
     private const long StartUpLock = 0x50_61_74_72_6F_6E;

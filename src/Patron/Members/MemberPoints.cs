@@ -168,6 +168,6 @@ public sealed record MemberPoints(long Pending, long Expiring)
             .Where(l => l.MemberId == memberId && l.Remaining > 0)
             .OrderBy(l => l.ExpiresAt == null).ThenBy(l => l.ExpiresAt).ThenBy(l => l.AvailableAt).ThenBy(l => l.Id)
             .Take(MaxLots + 1)
-            .Select(l => new LotRow(l.Id, l.ChannelId, l.BusiType, l.BusiBillNum, l.Amount, l.Remaining, l.Pending, l.EarnedAt, l.AvailableAt,
-                l.ExpiresAt))));
+            .Select(l => new LotRow(l.Id, l.ChannelId, l.BusiType, l.BusiBillNum, l.Amount, l.Remaining, l.Pending, l.EarnedAt,
+                l.AvailableAt, l.ExpiresAt))));
 }
