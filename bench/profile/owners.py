@@ -33,6 +33,8 @@ def owner(frames):
             return (f"{kernel} ← {name}" if kernel else name), method
     if "libcrypto" in frames[0]:
         return "libcrypto (DES, hashes)", None
+    if "libe_sqlite3" in frames[0]:
+        return "SQLite's own code (libe_sqlite3)", None
     return (f"{kernel} ← (runtime)" if kernel else "runtime, CoreLib, other"), None
 
 
