@@ -35,6 +35,7 @@ public static class ConsoleSetup
             o.Filters.Add<NoHandlerFilter>();
             // No form of the console names fields jQuery-style (a[b][c]); that parser threw on a form key with an unclosed '[': a 500.
             o.ValueProviderFactories.RemoveType<JQueryFormValueProviderFactory>();
+            o.ModelBinderProviders.Insert(0, new WholeNumberBinderProvider());
         });
         services.AddOpenApi();
         return services;

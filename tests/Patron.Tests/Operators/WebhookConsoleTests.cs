@@ -115,6 +115,29 @@ public abstract partial class WebhookConsoleTests(Backend backend) : PatronTest(
         });
     }
 
+    /// <summary>
+    /// A handler's id reads as the routes' <c>{id:int}</c> does: a no-break space after it names no
+    /// webhook (MVC's own binder trimmed it and rotated webhook 1); ASCII spaces around it still do.
+    /// </summary>
+    [Fact]
+    public async Task AnIdWithAUnicodeSpaceNamesNoWebhook()
+    {
+        var admin = await SignInAsync();
+        await CreateAsync(admin, "crm", "https://crm.example/hook", "*");
+        var hook = await WebhookAsync("crm");
+
+        var (status, html) = await PostAsync(admin, $"{Page}?handler=Rotate&id={hook.Id}%C2%A0");
+        var (disabledStatus, _) = await PostAsync(admin, $"{Page}?handler=Disable&id=%E2%80%83{hook.Id}");
+        var unchanged = await WebhookAsync("crm");
+        var (spacedStatus, _) = await PostAsync(admin, $"{Page}?handler=Disable&id=%20{hook.Id}%20");
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK), (status, disabledStatus, spacedStatus));
+        Assert.Contains("class=\"error\"", html);
+        Assert.Equal((hook.Secret, (string?)null, true), (unchanged.Secret, unchanged.PreviousSecret, unchanged.Enabled));
+        Assert.False((await WebhookAsync("crm")).Enabled);
+        Assert.Equal(["webhook.create", "webhook.disable"], (await AuditAsync()).Where(a => a.Entity == "webhook").Select(a => a.Action));
+    }
+
     [Fact]
     public async Task DisablingEnablingAndDeletingAreAuditedAndDeletionTakesTheDeliveries()
     {
