@@ -6,9 +6,9 @@ namespace Patron.Console;
 /// <summary>
 /// The console's whole numbers (ids in a handler's query, a level's threshold, a page's cursor)
 /// read as its routes' <c>{id:long}</c> constraints read them: digits with an optional sign and
-/// ASCII spaces around, nothing else. MVC's own binder goes through a type converter that first
-/// trims every Unicode space, so a hostile <c>?handler=Rotate&amp;id=1%C2%A0</c> (1 and a no-break
-/// space) rotated webhook 1's secret, where <c>/console/members/1%C2%A0</c> is not found.
+/// ASCII white space around, nothing else. MVC's own binder goes through a type converter that
+/// first trims every Unicode space, so a hostile <c>?handler=Rotate&amp;id=1%C2%A0</c> (1 and a
+/// no-break space) would rotate webhook 1's secret, while <c>/console/members/1%C2%A0</c> is not found.
 /// </summary>
 public sealed class WholeNumberBinderProvider : IModelBinderProvider
 {

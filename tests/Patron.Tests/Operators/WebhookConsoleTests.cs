@@ -117,7 +117,7 @@ public abstract partial class WebhookConsoleTests(Backend backend) : PatronTest(
 
     /// <summary>
     /// A handler's id reads as the routes' <c>{id:int}</c> does: a no-break space after it names no
-    /// webhook (MVC's own binder trimmed it and rotated webhook 1); ASCII spaces around it still do.
+    /// webhook (MVC's own binder would trim it and rotate webhook 1); ASCII spaces around it still do.
     /// </summary>
     [Fact]
     public async Task AnIdWithAUnicodeSpaceNamesNoWebhook()
