@@ -117,7 +117,8 @@ public abstract partial class WebhookConsoleTests(Backend backend) : PatronTest(
 
     /// <summary>
     /// A handler's id reads as the routes' <c>{id:int}</c> does: a no-break space after it names no
-    /// webhook (MVC's own binder would trim it and rotate webhook 1); ASCII spaces around it still do.
+    /// webhook (MVC's own binder would trim it and rotate webhook 1), nor does a number past an
+    /// <c>int</c>'s range that wraps to the id; ASCII spaces around it still do.
     /// </summary>
     [Fact]
     public async Task AnIdWithAUnicodeSpaceNamesNoWebhook()
@@ -128,10 +129,11 @@ public abstract partial class WebhookConsoleTests(Backend backend) : PatronTest(
 
         var (status, html) = await PostAsync(admin, $"{Page}?handler=Rotate&id={hook.Id}%C2%A0");
         var (disabledStatus, _) = await PostAsync(admin, $"{Page}?handler=Disable&id=%E2%80%83{hook.Id}");
+        var (wrappedStatus, _) = await PostAsync(admin, $"{Page}?handler=Disable&id={(1L << 32) + hook.Id}");
         var unchanged = await WebhookAsync("crm");
         var (spacedStatus, _) = await PostAsync(admin, $"{Page}?handler=Disable&id=%20{hook.Id}%20");
 
-        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK), (status, disabledStatus, spacedStatus));
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK), (status, disabledStatus, wrappedStatus, spacedStatus));
         Assert.Contains("class=\"error\"", html);
         Assert.Equal((hook.Secret, (string?)null, true), (unchanged.Secret, unchanged.PreviousSecret, unchanged.Enabled));
         Assert.False((await WebhookAsync("crm")).Enabled);
