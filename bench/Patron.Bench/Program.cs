@@ -55,12 +55,13 @@ string? problem = null;
 var exitCode = 0;
 var clock = Stopwatch.StartNew();
 void Say(string line) => Console.WriteLine($"[{clock.Elapsed:mm\\:ss}] {line}");
-var quiet = new QuietCheck(options, Say);
+var quiet = new QuietCheck(options, Say, () => WalSegments.CheckpointAsync(pgbench));
 
 try
 {
     Say("setting up: pgbench's database, the service's database, the catalog");
     await pgbench.CreateDatabaseAsync();
+    await WalSegments.FillAsync(pgbench);
     await pgbench.Psql("postgres", "-c", "CREATE DATABASE patron");
     machine = await MachineInfo.ReadAsync(options, pgbench);
     var catalog = workload.WriteCatalog(Path.Combine(options.Work, "catalog.json"));

@@ -23,7 +23,11 @@ public sealed class MachineBusyException(string message) : Exception(message);
 /// previous case (ours) keeps the 1-minute load average up for minutes after it ends, while the
 /// CPU falls back at once; the load average is still read and reported.
 /// </summary>
-public sealed class QuietCheck(BenchOptions options, Action<string> say)
+/// <param name="settle">
+/// Run first, before every check: what the case before left behind is dealt with now, so that
+/// the check then waits for it to end (PostgreSQL's checkpoint, <see cref="WalSegments"/>).
+/// </param>
+public sealed class QuietCheck(BenchOptions options, Action<string> say, Func<Task>? settle = null)
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -31,6 +35,8 @@ public sealed class QuietCheck(BenchOptions options, Action<string> say)
 
     public async Task<QuietSample> WaitAsync(string key, int round)
     {
+        if (settle is not null)
+            await settle();
         var clock = Stopwatch.StartNew();
         var window = TimeSpan.FromSeconds(options.QuietWindow);
         for (var attempt = 1; ; attempt++)
