@@ -44,6 +44,9 @@ public sealed record CaseResult(
 
     /// <summary>The batches the write road committed during the measurement; null for a case that writes nothing.</summary>
     public WriteRoad? Writes { get; init; }
+
+    /// <summary>What the service allocated and collected during the measurement; null when its <c>/metrics</c> does not say.</summary>
+    public ServiceHeap? Heap { get; init; }
 }
 
 /// <summary>
@@ -94,10 +97,10 @@ public static class LoadRunner
 
         await Until(measureStart);
         var before = Counters.Read(c.Service);
-        var writesBefore = await WriteRoad.ReadAsync(c.Service.Url);
+        var scrapedBefore = await Scrape.ReadAsync(c.Service.Url);
         await Until(measureEnd);
         var after = Counters.Read(c.Service);
-        var writesAfter = await WriteRoad.ReadAsync(c.Service.Url);
+        var scrapedAfter = await Scrape.ReadAsync(c.Service.Url);
         await Task.WhenAll(running);
         var peakRss = c.Service.PeakRssMb();
         c.Service.Phase = "between cases";
@@ -116,7 +119,8 @@ public static class LoadRunner
             c.Service.Warnings - warnings, c.Service.Errors - errors, failures.Snapshot())
         {
             PostgresCpuUsPerRequest = succeeded == 0 ? null : (after.Postgres - before.Postgres) / succeeded * 1e6,
-            Writes = WriteRoad.Between(writesBefore, writesAfter),
+            Writes = WriteRoad.Between(WriteRoad.Parse(scrapedBefore), WriteRoad.Parse(scrapedAfter)),
+            Heap = ServiceHeap.Between(ServiceHeap.Parse(scrapedBefore), ServiceHeap.Parse(scrapedAfter)),
         };
     }
 

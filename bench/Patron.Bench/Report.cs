@@ -29,6 +29,12 @@ public sealed record CaseSummary(CaseInfo Info, IReadOnlyList<CaseResult> Rounds
     public double TransactionMs => Median(r => r.Writes?.TransactionMs ?? double.NaN);
     public double WritersBusy => Median(r => r.Writes is { } w && r.Succeeded > 0 ? w.TransactionSeconds * r.Throughput / r.Succeeded : double.NaN);
 
+    /// <summary>The service's collector: KB allocated and collections per request, and the share of the time it paused the service.</summary>
+    public bool Heap => Rounds.Any(r => r.Heap is not null && r.Succeeded > 0);
+    public double AllocatedKb => Median(r => r.Heap is { } h && r.Succeeded > 0 ? h.AllocatedBytes / r.Succeeded / 1024 : double.NaN);
+    public double CollectionsPerThousand => Median(r => r.Heap is { } h && r.Succeeded > 0 ? h.Collections / r.Succeeded * 1000 : double.NaN);
+    public double PausePercent => Median(r => r.Heap is { } h && r.Succeeded > 0 ? 100 * h.PauseSeconds * r.Throughput / r.Succeeded : double.NaN);
+
     /// <summary>All the machine's CPU time (every process) per request or transaction, in µs.</summary>
     public double MachineCpuUs(int cores) => Median(r => r.Throughput > 0 ? r.MachineBusyPercent / 100 * cores / r.Throughput * 1e6 : double.NaN);
 
@@ -111,6 +117,18 @@ public sealed class Report(BenchOptions options, MachineInfo machine, SetupInfo?
                 md.AppendLine(Inv, $"| {s.Info.Title} | {Num(s.BatchSize, "0.0")} | {Num(s.TransactionMs, "0.00")} | {Num(s.WritersBusy, "0.00")} | {Goals.Ms(s.P50Ms)} |");
             md.AppendLine();
             md.AppendLine("From the service's `/metrics` before and after each measurement (`patron.writes.batch_size` and `patron.writes.commit_duration`, every kind of write): the requests a committed batch carried, the time of its transaction (read under lock, decide, write, commit), and how many writer loops were inside a transaction on average. A request's time beyond its batch's transaction is its way to the queue, its wait for a writer, and its answer.");
+            md.AppendLine();
+        }
+        if (_summaries.Any(s => s.Heap))
+        {
+            md.AppendLine("## The service's collector (medians)");
+            md.AppendLine();
+            md.AppendLine("| case | KB allocated a request | collections a 1,000 requests | paused, % of the time |");
+            md.AppendLine("|---|--:|--:|--:|");
+            foreach (var s in _summaries.Where(s => s.Heap))
+                md.AppendLine(Inv, $"| {s.Info.Title} | {Num(s.AllocatedKb, "0.0")} | {Num(s.CollectionsPerThousand, "0.00")} | {Num(s.PausePercent, "0.0")} |");
+            md.AppendLine();
+            md.AppendLine("From the runtime's own instruments on the service's `/metrics` (meter `System.Runtime`: `dotnet.gc.heap.total_allocated`, `dotnet.gc.collections` of every generation, `dotnet.gc.pause.time`) before and after each measurement, per request answered.");
             md.AppendLine();
         }
         if (Expiry is { Sides.Count: > 0 } expiry)

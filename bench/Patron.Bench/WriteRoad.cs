@@ -3,32 +3,19 @@ using System.Globalization;
 namespace Patron.Bench;
 
 /// <summary>
-/// The write road's own counters, scraped from the service's <c>/metrics</c> (loopback callers need
-/// no token) at the start and end of a case: batches committed, the requests they carried and the
+/// The write road's own counters, from the service's <c>/metrics</c> (<see cref="Scrape"/>) at the
+/// start and end of a case: batches committed, the requests they carried and the
 /// seconds their transactions took, over every kind of write. Their difference says how large the
 /// batches were and how long one took, which the request latency alone cannot: what part of a
 /// request's time was its batch's transaction, and what part was spent before and after it.
 /// </summary>
 public readonly record struct WriteRoad(double Batches, double Requests, double TransactionSeconds)
 {
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
-
-    /// <summary>The counters now; null when the service does not answer them (an old build, a failure).</summary>
-    public static async Task<WriteRoad?> ReadAsync(Uri service)
-    {
-        try
-        {
-            return Parse(await Http.GetStringAsync(new Uri(service, "/metrics")));
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-        {
-            return null;
-        }
-    }
-
     /// <summary>Sums the histograms' <c>_count</c> and <c>_sum</c> series over their kinds, from Prometheus text.</summary>
-    public static WriteRoad Parse(string text)
+    public static WriteRoad? Parse(string? text)
     {
+        if (text is null)
+            return null;
         double batches = 0, requests = 0, seconds = 0;
         foreach (var line in text.AsSpan().EnumerateLines())
         {

@@ -28,7 +28,7 @@ public sealed class OtlpOptions
 }
 
 /// <summary>
-/// OpenTelemetry metrics (ASP.NET Core, Kestrel, Npgsql and Patron's meter), scraped at
+/// OpenTelemetry metrics (ASP.NET Core, Kestrel, Npgsql, the .NET runtime and Patron's meter), scraped at
 /// <c>/metrics</c> and, with <c>Metrics:Otlp:Endpoint</c>, pushed over OTLP (docs/metrics.md).
 /// </summary>
 public static class MetricsSetup
@@ -57,6 +57,9 @@ public static class MetricsSetup
                     // Npgsql reports its pool and commands on a meter of this name by itself.
                     .AddMeter("Npgsql")
                     .AddMeter(PatronMetrics.MeterName)
+                    // The runtime's own (collections, allocations, pauses, the thread pool's queue): observed
+                    // at a scrape, never per request.
+                    .AddMeter("System.Runtime")
                     // A scrape right after a write sees it: Prometheus scrapes every few seconds, so a cache saves nothing.
                     .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
                 // Dropped instruments are not listened to at all: these cost each request a few measurements

@@ -138,7 +138,7 @@ public abstract class MetricsTests(Backend backend) : PatronTest(backend)
     }
 
     [Fact]
-    public async Task AspNetCoreAndNpgsqlMetricsAreScrapedToo()
+    public async Task AspNetCoreNpgsqlAndRuntimeMetricsAreScrapedToo()
     {
         await Partner.AddPointsAsync(1, "P", 1);
         // ASP.NET Core records a request's duration once its answer has gone, which may be after the client has read it.
@@ -157,6 +157,10 @@ public abstract class MetricsTests(Backend backend) : PatronTest(backend)
         Assert.DoesNotContain(after.Series, s => dropped.Any(d => s.Name.StartsWith(d, StringComparison.Ordinal)));
         if (Backend == Backend.Postgres)
             Assert.Contains(after.Series, s => s.Name.StartsWith("db_client_", StringComparison.Ordinal));
+        // The runtime's: what the collector costs, and whether the thread pool keeps up.
+        string[] runtime = ["dotnet_gc_heap_total_allocated_bytes_total", "dotnet_gc_collections_total", "dotnet_gc_pause_time_seconds_total",
+            "dotnet_thread_pool_queue_length", "dotnet_process_cpu_time_seconds_total"];
+        Assert.All(runtime, name => Assert.True(after.Has(name), name));
     }
 
     [Fact]
