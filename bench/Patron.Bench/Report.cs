@@ -97,40 +97,18 @@ public sealed class Report(BenchOptions options, MachineInfo machine, SetupInfo?
 
         md.Append(Goals.Markdown(options, Ratios, _summaries));
 
-        md.AppendLine("## Where the CPU went (medians)");
-        md.AppendLine();
-        md.AppendLine("| case | service CPU µs/request | service CPU % | PostgreSQL CPU µs/request | load generator CPU % | machine busy % | machine CPU µs/request | service log warnings / errors |");
-        md.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|");
-        foreach (var s in _summaries)
-            md.AppendLine(Inv, $"| {s.Info.Title} | {Num(s.ServiceCpuUs, "0")} | {Num(s.ServiceCpuPercent, "0")} | {Num(s.PostgresCpuUs, "0")} | {Num(s.ClientCpuPercent, "0")} | {Num(s.MachineBusyPercent, "0")} | {Num(s.MachineCpuUs(machine.Cores), "0")} | {s.Rounds.Sum(r => r.LogWarnings)} / {s.Rounds.Sum(r => r.LogErrors)} |");
-        md.AppendLine();
-        md.AppendLine(Inv, $"CPU % is of one core ({machine.Cores} cores = {machine.Cores * 100} %); PostgreSQL's CPU is its processes' own time (the postmaster and its children, live or exited, as /proc/PID/stat counts it), pgbench's cases included; machine busy is all processes, this benchmark's and anyone else's, from /proc/stat. The load generator runs on the same cores as the service; pgbench's own CPU is part of machine busy. Machine CPU per request is everything the machine spent (service, load generator or pgbench, PostgreSQL, kernel) divided by the requests or transactions done; with every core busy, no case can go faster than {machine.Cores} × 10⁶ ÷ that figure per second.");
-        md.AppendLine();
-
-        if (_summaries.Any(s => s.Writes))
-        {
-            md.AppendLine("## The write road (medians)");
-            md.AppendLine();
-            md.AppendLine("| case | requests a batch | transaction ms | writers in a transaction | request p50 ms |");
-            md.AppendLine("|---|--:|--:|--:|--:|");
-            foreach (var s in _summaries.Where(s => s.Writes))
-                md.AppendLine(Inv, $"| {s.Info.Title} | {Num(s.BatchSize, "0.0")} | {Num(s.TransactionMs, "0.00")} | {Num(s.WritersBusy, "0.00")} | {Goals.Ms(s.P50Ms)} |");
-            md.AppendLine();
-            md.AppendLine("From the service's `/metrics` before and after each measurement (`patron.writes.batch_size` and `patron.writes.commit_duration`, every kind of write): the requests a committed batch carried, the time of its transaction (read under lock, decide, write, commit), and how many writer loops were inside a transaction on average. A request's time beyond its batch's transaction is its way to the queue, its wait for a writer, and its answer.");
-            md.AppendLine();
-        }
-        if (_summaries.Any(s => s.Heap))
-        {
-            md.AppendLine("## The service's collector (medians)");
-            md.AppendLine();
-            md.AppendLine("| case | KB allocated a request | collections a 1,000 requests | paused, % of the time |");
-            md.AppendLine("|---|--:|--:|--:|");
-            foreach (var s in _summaries.Where(s => s.Heap))
-                md.AppendLine(Inv, $"| {s.Info.Title} | {Num(s.AllocatedKb, "0.0")} | {Num(s.CollectionsPerThousand, "0.00")} | {Num(s.PausePercent, "0.0")} |");
-            md.AppendLine();
-            md.AppendLine("From the runtime's own instruments on the service's `/metrics` (meter `System.Runtime`: `dotnet.gc.heap.total_allocated`, `dotnet.gc.collections` of every generation, `dotnet.gc.pause.time`) before and after each measurement, per request answered.");
-            md.AppendLine();
-        }
+        Table(md, "Where the CPU went (medians)",
+            "service CPU µs/request | service CPU % | PostgreSQL CPU µs/request | load generator CPU % | machine busy % | machine CPU µs/request | service log warnings / errors",
+            _summaries, s => string.Create(Inv, $"{Num(s.ServiceCpuUs, "0")} | {Num(s.ServiceCpuPercent, "0")} | {Num(s.PostgresCpuUs, "0")} | {Num(s.ClientCpuPercent, "0")} | {Num(s.MachineBusyPercent, "0")} | {Num(s.MachineCpuUs(machine.Cores), "0")} | {s.Rounds.Sum(r => r.LogWarnings)} / {s.Rounds.Sum(r => r.LogErrors)}"),
+            string.Create(Inv, $"CPU % is of one core ({machine.Cores} cores = {machine.Cores * 100} %); PostgreSQL's CPU is its processes' own time (the postmaster and its children, live or exited, as /proc/PID/stat counts it), pgbench's cases included; machine busy is all processes, this benchmark's and anyone else's, from /proc/stat. The load generator runs on the same cores as the service; pgbench's own CPU is part of machine busy. Machine CPU per request is everything the machine spent (service, load generator or pgbench, PostgreSQL, kernel) divided by the requests or transactions done; with every core busy, no case can go faster than {machine.Cores} × 10⁶ ÷ that figure per second."));
+        Table(md, "The write road (medians)", "requests a batch | transaction ms | writers in a transaction | request p50 ms",
+            _summaries.Where(s => s.Writes),
+            s => string.Create(Inv, $"{Num(s.BatchSize, "0.0")} | {Num(s.TransactionMs, "0.00")} | {Num(s.WritersBusy, "0.00")} | {Goals.Ms(s.P50Ms)}"),
+            "From the service's `/metrics` before and after each measurement (`patron.writes.batch_size` and `patron.writes.commit_duration`, every kind of write): the requests a committed batch carried, the time of its transaction (read under lock, decide, write, commit), and how many writer loops were inside a transaction on average. A request's time beyond its batch's transaction is its way to the queue, its wait for a writer, and its answer.");
+        Table(md, "The service's collector (medians)", "KB allocated a request | collections a 1,000 requests | paused, % of the time",
+            _summaries.Where(s => s.Heap),
+            s => string.Create(Inv, $"{Num(s.AllocatedKb, "0.0")} | {Num(s.CollectionsPerThousand, "0.00")} | {Num(s.PausePercent, "0.0")}"),
+            "From the runtime's own instruments on the service's `/metrics` (meter `System.Runtime`: `dotnet.gc.heap.total_allocated`, `dotnet.gc.collections` of every generation, `dotnet.gc.pause.time`) before and after each measurement, per request answered.");
         if (Expiry is { Sides.Count: > 0 } expiry)
             md.Append(expiry.Markdown());
         if (Webhooks is { Sides.Count: > 0 } webhooks)
@@ -185,6 +163,20 @@ public sealed class Report(BenchOptions options, MachineInfo machine, SetupInfo?
 
     /// <summary>The first error lines of the services' logs, quoted under Failures.</summary>
     public List<string> ServiceErrors { get; } = [];
+
+    /// <summary>A section of one row per case (none when no case has the figures): the columns after the case's, each row's cells, what they are.</summary>
+    private static void Table(StringBuilder md, string title, string columns, IEnumerable<CaseSummary> cases, Func<CaseSummary, string> cells, string note)
+    {
+        var rows = cases.ToList();
+        if (rows.Count == 0)
+            return;
+        md.AppendLine($"## {title}").AppendLine();
+        md.AppendLine($"| case | {columns} |");
+        md.AppendLine("|---|" + string.Concat(Enumerable.Repeat("--:|", columns.Split(" | ").Length)));
+        foreach (var s in rows)
+            md.AppendLine($"| {s.Info.Title} | {cells(s)} |");
+        md.AppendLine().AppendLine(note).AppendLine();
+    }
 
     private static string Num(double? v, string format) => v is { } x && !double.IsNaN(x) ? x.ToString(format, Inv) : "—";
 
