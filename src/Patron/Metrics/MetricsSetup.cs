@@ -58,7 +58,7 @@ public static class MetricsSetup
                     .AddMeter("Npgsql")
                     .AddMeter(PatronMetrics.MeterName)
                     // The runtime's own (collections, allocations, pauses, the thread pool's queue): observed
-                    // at a scrape, never per request.
+                    // at a scrape, but for exceptions, counted as they are thrown.
                     .AddMeter("System.Runtime")
                     // A scrape right after a write sees it: Prometheus scrapes every few seconds, so a cache saves nothing.
                     .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
