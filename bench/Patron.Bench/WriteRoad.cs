@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Patron.Bench;
 
 /// <summary>
@@ -11,29 +9,11 @@ namespace Patron.Bench;
 /// </summary>
 public readonly record struct WriteRoad(double Batches, double Requests, double TransactionSeconds)
 {
-    /// <summary>Sums the histograms' <c>_count</c> and <c>_sum</c> series over their kinds, from Prometheus text.</summary>
-    public static WriteRoad? Parse(string? text)
-    {
-        if (text is null)
-            return null;
-        double batches = 0, requests = 0, seconds = 0;
-        foreach (var line in text.AsSpan().EnumerateLines())
-        {
-            var end = line.IndexOfAny('{', ' ');
-            if (!line.StartsWith("patron_writes_") || end < 0)
-                continue;
-            var name = line[..end];
-            if (!double.TryParse(line[(line.LastIndexOf(' ') + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
-                continue;
-            if (name.StartsWith("patron_writes_batch_size") && name.EndsWith("_count"))
-                batches += value;
-            else if (name.StartsWith("patron_writes_batch_size") && name.EndsWith("_sum"))
-                requests += value;
-            else if (name.StartsWith("patron_writes_commit_duration") && name.EndsWith("_sum"))
-                seconds += value;
-        }
-        return new WriteRoad(batches, requests, seconds);
-    }
+    /// <summary>The histograms' <c>_count</c> and <c>_sum</c> series, summed over their kinds; null without a scrape.</summary>
+    public static WriteRoad? Parse(string? text) => text is null ? null : new WriteRoad(
+        Scrape.Sum(text, "patron_writes_batch_size_count") ?? 0,
+        Scrape.Sum(text, "patron_writes_batch_size_sum") ?? 0,
+        Scrape.Sum(text, "patron_writes_commit_duration_seconds_sum") ?? 0);
 
     public static WriteRoad? Between(WriteRoad? before, WriteRoad? after) =>
         before is { } b && after is { } a && a.Batches > b.Batches
