@@ -69,7 +69,7 @@ public static class OutboxRows
     {
         if (events.Count == 0)
             return;
-        await using var insert = SqliteSql.Prepare(connection, InsertSqliteSql, 6);
+        var insert = SqliteSql.Prepare(connection, InsertSqliteSql, 6);
         foreach (var e in events)
             await insert.Bind([e.Type, e.MemberId, e.ChannelId, e.At, e.Data, e.UseId]).ExecuteNonQueryAsync(ct);
     }

@@ -41,9 +41,9 @@ public static class AuditRows
     {
         if (audits.Count == 0)
             return;
-        await using (var insert = SqliteSql.Prepare(connection, InsertSqliteSql, 7))
-            foreach (var a in audits)
-                await insert.Bind([a.At, a.Actor, a.Action, a.Entity, a.EntityId, a.Before, a.After]).ExecuteNonQueryAsync(ct);
+        var insert = SqliteSql.Prepare(connection, InsertSqliteSql, 7);
+        foreach (var a in audits)
+            await insert.Bind([a.At, a.Actor, a.Action, a.Entity, a.EntityId, a.Before, a.After]).ExecuteNonQueryAsync(ct);
         await OutboxRows.WriteSqliteAsync(connection, audits.Select(OutboxEvents.OfAudit).ToList(), ct);
     }
 }

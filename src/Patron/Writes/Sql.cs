@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Npgsql;
@@ -54,18 +55,30 @@ public static class SqliteSql
 {
     private static readonly DateTimeOffsetToBinaryConverter Instants = new();
 
+    /// <summary>Each writer connection's statements by their SQL, compiled on first use and kept while the connection lives.</summary>
+    private static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteCommand>> Compiled = new();
+
     /// <summary>Takes the write lock at once, so that what the batch reads cannot move before it commits.</summary>
     public static Task BeginAsync(DbConnection connection, CancellationToken ct) => RunAsync(connection, "BEGIN IMMEDIATE", ct);
 
     public static Task CommitAsync(DbConnection connection, CancellationToken ct) => RunAsync(connection, "COMMIT", ct);
 
-    /// <summary>A statement whose parameters are named <c>$1…$n</c>, to be run once per row by <see cref="Bind"/>.</summary>
+    /// <summary>
+    /// A statement whose parameters are named <c>$1…$n</c>, to be run once per row by <see cref="Bind"/>:
+    /// the connection's own, compiled once (<see cref="SqliteWriterConnections"/>). Not to be
+    /// disposed by the caller; it goes with its connection.
+    /// </summary>
     public static SqliteCommand Prepare(DbConnection connection, string sql, int parameters)
     {
-        var command = ((SqliteConnection)connection).CreateCommand();
+        var sqlite = (SqliteConnection)connection;
+        var statements = Compiled.GetOrCreateValue(sqlite);
+        if (statements.TryGetValue(sql, out var kept))
+            return kept;
+        var command = sqlite.CreateCommand();
         command.CommandText = sql;
         for (var i = 1; i <= parameters; i++)
             command.Parameters.Add(new SqliteParameter { ParameterName = $"${i}" });
+        statements[sql] = command;
         return command;
     }
 
@@ -85,16 +98,11 @@ public static class SqliteSql
     /// <summary>A setting's value; null when it is not set.</summary>
     public static async Task<string?> SettingAsync(DbConnection connection, string key, CancellationToken ct)
     {
-        await using var read = Prepare(connection, SettingKeys.ValueSql, 1);
-        return await read.Bind([key]).ExecuteScalarAsync(ct) as string;
+        return await Prepare(connection, SettingKeys.ValueSql, 1).Bind([key]).ExecuteScalarAsync(ct) as string;
     }
 
     public static DateTimeOffset Instant(long stored) => (DateTimeOffset)Instants.ConvertFromProvider(stored)!;
 
-    private static async Task RunAsync(DbConnection connection, string sql, CancellationToken ct)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync(ct);
-    }
+    private static Task RunAsync(DbConnection connection, string sql, CancellationToken ct) =>
+        Prepare(connection, sql, 0).ExecuteNonQueryAsync(ct);
 }

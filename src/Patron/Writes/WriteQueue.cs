@@ -150,19 +150,25 @@ public class WriteQueue<TRequest, TState, TPlan, TResult> : IAsyncDisposable
     /// <summary>One transaction: read under lock, decide, write and commit. Throwing leaves nothing committed.</summary>
     private async Task<TPlan> CommitAsync(IReadOnlyList<TRequest> batch)
     {
-        await using var connection = await _connections.OpenAsync(CancellationToken.None);
+        var connection = await _connections.OpenAsync(CancellationToken.None);
+        var settled = false;
         try
         {
             var now = _clock.GetUtcNow();
             var state = await _store.ReadAsync(connection, batch, now, CancellationToken.None);
             var plan = _decide(batch, state, now);
             await _store.WriteAsync(connection, plan, CancellationToken.None);
+            settled = true;
             return plan;
         }
         catch
         {
             await RollBackAsync(connection);
             throw;
+        }
+        finally
+        {
+            await _connections.ReleaseAsync(connection, settled);
         }
     }
 

@@ -1,7 +1,10 @@
+using System.Collections.Concurrent;
+using System.Data;
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using Patron.Data;
+using SQLitePCL;
 
 namespace Patron.Writes;
 
@@ -12,6 +15,12 @@ public abstract class WriterConnections
     public abstract int MaxWriters { get; }
 
     public abstract ValueTask<DbConnection> OpenAsync(CancellationToken ct);
+
+    /// <summary>
+    /// Hands back a connection from <see cref="OpenAsync"/> once its batch is over: committed or
+    /// rolled back (<paramref name="settled"/>), or left in a state no one should build on.
+    /// </summary>
+    public virtual ValueTask ReleaseAsync(DbConnection connection, bool settled) => connection.DisposeAsync();
 }
 
 /// <summary>
@@ -45,22 +54,58 @@ public sealed class PostgresWriterConnections(string connection) : WriterConnect
 }
 
 /// <summary>
-/// SQLite has one writer at a time and no round trips: a new connection per batch (pooled by
-/// Microsoft.Data.Sqlite), with Patron's pragmas, and one writer loop per queue.
+/// SQLite has one writer at a time and no round trips: one writer loop per queue, each on a
+/// connection kept open from batch to batch, so that the statements it compiled for one batch
+/// (<see cref="SqliteSql.Prepare"/>) serve the next: Microsoft.Data.Sqlite compiles a command's
+/// SQL again for every new command. A batch that failed takes its connection with it.
 /// </summary>
-public sealed class SqliteWriterConnections(SqliteConnectionStringBuilder connection) : WriterConnections
+public sealed class SqliteWriterConnections(SqliteConnectionStringBuilder connection) : WriterConnections, IAsyncDisposable
 {
-    private readonly string _connection = connection.ToString();
+    /// <summary>
+    /// SQLite's lookaside, the connection's own allocator for small objects, as slots of this size.
+    /// Its default (about 120 slots) is taken up by the statements a writer keeps, and a batch's
+    /// every other allocation would go to malloc; a thousand left none to malloc for want of a
+    /// slot at 32 or 256 connections (bench/results/sqlite-statements-2026-12-07.md).
+    /// </summary>
+    private const int LookasideSlot = 1200, LookasideSlots = 1000;
+
+    private const int SqliteDbConfigLookaside = 1001;
+
+    /// <summary>
+    /// Not from Microsoft.Data.Sqlite's pool: a handle that EF has used may hold lookaside slots
+    /// (its functions), and SQLite resizes the lookaside only while none is in use.
+    /// </summary>
+    private readonly string _connection = new SqliteConnectionStringBuilder(connection.ToString()) { Pooling = false }.ToString();
+
+    private readonly ConcurrentBag<SqliteConnection> _idle = [];
 
     public override int MaxWriters => 1;
 
     public override async ValueTask<DbConnection> OpenAsync(CancellationToken ct)
     {
+        if (_idle.TryTake(out var kept))
+            return kept;
         var opened = new SqliteConnection(_connection);
         await opened.OpenAsync(ct);
+        // Should SQLite refuse (it cannot while any slot is in use), the writer only runs slower.
+        raw.sqlite3_db_config(opened.Handle!, SqliteDbConfigLookaside, IntPtr.Zero, LookasideSlot, LookasideSlots);
         await using var pragmas = opened.CreateCommand();
         pragmas.CommandText = SqliteCheckpointer.ConnectionPragmas;
         await pragmas.ExecuteNonQueryAsync(ct);
         return opened;
+    }
+
+    public override ValueTask ReleaseAsync(DbConnection connection, bool settled)
+    {
+        if (!settled || connection.State != ConnectionState.Open)
+            return connection.DisposeAsync();
+        _idle.Add((SqliteConnection)connection);
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        while (_idle.TryTake(out var kept))
+            await kept.DisposeAsync();
     }
 }

@@ -12,10 +12,10 @@ public sealed class SqliteCardRefundStore : IWriteStore<CardRefundCall, CardRefu
     {
         await BeginAsync(connection, ct);
         var (sales, cards, entries, names) = (new List<CardSale>(), new List<MemberCard>(), new List<UsageEntry>(), new Dictionary<string, (string, string)>());
-        await using var sale = Prepare(connection, $"SELECT {RefundRows.SaleColumns} FROM card_sales WHERE channel_id = $1 AND sale_no = $2", 2);
-        await using var card = Prepare(connection, $"SELECT {RefundRows.CardColumns} FROM member_cards WHERE sale_id = $1 ORDER BY id", 1);
-        await using var entry = Prepare(connection, $"SELECT {UseTargets.EntryColumns} FROM usage_entries e WHERE e.member_card_id = $1", 1);
-        await using var name = Prepare(connection, $"SELECT {RefundRows.CardInfoColumns} FROM cards WHERE id = $1", 1);
+        var sale = Prepare(connection, $"SELECT {RefundRows.SaleColumns} FROM card_sales WHERE channel_id = $1 AND sale_no = $2", 2);
+        var card = Prepare(connection, $"SELECT {RefundRows.CardColumns} FROM member_cards WHERE sale_id = $1 ORDER BY id", 1);
+        var entry = Prepare(connection, $"SELECT {UseTargets.EntryColumns} FROM usage_entries e WHERE e.member_card_id = $1", 1);
+        var name = Prepare(connection, $"SELECT {RefundRows.CardInfoColumns} FROM cards WHERE id = $1", 1);
         foreach (var (channel, saleNo) in batch.Select(c => (c.ChannelId, c.SaleNo)).Distinct())
         {
             await using (var r = await sale.Bind([channel, saleNo]).ExecuteReaderAsync(ct))
@@ -41,10 +41,10 @@ public sealed class SqliteCardRefundStore : IWriteStore<CardRefundCall, CardRefu
 
     public async Task WriteAsync(DbConnection connection, CardRefundBatchPlan plan, CancellationToken ct)
     {
-        await using var sale = Prepare(connection,
+        var sale = Prepare(connection,
             "UPDATE card_sales SET status = 2, refund_amt = $2, refund_time = $3, refund_result_json = $4 WHERE id = $1", 4);
-        await using var card = Prepare(connection, "UPDATE member_cards SET status = 2, lock_version = $2 WHERE id = $1", 2);
-        await using var entry = Prepare(connection, "UPDATE usage_entries SET status = 2, lock_version = $2 WHERE id = $1", 2);
+        var card = Prepare(connection, "UPDATE member_cards SET status = 2, lock_version = $2 WHERE id = $1", 2);
+        var entry = Prepare(connection, "UPDATE usage_entries SET status = 2, lock_version = $2 WHERE id = $1", 2);
         foreach (var (s, cards, _, _) in plan.Refunded)
         {
             await sale.Bind([s.Id, s.RefundAmt, s.RefundTime, s.RefundResultJson]).ExecuteNonQueryAsync(ct);

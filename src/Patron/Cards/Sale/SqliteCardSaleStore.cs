@@ -37,41 +37,41 @@ public sealed class SqliteCardSaleStore : IWriteStore<SaleCall, CardSaleBatchSta
         await BeginAsync(connection, ct);
         var earlier = new Dictionary<(int, string), KeptAnswer>();
         var refunded = new HashSet<(int, string)>();
-        await using (var find = Prepare(connection, "SELECT request_hash, result_json, status FROM card_sales WHERE channel_id = $1 AND sale_no = $2", 2))
-            foreach (var key in batch.Select(c => (c.Channel.Id, c.Request.SaleNo)).Distinct())
-            {
-                await using var r = await find.Bind([key.Id, key.SaleNo]).ExecuteReaderAsync(ct);
-                if (!await r.ReadAsync(ct))
-                    continue;
-                earlier[key] = new KeptAnswer(r.GetString(0), r.GetString(1));
-                if (r.GetInt32(2) != CardStatus.Effective)
-                    refunded.Add(key);
-            }
+        var findSale = Prepare(connection, "SELECT request_hash, result_json, status FROM card_sales WHERE channel_id = $1 AND sale_no = $2", 2);
+        foreach (var key in batch.Select(c => (c.Channel.Id, c.Request.SaleNo)).Distinct())
+        {
+            await using var r = await findSale.Bind([key.Id, key.SaleNo]).ExecuteReaderAsync(ct);
+            if (!await r.ReadAsync(ct))
+                continue;
+            earlier[key] = new KeptAnswer(r.GetString(0), r.GetString(1));
+            if (r.GetInt32(2) != CardStatus.Effective)
+                refunded.Add(key);
+        }
         var members = new Dictionary<long, Member>();
-        await using (var find = Prepare(connection, "SELECT id, code FROM members WHERE code = $1 OR id = $2", 2))
-            foreach (var reference in batch.Select(c => c.Request.MemberId).Distinct())
-            {
-                await using var r = await find.Bind([reference, long.TryParse(reference, out var id) ? id : -1]).ExecuteReaderAsync(ct);
-                while (await r.ReadAsync(ct))
-                    members[r.GetInt64(0)] = new Member { Id = r.GetInt64(0), Code = r.GetString(1) };
-            }
+        var findMember = Prepare(connection, "SELECT id, code FROM members WHERE code = $1 OR id = $2", 2);
+        foreach (var reference in batch.Select(c => c.Request.MemberId).Distinct())
+        {
+            await using var r = await findMember.Bind([reference, long.TryParse(reference, out var id) ? id : -1]).ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+                members[r.GetInt64(0)] = new Member { Id = r.GetInt64(0), Code = r.GetString(1) };
+        }
         var cards = new Dictionary<string, Card>();
-        await using (var find = Prepare(connection, CardSql, 1))
-            foreach (var id in batch.Select(c => c.Request.CardInfoId).Distinct())
-            {
-                await using var r = await find.Bind([id]).ExecuteReaderAsync(ct);
-                while (await r.ReadAsync(ct))
-                    CardSaleRows.ReadCard(r, cards);
-            }
+        var findCard = Prepare(connection, CardSql, 1);
+        foreach (var id in batch.Select(c => c.Request.CardInfoId).Distinct())
+        {
+            await using var r = await findCard.Bind([id]).ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+                CardSaleRows.ReadCard(r, cards);
+        }
         var zone = BusinessZone.FromSetting(await SettingAsync(connection, SettingKeys.TimeZone, ct));
         return new CardSaleBatchState(earlier, refunded, members.Values.ToDictionary(m => m.Code), members, cards, zone);
     }
 
     public async Task WriteAsync(DbConnection connection, CardSaleBatchPlan plan, CancellationToken ct)
     {
-        await using var sale = Prepare(connection, InsertSaleSql, 14);
-        await using var card = Prepare(connection, InsertCardSql, 9);
-        await using var entry = Prepare(connection, InsertEntrySql, 10);
+        var sale = Prepare(connection, InsertSaleSql, 14);
+        var card = Prepare(connection, InsertCardSql, 9);
+        var entry = Prepare(connection, InsertEntrySql, 10);
         foreach (var (s, cards) in plan.Sales)
         {
             s.Id = (long)(await sale.Bind([s.ChannelId, s.ChannelName, s.SaleNo, s.CardInfoId, s.MemberId, s.MemberCode, s.Num, s.PayAmt, s.SaleTime,

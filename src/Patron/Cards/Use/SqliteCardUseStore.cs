@@ -39,30 +39,30 @@ public sealed class SqliteCardUseStore : IWriteStore<CardUseCall, CardUseBatchSt
     {
         await BeginAsync(connection, ct);
         var targets = new Dictionary<(string, string), UseTarget>();
-        await using (var find = Prepare(connection, TargetSql, 2))
-            foreach (var key in batch.Select(c => (c.Request.CardRef, c.Request.CardProductId)).Distinct())
-            {
-                await using var r = await find.Bind([key.CardRef, key.CardProductId]).ExecuteReaderAsync(ct);
-                if (await r.ReadAsync(ct))
-                    targets[key] = UseTargets.Read(r);
-            }
+        var find = Prepare(connection, TargetSql, 2);
+        foreach (var key in batch.Select(c => (c.Request.CardRef, c.Request.CardProductId)).Distinct())
+        {
+            await using var r = await find.Bind([key.CardRef, key.CardProductId]).ExecuteReaderAsync(ct);
+            if (await r.ReadAsync(ct))
+                targets[key] = UseTargets.Read(r);
+        }
         var earlier = await EarlierUsesAsync(connection, batch.Select(c => (c.ChannelId, c.Request.UseNo)), ct);
         var counts = new Dictionary<(string, int), int>();
-        await using (var count = Prepare(connection, OlderCycleCountSql, 2))
-            foreach (var older in CardUseDecider.OlderCycles(batch, targets, now.ToUnixTimeMilliseconds()))
-                counts[older] = Convert.ToInt32(await count.Bind([older.EntryId, older.Cycle]).ExecuteScalarAsync(ct));
+        var count = Prepare(connection, OlderCycleCountSql, 2);
+        foreach (var older in CardUseDecider.OlderCycles(batch, targets, now.ToUnixTimeMilliseconds()))
+            counts[older] = Convert.ToInt32(await count.Bind([older.EntryId, older.Cycle]).ExecuteScalarAsync(ct));
         return new CardUseBatchState(earlier, targets, counts);
     }
 
     public async Task WriteAsync(DbConnection connection, CardUseBatchPlan plan, CancellationToken ct)
     {
-        await using (var insert = Prepare(connection, InsertUseSql, 10))
-            for (var i = 0; i < plan.Uses.Count; i++)
-            {
-                var u = plan.Uses[i];
-                plan.Events[i].UseId = (long)(await insert.Bind([u.ChannelId, u.UseNo, u.UsageEntryId, u.MemberCardId, u.Posid, u.UseTime, u.Cycle,
-                    u.CreatedAt, u.RequestHash, u.ResultJson]).ExecuteScalarAsync(ct))!;
-            }
+        var insert = Prepare(connection, InsertUseSql, 10);
+        for (var i = 0; i < plan.Uses.Count; i++)
+        {
+            var u = plan.Uses[i];
+            plan.Events[i].UseId = (long)(await insert.Bind([u.ChannelId, u.UseNo, u.UsageEntryId, u.MemberCardId, u.Posid, u.UseTime, u.Cycle,
+                u.CreatedAt, u.RequestHash, u.ResultJson]).ExecuteScalarAsync(ct))!;
+        }
         await WriteLogAsync(connection, plan.Log, ct);
         await UpdateEntriesAsync(connection, plan.Changed, ct);
         await OutboxRows.WriteSqliteAsync(connection, plan.Events, ct);
@@ -74,7 +74,7 @@ public sealed class SqliteCardUseStore : IWriteStore<CardUseCall, CardUseBatchSt
         IEnumerable<(int Channel, string UseNo)> keys, CancellationToken ct)
     {
         var earlier = new Dictionary<(int, string), KeptAnswer>();
-        await using var find = Prepare(connection, "SELECT request_hash, result_json FROM card_uses WHERE channel_id = $1 AND use_no = $2", 2);
+        var find = Prepare(connection, "SELECT request_hash, result_json FROM card_uses WHERE channel_id = $1 AND use_no = $2", 2);
         foreach (var key in keys.Distinct())
         {
             await using var r = await find.Bind([key.Channel, key.UseNo]).ExecuteReaderAsync(ct);
@@ -86,14 +86,14 @@ public sealed class SqliteCardUseStore : IWriteStore<CardUseCall, CardUseBatchSt
 
     internal static async Task WriteLogAsync(DbConnection connection, List<CardUseLog> log, CancellationToken ct)
     {
-        await using var insert = Prepare(connection, InsertLogSql, 7);
+        var insert = Prepare(connection, InsertLogSql, 7);
         foreach (var l in log)
             await insert.Bind([l.UsageEntryId, l.Kind, l.UseNo, l.Posid, l.ChannelId, l.At, l.HasUsedNumAfter]).ExecuteNonQueryAsync(ct);
     }
 
     internal static async Task UpdateEntriesAsync(DbConnection connection, List<UsageEntry> entries, CancellationToken ct)
     {
-        await using var update = Prepare(connection, UpdateEntrySql, 6);
+        var update = Prepare(connection, UpdateEntrySql, 6);
         foreach (var e in entries)
             await update.Bind([e.Id, e.HasUsedNum, e.LastCycle, e.LastCycleUsed, e.Posid, e.LockVersion]).ExecuteNonQueryAsync(ct);
     }
