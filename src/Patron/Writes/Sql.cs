@@ -96,10 +96,8 @@ public static class SqliteSql
     }
 
     /// <summary>A setting's value; null when it is not set.</summary>
-    public static async Task<string?> SettingAsync(DbConnection connection, string key, CancellationToken ct)
-    {
-        return await Prepare(connection, SettingKeys.ValueSql, 1).Bind([key]).ExecuteScalarAsync(ct) as string;
-    }
+    public static async Task<string?> SettingAsync(DbConnection connection, string key, CancellationToken ct) =>
+        await Prepare(connection, SettingKeys.ValueSql, 1).Bind([key]).ExecuteScalarAsync(ct) as string;
 
     public static DateTimeOffset Instant(long stored) => (DateTimeOffset)Instants.ConvertFromProvider(stored)!;
 

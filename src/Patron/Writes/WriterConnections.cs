@@ -54,18 +54,19 @@ public sealed class PostgresWriterConnections(string connection) : WriterConnect
 }
 
 /// <summary>
-/// SQLite has one writer at a time and no round trips: one writer loop per queue, each on a
-/// connection kept open from batch to batch, so that the statements it compiled for one batch
-/// (<see cref="SqliteSql.Prepare"/>) serve the next: Microsoft.Data.Sqlite compiles a command's
-/// SQL again for every new command. A batch that failed takes its connection with it.
+/// SQLite has one writer at a time and no round trips: one writer loop per queue, on connections
+/// kept open from batch to batch (as many as batches run at once, one per kind of write at most),
+/// so that the statements compiled for one batch (<see cref="SqliteSql.Prepare"/>) serve the
+/// next: Microsoft.Data.Sqlite compiles a command's SQL again for every new command. A batch that
+/// failed takes its connection with it.
 /// </summary>
 public sealed class SqliteWriterConnections(SqliteConnectionStringBuilder connection) : WriterConnections, IAsyncDisposable
 {
     /// <summary>
     /// SQLite's lookaside, the connection's own allocator for small objects, as slots of this size.
-    /// Its default (about 120 slots) is taken up by the statements a writer keeps, and a batch's
-    /// every other allocation would go to malloc; a thousand left none to malloc for want of a
-    /// slot at 32 or 256 connections (bench/results/sqlite-statements-2026-12-07.md).
+    /// Its default (123 slots here) is taken up by the statements a writer keeps, and a batch's
+    /// every other allocation would go to malloc; with a thousand none went to malloc for want of
+    /// a slot, at 32 or 256 connections (bench/results/sqlite-statements-2026-12-07.md).
     /// </summary>
     private const int LookasideSlot = 1200, LookasideSlots = 1000;
 
