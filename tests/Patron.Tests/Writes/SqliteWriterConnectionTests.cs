@@ -1,5 +1,4 @@
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.DependencyInjection;
 using Patron.Tests.Infrastructure;
 using Patron.Writes;
 using SQLitePCL;
@@ -15,10 +14,13 @@ public sealed class SqliteWriterConnectionTests() : PatronTest(Backend.Sqlite)
     protected override void ConfigureHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder) =>
         builder.UseSetting("RateLimit:PermitsPerSecond", "0");
 
+    /// <summary>The service's kind of writer connections, apart from the service's own, whose writers may take one at any moment.</summary>
+    private SqliteWriterConnections Writers() => new(new SqliteConnectionStringBuilder(Connection));
+
     [Fact]
     public async Task ASettledBatchHandsItsConnectionToTheNextAndAFailedOneClosesIt()
     {
-        var connections = App.Services.GetRequiredService<WriterConnections>();
+        await using var connections = Writers();
         var first = await connections.OpenAsync(CancellationToken.None);
         var statement = SqliteSql.Prepare(first, "SELECT 1", 0);
         await connections.ReleaseAsync(first, settled: true);
@@ -38,8 +40,8 @@ public sealed class SqliteWriterConnectionTests() : PatronTest(Backend.Sqlite)
     [Fact]
     public async Task AWritersKeptStatementsLeaveItsLookasideRoomToWork()
     {
-        // SQLite's default lookaside has about 120 slots; the statements a writer keeps would fill it.
-        var connections = App.Services.GetRequiredService<WriterConnections>();
+        // SQLite's default lookaside has 123 slots here; the statements a writer keeps would fill it.
+        await using var connections = Writers();
         var connection = await connections.OpenAsync(CancellationToken.None);
         for (var i = 0; i < 40; i++)
             await SqliteSql.Prepare(connection, $"SELECT balance + {i} FROM members WHERE id = $1", 1).Bind([1L]).ExecuteScalarAsync();
