@@ -101,12 +101,23 @@ public static class CardRules
 
     public static bool UsedUp(int hasUsedNum, int totalUsedNum) => hasUsedNum >= totalUsedNum;
 
-    /// <summary>A card is used up when it has products and every one's uses are spent.</summary>
-    public static bool UsedUp(IReadOnlyCollection<(int HasUsedNum, int TotalUsedNum)> products) =>
-        products.Count > 0 && products.All(p => UsedUp(p.HasUsedNum, p.TotalUsedNum));
+    /// <summary>
+    /// A card is used up when it has products and every one's uses are spent. A loop over the
+    /// entries as they are: a card list reads it for every card it answers.
+    /// </summary>
+    public static bool UsedUp<T>(IReadOnlyList<T> products, Func<T, (int HasUsedNum, int TotalUsedNum)> counts)
+    {
+        for (var i = 0; i < products.Count; i++)
+        {
+            var (used, total) = counts(products[i]);
+            if (!UsedUp(used, total))
+                return false;
+        }
+        return products.Count > 0;
+    }
 
     public static int Status(MemberCard card, long now) =>
-        Status(card.Status, card.EndTime, UsedUp([.. card.Entries.Select(e => (e.HasUsedNum, e.TotalUsedNum))]), now);
+        Status(card.Status, card.EndTime, UsedUp(card.Entries, static e => (e.HasUsedNum, e.TotalUsedNum)), now);
 
     /// <summary>An entry is void with its card, or on its own when its product's uses are used up.</summary>
     public static int Status(UsageEntry entry, MemberCard card, long now) => Status(card.Status == CardStatus.Effective ? entry.Status : card.Status,
