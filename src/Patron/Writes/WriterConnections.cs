@@ -17,8 +17,9 @@ public abstract class WriterConnections
     public abstract ValueTask<DbConnection> OpenAsync(CancellationToken ct);
 
     /// <summary>
-    /// Hands back a connection from <see cref="OpenAsync"/> once its batch is over: committed or
-    /// rolled back (<paramref name="settled"/>), or left in a state no one should build on.
+    /// Hands back a connection from <see cref="OpenAsync"/> once its batch is over:
+    /// <paramref name="settled"/> when the batch committed; otherwise it failed (rolled back, or the
+    /// connection broken) and the connection is not to be built on.
     /// </summary>
     public virtual ValueTask ReleaseAsync(DbConnection connection, bool settled) => connection.DisposeAsync();
 }
